@@ -1,0 +1,44 @@
+# bankmetrics: `make run` and `make test` are all a newcomer needs.
+# Every target sets up .venv from requirements.lock first (only when the lock or pyproject changed).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RAW ?= raw
+DB ?= warehouse/bankmetrics.duckdb
+EXPORTS ?= exports
+N ?= 20000
+
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup run test eval bench export report clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/bankmetrics run --raw-dir $(RAW) --db $(DB) --export-dir $(EXPORTS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+eval: $(STAMP)
+	$(BIN)/bankmetrics run --raw-dir $(RAW) --db $(DB) --export-dir $(EXPORTS)
+	$(BIN)/bankmetrics eval --db $(DB) --gold tests/fixtures/seed_gold.jsonl
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --n $(N)
+
+export: $(STAMP)
+	$(BIN)/bankmetrics export --db $(DB) --to $(EXPORTS)
+
+clean:
+	rm -rf $(VENV) warehouse exports .pytest_cache

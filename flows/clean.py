@@ -1,0 +1,164 @@
+"""Clean: an HTML page or a plain-text file -> title + body paragraphs.
+
+The stored text (`CleanDocument.text`) is the title on line one and one paragraph per line:
+every evidence offset of the extraction stage points into it. Block elements end paragraphs,
+inline markup never does (`达<strong>7.55亿户</strong>` stays one sentence). Scripts, styles,
+comments and page chrome (navigation, share bars, related links, footers, as listed in
+`rules/clean.toml`) are kept out of the body.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+
+from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
+
+from flows.config import RULES_DIR, Limits
+from flows.ingest import Rejected
+from flows.models import CleanDocument, RawDocument
+from flows.script import detect_script
+
+# Elements that end a paragraph; everything else (span, strong, a, font ...) is inline.
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body br center dd details dialog dir div dl dt fieldset "
+    "figcaption figure h1 h2 h3 h4 h5 h6 header hgroup hr html li main menu ol p pre section "
+    "summary table tbody td tfoot th thead tr ul caption".split()
+)
+
+# Characters that are whitespace in a page but not in `str.split()`'s eyes, or that a
+# reader does not see: ideographic space, nbsp, zero-width space/joiners, BOM.
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
+
+
+@dataclass(frozen=True)
+class CleanRules:
+    drop_tags: frozenset[str]
+    chrome_class: re.Pattern[str]
+    boilerplate_line: re.Pattern[str]
+    title_separators: tuple[str, ...]
+
+
+@cache
+def load_rules() -> CleanRules:
+    """Load `rules/clean.toml` once per process; a bad pattern fails here, naming the file."""
+    path = RULES_DIR / "clean.toml"
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    try:
+        return CleanRules(
+            drop_tags=frozenset(data["drop_tags"]),
+            chrome_class=re.compile("|".join(f"(?:{p})" for p in data["chrome_class_patterns"]), re.I),
+            boilerplate_line=re.compile(
+                "|".join(f"(?:{p})" for p in data["boilerplate_line_patterns"]), re.I
+            ),
+            title_separators=tuple(data["title_site_separators"]),
+        )
+    except (KeyError, re.error) as exc:
+        raise ValueError(f"{path}: bad rule: {exc}") from exc
+
+
+def normalise_space(line: str) -> str:
+    """Fold page whitespace to single spaces and trim; invisible characters go."""
+    line = _INVISIBLE.sub("", line)
+    return _SPACES.sub(" ", line).strip()
+
+
+def _is_chrome(tag: Tag, rules: CleanRules) -> bool:
+    attrs = tag.attrs or {}
+    names = " ".join(attrs.get("class") or []) + " " + str(attrs.get("id") or "")
+    return bool(names.strip()) and bool(rules.chrome_class.search(names))
+
+
+def _strip_page(soup: BeautifulSoup, rules: CleanRules) -> None:
+    for node in soup.find_all(string=lambda s: isinstance(s, (Comment, Doctype, ProcessingInstruction))):
+        node.extract()
+    for tag in soup.find_all(list(rules.drop_tags)):
+        tag.decompose()
+    total = len(soup.get_text())
+    for tag in soup.find_all(True):
+        if tag.decomposed or not _is_chrome(tag, rules):
+            continue
+        # A page whose article sits inside a wrongly-classed element must not lose its body:
+        # chrome is small next to the article.
+        if total and len(tag.get_text()) > 0.4 * total:
+            continue
+        tag.decompose()
+
+
+def _html_lines(soup: BeautifulSoup) -> list[str]:
+    """Text of the page split at block boundaries only."""
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for tag in soup.find_all(BLOCK_TAGS):
+        tag.insert_before("\n")
+        tag.append("\n")
+    return soup.get_text().split("\n")
+
+
+def _title_from_html(soup: BeautifulSoup, rules: CleanRules) -> str | None:
+    h1 = soup.find("h1")
+    if h1 is not None:
+        text = normalise_space(h1.get_text(" "))
+        if text:
+            return text
+    if soup.title is not None:
+        text = normalise_space(soup.title.get_text(" "))
+        for sep in rules.title_separators:
+            if sep in text:
+                # "标题 - 经济日报", "标题_财经_新浪网": the title comes first, site names after.
+                text = text.split(sep)[0].strip() or text
+        if text:
+            return text
+    return None
+
+
+def clean_text(raw_text: str, fmt: str, sidecar_title: str | None = None) -> tuple[str, list[str]]:
+    """Return (title, paragraphs) for a decoded article of format 'html' or 'text'."""
+    rules = load_rules()
+    title: str | None = sidecar_title
+    if fmt == "html":
+        soup = BeautifulSoup(raw_text, "lxml")
+        if title is None:
+            title = _title_from_html(soup, rules)
+        if soup.head is not None:
+            soup.head.decompose()  # <title> and <meta> are not body text
+        _strip_page(soup, rules)
+        lines = _html_lines(soup)
+    else:
+        lines = raw_text.splitlines()
+    paragraphs = [p for p in (normalise_space(line) for line in lines) if p]
+    paragraphs = [p for p in paragraphs if not rules.boilerplate_line.search(p)]
+    if title is None:
+        title = paragraphs.pop(0) if paragraphs else ""
+    elif paragraphs and paragraphs[0] == title:
+        paragraphs.pop(0)  # the page repeats its title as the first line of the body
+    return normalise_space(title), paragraphs
+
+
+def compose_text(title: str, paragraphs: list[str] | tuple[str, ...]) -> str:
+    """The stored text: title on line one, then one paragraph per line."""
+    return "\n".join([title, *paragraphs])
+
+
+def clean_document(raw: RawDocument, limits: Limits = Limits()) -> CleanDocument:
+    """Clean one decoded document. Raises `Rejected` when nothing of an article remains."""
+    title, paragraphs = clean_text(raw.text, raw.format, raw.sidecar.title)
+    if not paragraphs and not title:
+        raise Rejected("no_text", "no visible text after removing markup, scripts and styles")
+    longest = max((len(p) for p in paragraphs), default=len(title))
+    if longest > limits.max_paragraph_chars:
+        raise Rejected(
+            "paragraph_too_long",
+            f"a paragraph of {longest} characters is over the limit of {limits.max_paragraph_chars}",
+        )
+    text = compose_text(title, paragraphs)
+    return CleanDocument(
+        doc_id=raw.content_hash,
+        title=title,
+        paragraphs=tuple(paragraphs),
+        text=text,
+        script=detect_script(text),
+    )

@@ -1,0 +1,194 @@
+"""The `bankmetrics` command line: run | sql | eval | export | serve.
+
+Built on typer and rich, which Prefect already depends on. Every failure that stops a command
+is one line on stderr and a non-zero exit code; a run that completed exits 0 even when it
+quarantined files (they are listed in its summary).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from flows.config import DEFAULT_DB, DEFAULT_EXPORT_DIR, DEFAULT_RAW_DIR, Limits
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+# Prefect phones home and warns about it offline; nothing here needs that.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"bankmetrics: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def wait_for_warehouse(db: Path, wait_seconds: float) -> None:
+    """Open (and migrate) the warehouse, waiting up to `wait_seconds` while another run holds it."""
+    from flows.load import WarehouseBusy, open_warehouse
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            open_warehouse(db).close()
+            return
+        except WarehouseBusy:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
+
+
+@app.command()
+def run(
+    raw_dir: Path = typer.Option(DEFAULT_RAW_DIR, "--raw-dir", help="folder of article files"),
+    db: Path = typer.Option(DEFAULT_DB, "--db", help="DuckDB warehouse file"),
+    export_dir: Optional[Path] = typer.Option(
+        DEFAULT_EXPORT_DIR, "--export-dir", help="Parquet exports and report after the run"
+    ),
+    no_export: bool = typer.Option(False, "--no-export", help="skip exports and report"),
+    batch_size: int = typer.Option(500, "--batch-size", min=1, help="files per Prefect task"),
+    max_file_bytes: int = typer.Option(Limits.max_file_bytes, "--max-file-bytes", min=1),
+    max_paragraph_chars: int = typer.Option(Limits.max_paragraph_chars, "--max-paragraph-chars", min=1),
+    wait: float = typer.Option(30.0, "--wait", min=0, help="seconds to wait while another run holds the warehouse"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+) -> None:
+    """Run the ETL flow on RAW_DIR into DB and print what it did."""
+    from flows.load import WarehouseBusy, WarehouseError
+
+    if not raw_dir.is_dir():
+        fail(f"cannot run: raw folder {raw_dir} does not exist or is not a folder")
+    try:
+        wait_for_warehouse(db, wait)
+    except WarehouseBusy as exc:
+        fail(f"cannot run: {exc}", code=3)
+    except WarehouseError as exc:
+        fail(f"cannot run: {exc}")
+
+    from flows.pipeline import etl, summary_lines
+
+    try:
+        summary = etl(
+            raw_dir=str(raw_dir),
+            db=str(db),
+            export_dir=None if no_export or export_dir is None else str(export_dir),
+            batch_size=batch_size,
+            max_file_bytes=max_file_bytes,
+            max_paragraph_chars=max_paragraph_chars,
+        )
+    except WarehouseBusy as exc:
+        fail(f"cannot run: {exc}", code=3)
+    except WarehouseError as exc:
+        fail(f"cannot run: {exc}")
+    except Exception as exc:  # the flow already logged the traceback
+        fail(f"run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", code=1)
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, default=str, indent=2))
+    else:
+        for line in summary_lines(summary):
+            typer.echo(line)
+
+
+@app.command()
+def sql(
+    query: str = typer.Argument(..., help="a SQL query, e.g. \"select * from rpt_latest_metrics\""),
+    db: Path = typer.Option(DEFAULT_DB, "--db"),
+    fmt: str = typer.Option("table", "--format", help="table | csv | json"),
+    limit: int = typer.Option(200, "--limit", help="rows shown in table format (0: all)"),
+) -> None:
+    """Run ad-hoc SQL against the warehouse (read-only) and print the result."""
+    import duckdb
+
+    from flows.load import WarehouseError, connect
+
+    if fmt not in ("table", "csv", "json"):
+        fail("--format is one of table, csv, json")
+    try:
+        con = connect(db, read_only=True)
+    except WarehouseError as exc:
+        fail(str(exc), code=3 if "busy" in str(exc) else 2)
+    try:
+        df = con.execute(query).df()
+    except duckdb.Error as exc:
+        fail(f"query failed: {str(exc).splitlines()[0]}")
+    finally:
+        con.close()
+    if fmt == "csv":
+        df.to_csv(sys.stdout, index=False)
+    elif fmt == "json":
+        typer.echo(df.to_json(orient="records", force_ascii=False, date_format="iso"))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(show_lines=False)
+        for col in df.columns:
+            table.add_column(str(col), overflow="fold")
+        shown = df if limit <= 0 else df.head(limit)
+        for row in shown.itertuples(index=False):
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console = Console(width=max(120, Console().width))
+        console.print(table)
+        typer.echo(f"{len(df)} rows" + (f" ({len(shown)} shown)" if len(shown) < len(df) else ""))
+
+
+@app.command("eval")
+def eval_(
+    db: Path = typer.Option(DEFAULT_DB, "--db"),
+    gold: Path = typer.Option(Path("tests/fixtures/seed_gold.jsonl"), "--gold"),
+    check: bool = typer.Option(False, "--check", help="exit 1 when below the accuracy bar"),
+) -> None:
+    """Score rpt_mentions in DB against hand labels (GOLD_FORMAT.md) and print the figures."""
+    from flows.evaluate import format_score, load_gold, score
+    from flows.load import WarehouseError
+
+    try:
+        pred = predictions_from_db(db)
+    except WarehouseError as exc:
+        fail(str(exc))
+    result = score(pred, load_gold(gold))
+    typer.echo(format_score(result))
+    if check and not meets_bar(result):
+        fail("below the accuracy bar (recall/precision >= 0.95, every field >= 0.90)", code=1)
+
+
+def predictions_from_db(db: Path) -> dict[str, list[dict]]:
+    """rpt_mentions rows grouped by document stem, shaped as the scorer expects."""
+    from flows.load import connect
+
+    con = connect(db, read_only=True)
+    try:
+        df = con.execute(
+            """select source_file, entity, metric_key, subject, cast(value as double) as value, unit,
+                      qualifier, kind, strftime(period_start, '%Y-%m-%d') as period_start,
+                      strftime(period_end, '%Y-%m-%d') as period_end, surface
+               from rpt_mentions"""
+        ).df()
+    finally:
+        con.close()
+    out: dict[str, list[dict]] = {}
+    for row in df.astype(object).where(df.notna(), None).to_dict("records"):
+        stem = os.path.basename(str(row["source_file"])).split(".")[0]
+        out.setdefault(stem, []).append(row)
+    return out
+
+
+def meets_bar(result: dict) -> bool:
+    return (
+        result["recall"] >= 0.95
+        and result["precision"] >= 0.95
+        and all(v >= 0.90 for v in result["fields"].values())
+    )
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,184 @@
+"""The Prefect flow `bankmetrics-etl`: thin tasks around the stage modules, wired in order.
+
+scan -> plan -> transform batches (in the task runner: threads, processes or Dask) -> load each
+batch in one transaction in the flow process (DuckDB is a single writer) -> remove files that
+left the folder -> record the run -> export. Tasks work on batches of hundreds of files, never
+one file: each Prefect task run costs milliseconds of bookkeeping.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from collections import deque
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
+
+from flows import load as wh
+from flows.batch import build_batch
+from flows.config import DEFAULT_DB, DEFAULT_RAW_DIR, Limits
+from flows.ingest import FileEntry, scan
+from flows.plan import chunks, make_plan
+
+
+@task(name="scan", cache_policy=NO_CACHE)
+def scan_task(raw_dir: str) -> tuple[list[FileEntry], list]:
+    return scan(Path(raw_dir))
+
+
+@task(name="transform-batch", cache_policy=NO_CACHE)
+def transform_task(raw_dir: str, entries: list[FileEntry], known: dict, limits: Limits) -> wh.Batch:
+    return build_batch(raw_dir, entries, known, limits)
+
+
+@task(name="load-batch", cache_policy=NO_CACHE)
+def load_task(con, batch: wh.Batch, run_id: str) -> int:
+    wh.load_batch(con, batch, run_id)
+    return batch.n_mentions
+
+
+def _flow_run_id() -> str | None:
+    try:
+        return str(get_run_context().flow_run.id)
+    except Exception:  # called outside a flow run (plain function use)
+        return None
+
+
+@flow(name="bankmetrics-etl", log_prints=False)
+def etl(
+    raw_dir: str = DEFAULT_RAW_DIR,
+    db: str = DEFAULT_DB,
+    export_dir: str | None = None,
+    batch_size: int = 500,
+    max_file_bytes: int = Limits.max_file_bytes,
+    max_paragraph_chars: int = Limits.max_paragraph_chars,
+    in_flight: int = 2,
+) -> dict:
+    """Load every new or changed article under `raw_dir` into the warehouse `db`.
+
+    Returns the run summary (also stored in `etl_runs`). `in_flight` bounds how many transformed
+    batches wait for the loader, so memory follows the batch size, not the corpus size.
+    """
+    log = get_run_logger()
+    t_start = time.perf_counter()
+    limits = Limits(max_file_bytes=max_file_bytes, max_paragraph_chars=max_paragraph_chars)
+    run_id = uuid.uuid4().hex[:16]
+    stage: dict[str, float] = {}
+
+    t = time.perf_counter()
+    entries, problems = scan_task(raw_dir)
+    stage["scan"] = time.perf_counter() - t
+
+    con = wh.open_warehouse(db)
+    try:
+        wh.start_run(con, run_id, str(raw_dir), _flow_run_id())
+        t = time.perf_counter()
+        known = wh.known_files(con)
+        plan = make_plan(entries, known)
+        stage["plan"] = time.perf_counter() - t
+        log.info(
+            "scan: %d files, %d to read, %d unchanged, %d still quarantined, %d removed (%.2fs)",
+            len(entries), len(plan.todo), len(plan.unchanged), len(plan.still_quarantined),
+            len(plan.removed), stage["scan"] + stage["plan"],
+        )
+        known_ids = {p: (k.doc_id, k.sidecar_hash) for p, k in known.items() if k.doc_id}
+
+        counts = {"docs_new": 0, "docs_changed": 0, "touched": 0, "quarantined": 0, "mentions": 0}
+        pending: deque = deque()
+        batches = chunks(plan.todo, batch_size)
+
+        def drain_one() -> None:
+            batch = pending.popleft().result()
+            t0 = time.perf_counter()
+            counts["mentions"] += load_task(con, batch, run_id)
+            stage["load"] = stage.get("load", 0.0) + time.perf_counter() - t0
+            for name, secs in batch.stage_seconds.items():
+                stage[name] = stage.get(name, 0.0) + secs
+            loaded = batch.paths.column("path").to_pylist()
+            counts["docs_new"] += sum(1 for p in loaded if p in plan.new_paths)
+            counts["docs_changed"] += sum(1 for p in loaded if p not in plan.new_paths)
+            counts["touched"] += batch.touched.num_rows
+            counts["quarantined"] += batch.quarantined.num_rows
+
+        for entries_chunk in batches:
+            sub_known = {e.path: known_ids[e.path] for e in entries_chunk if e.path in known_ids}
+            pending.append(transform_task.submit(raw_dir, entries_chunk, sub_known, limits))
+            while len(pending) > in_flight:
+                drain_one()
+        while pending:
+            drain_one()
+
+        t = time.perf_counter()
+        # Files the scan could not even stat are quarantined like unreadable files.
+        if problems:
+            wh.load_batch(con, _problem_batch(problems), run_id)
+        removed = wh.remove_paths(con, plan.removed)
+        wh.touch_quarantine(con, plan.still_quarantined, run_id)
+        stage["finalise"] = time.perf_counter() - t
+
+        quarantine = wh.quarantine_reasons(con)
+        summary = {
+            "run_id": run_id,
+            "raw_dir": str(raw_dir),
+            "db": str(db),
+            "files_seen": len(entries) + len(problems),
+            "docs_new": counts["docs_new"],
+            "docs_changed": counts["docs_changed"],
+            "docs_unchanged": len(plan.unchanged) + counts["touched"],
+            "files_removed": removed,
+            "files_quarantined": len(quarantine),
+            "quarantined_this_run": counts["quarantined"] + len(problems),
+            "quarantine": [{"path": p, "reason": r, "detail": d} for p, r, d in quarantine],
+            "mentions_loaded": counts["mentions"],
+            "stage_seconds": {k: round(v, 4) for k, v in stage.items()},
+        }
+        summary["seconds"] = round(time.perf_counter() - t_start, 3)
+        wh.finish_run(con, run_id, summary)
+        log.info(
+            "loaded: %d new, %d changed, %d unchanged, %d removed, %d quarantined, %d mentions in %.2fs",
+            summary["docs_new"], summary["docs_changed"], summary["docs_unchanged"], removed,
+            summary["files_quarantined"], counts["mentions"], summary["seconds"],
+        )
+        log.info("stage seconds: %s", summary["stage_seconds"])
+    except BaseException as exc:
+        try:
+            wh.finish_run(con, run_id, {"message": f"{type(exc).__name__}: {exc}"[:500]}, status="failed")
+        except Exception:
+            pass
+        raise
+    finally:
+        con.close()
+    if export_dir:
+        from flows.export import export_task  # issue 4: exports and report after the load
+
+        summary["export"] = export_task(db, export_dir, run_id)
+    return summary
+
+
+def _problem_batch(problems: list) -> wh.Batch:
+    import pyarrow as pa
+
+    batch = wh.empty_batch()
+    batch.quarantined = pa.Table.from_pylist(
+        [{"path": p.path, "reason": p.reason, "detail": p.detail, "size": None, "mtime_ns": None,
+          "sidecar_sig": None} for p in problems],
+        wh.QUARANTINE_SCHEMA,
+    )
+    return batch
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """Human summary of a run, one fact per line (the CLI prints these)."""
+    lines = [
+        f"files seen: {summary['files_seen']}",
+        f"documents: {summary['docs_new']} new, {summary['docs_changed']} changed, "
+        f"{summary['docs_unchanged']} unchanged, {summary['files_removed']} removed",
+        f"mentions loaded: {summary['mentions_loaded']}",
+        f"quarantined: {summary['files_quarantined']}",
+    ]
+    lines += [f"  {q['path']}: {q['reason']} ({q['detail']})" for q in summary.get("quarantine", [])]
+    lines.append(f"time: {summary['seconds']:.2f}s (run {summary['run_id']})")
+    return lines
+

@@ -1,0 +1,43 @@
+"""Plan: decide which files a run must read, from what the scan saw and the warehouse knows.
+
+A file whose size, mtime and sidecar signature match the warehouse is unchanged and is never
+read: that is what keeps a rerun on an unchanged folder to a scan and one query.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flows.ingest import FileEntry
+from flows.load import KnownFile
+
+
+@dataclass
+class Plan:
+    todo: list[FileEntry] = field(default_factory=list)  # new or changed by stat: read them
+    new_paths: set[str] = field(default_factory=set)
+    unchanged: list[str] = field(default_factory=list)  # loaded, same stat
+    still_quarantined: list[str] = field(default_factory=list)  # quarantined, same stat
+    removed: list[str] = field(default_factory=list)  # known, no longer in the folder
+
+
+def make_plan(entries: list[FileEntry], known: dict[str, KnownFile]) -> Plan:
+    plan = Plan()
+    seen = set()
+    for e in entries:
+        seen.add(e.path)
+        k = known.get(e.path)
+        if k is None:
+            plan.todo.append(e)
+            plan.new_paths.add(e.path)
+        elif (k.size, k.mtime_ns, k.sidecar_sig) == (e.size, e.mtime_ns, e.sidecar_sig):
+            (plan.still_quarantined if k.quarantined else plan.unchanged).append(e.path)
+        else:
+            plan.todo.append(e)
+    plan.removed = sorted(p for p in known if p not in seen)
+    return plan
+
+
+def chunks(items: list, size: int) -> list[list]:
+    """Split `items` into consecutive lists of at most `size` (the last one shorter)."""
+    size = max(1, size)
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import pytest
+
+from flows.clean import clean_document, clean_text, compose_text, normalise_space
+from flows.config import Limits
+from flows.ingest import Rejected
+from flows.models import RawDocument, Sidecar
+
+
+def raw(text: str, fmt: str = "html", title: str | None = None) -> RawDocument:
+    return RawDocument("a.txt", "h" * 64, len(text), 0, text, "utf-8", fmt, Sidecar(title=title))
+
+
+def test_inline_markup_never_splits_a_sentence():
+    title, paras = clean_text("<p>个人客户数达<strong>7.55亿户</strong>，<a href='#'>较年初</a>增加。</p>", "html", "T")
+    assert paras == ["个人客户数达7.55亿户，较年初增加。"]
+
+
+def test_blocks_and_br_end_paragraphs_in_order():
+    html = "<div>第一段<br>第二段</div><p>第三段</p><ul><li>第四段</li><li>第五段</li></ul>"
+    assert clean_text(html, "html", "T")[1] == ["第一段", "第二段", "第三段", "第四段", "第五段"]
+
+
+def test_scripts_styles_comments_and_entities():
+    html = (
+        "<html><head><style>p{color:red}</style><script>var x='7.55亿';</script></head>"
+        "<body><!-- 注释 100亿 --><p>A&amp;B&nbsp;达到&#x37;%</p><noscript>开启JS</noscript></body></html>"
+    )
+    title, paras = clean_text(html, "html", "T")
+    assert paras == ["A&B 达到7%"]
+
+
+def test_page_chrome_is_kept_out_of_the_body():
+    article = "工商银行个人客户数达7.55亿户，较年初增加超1400万户。" * 3
+    html = (
+        "<html><body><nav>首页 > 财经</nav><div class='share-bar'>分享到微博 3次</div>"
+        f"<div class='article-content'><h1>工行客户数</h1><p>{article}</p></div>"
+        "<div id='related-news'><a>建行净利润增长5%</a></div>"
+        "<footer>版权所有 2024</footer><p>责任编辑：张三</p></body></html>"
+    )
+    title, paras = clean_text(html, "html", None)
+    assert title == "工行客户数"
+    assert paras == [article]
+
+
+def test_title_precedence_sidecar_then_h1_then_title_then_first_line():
+    html = "<html><head><title>标题页 - 经济日报</title></head><body><p>正文</p></body></html>"
+    assert clean_text(html, "html", None)[0] == "标题页"
+    assert clean_text(html, "html", "边车标题")[0] == "边车标题"
+    assert clean_text("第一行\n\n正文一\n正文二", "text", None) == ("第一行", ["正文一", "正文二"])
+    # a page that repeats its title at the top of the body keeps it once
+    assert clean_text("<h1>标题</h1><p>正文</p>", "html", None) == ("标题", ["正文"])
+
+
+def test_whitespace_is_normalised():
+    assert normalise_space("\u3000\u3000记者\u00a0今日\t获悉\u200b ") == "记者 今日 获悉"
+    assert clean_text("标题\r\n\r\n\u3000\u3000正文\r\n", "text", None) == ("标题", ["正文"])
+
+
+def test_clean_document_composes_the_offset_text():
+    doc = clean_document(raw("标题\n段一\n\n段二", fmt="text"))
+    assert doc.text == compose_text("标题", ["段一", "段二"]) == "标题\n段一\n段二"
+    assert doc.script == "simplified"
+
+
+def test_traditional_script_is_detected():
+    doc = clean_document(raw("工商銀行個人客戶數達7.55億戶，較年初增加逾1400萬戶。", fmt="text", title="標題"))
+    assert doc.script == "traditional"
+
+
+def test_all_script_page_has_no_text():
+    with pytest.raises(Rejected) as exc:
+        clean_document(raw("<html><head><script>x()</script></head><body><style>a{}</style></body></html>"))
+    assert exc.value.reason == "no_text"
+
+
+def test_paragraph_limit_quarantines():
+    with pytest.raises(Rejected) as exc:
+        clean_document(raw("标题\n" + "很长" * 100, fmt="text"), Limits(max_paragraph_chars=50))
+    assert exc.value.reason == "paragraph_too_long"
+
+
+def test_seed_html_in_a_txt_file_cleans_to_title_and_paragraphs(raw_copy):
+    from flows.ingest import read_document, scan
+
+    entries, _ = scan(raw_copy)
+    doc = clean_document(read_document(raw_copy, entries[0]))
+    assert doc.title == "工行个人客户金融资产较年初增长近万亿"
+    assert "截至今年6月末，工行服务个人客户已超6.6亿" in doc.paragraphs[0]
+    assert "<" not in doc.text and "&nbsp;" not in doc.text and "\u3000" not in doc.text
