@@ -70,10 +70,10 @@ def run(
     except WarehouseError as exc:
         fail(f"cannot run: {exc}")
 
-    from flows.pipeline import etl, summary_lines
+    from flows.pipeline import run_etl, summary_lines
 
     try:
-        summary = etl(
+        summary = run_etl(
             raw_dir=str(raw_dir),
             db=str(db),
             export_dir=None if no_export or export_dir is None else str(export_dir),

@@ -182,3 +182,13 @@ def summary_lines(summary: dict) -> list[str]:
     lines.append(f"time: {summary['seconds']:.2f}s (run {summary['run_id']})")
     return lines
 
+
+
+def run_etl(task_runner=None, **params) -> dict:
+    """Run the flow in this process, on `task_runner` when given (threads by default).
+
+    The runner only changes where `transform-batch` tasks run; loads always stay in this
+    process, the single DuckDB writer.
+    """
+    flow_ = etl.with_options(task_runner=task_runner) if task_runner is not None else etl
+    return flow_(**params)

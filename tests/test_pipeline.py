@@ -1,0 +1,122 @@
+"""End-to-end: the real Prefect flow (ephemeral mode) on the seeds and on tricky files."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+SEED_STEMS = ("000_ab545eb3df99d10b", "001_b419b8a76fd784a7")
+
+pytestmark = pytest.mark.prefect
+
+SEED_001 = f"{SEED_STEMS[1]}.txt"
+GBK_ARTICLE = "建设银行个人存款\n截至2024年末，建设银行个人存款余额达15.2万亿元，较上年末增长8.5%。\n"
+
+
+def run(raw: Path, db: Path, **kw) -> dict:
+    from flows.pipeline import etl
+
+    return etl(raw_dir=str(raw), db=str(db), **kw)
+
+
+def table_counts(db: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            t: con.execute(f"select count(*) from {t}").fetchall()[0][0]
+            for t in ("dim_documents", "dim_source_files", "fct_mentions", "etl_quarantine")
+        }
+    finally:
+        con.close()
+
+
+def test_seeds_load_with_valid_evidence_then_a_rerun_changes_nothing(raw_copy: Path, tmp_path: Path):
+    db = tmp_path / "w.duckdb"
+    first = run(raw_copy, db)
+    assert (first["files_seen"], first["docs_new"], first["docs_changed"], first["docs_unchanged"]) == (2, 2, 0, 0)
+    assert first["files_quarantined"] == 0 and first["mentions_loaded"] > 40
+
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute(
+        """select m.surface, substr(d.body_text, m.char_start + 1, m.char_end - m.char_start),
+                  m.sentence, substr(d.body_text, m.sentence_start + 1, length(m.sentence))
+           from fct_mentions m join dim_documents d using (doc_id)"""
+    ).fetchall()
+    assert rows and all(surface == span and sentence == sent for surface, span, sentence, sent in rows)
+    files = {r[0] for r in con.execute("select distinct source_file from rpt_mentions").fetchall()}
+    assert files == {f"{s}.txt" for s in SEED_STEMS}
+    snapshot = con.execute("select doc_id, loaded_at from dim_documents order by doc_id").fetchall()
+    con.close()
+
+    second = run(raw_copy, db)
+    assert (second["docs_new"], second["docs_changed"], second["docs_unchanged"]) == (0, 0, 2)
+    assert second["mentions_loaded"] == 0
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("select doc_id, loaded_at from dim_documents order by doc_id").fetchall() == snapshot
+    runs = con.execute("select status, docs_new, docs_unchanged from etl_runs order by started_at").fetchall()
+    con.close()
+    assert runs == [("completed", 2, 0), ("completed", 0, 2)]
+
+
+def test_encodings_html_named_txt_duplicates_changes_and_removals(raw_copy: Path, tmp_path: Path):
+    db = tmp_path / "w.duckdb"
+    (raw_copy / "gbk.txt").write_bytes(GBK_ARTICLE.encode("gbk"))
+    (raw_copy / "utf16.dat").write_bytes(GBK_ARTICLE.replace("15.2", "16.1").encode("utf-16"))
+    (raw_copy / "page.txt").write_text(
+        "<html><head><title>农行 - 新闻</title></head><body><nav>首页</nav>"
+        "<p>截至6月末，农业银行个人贷款余额<b>8.9万亿元</b>。</p></body></html>",
+        encoding="utf-8",
+    )
+    (raw_copy / "nested").mkdir()
+    shutil.copy(raw_copy / SEED_001, raw_copy / "nested" / "copy.txt")
+    s = run(raw_copy, db)
+    assert (s["files_seen"], s["docs_new"], s["files_quarantined"]) == (6, 6, 0)
+    c = table_counts(db)
+    assert (c["dim_documents"], c["dim_source_files"]) == (5, 6)
+
+    con = duckdb.connect(str(db), read_only=True)
+    enc = dict(con.execute("select primary_path, encoding || '/' || format from dim_documents").fetchall())
+    con.close()
+    assert enc["gbk.txt"] == "gb18030/text"
+    assert enc["utf16.dat"] == "utf-16/text"
+    assert enc["page.txt"] == "utf-8/html"
+
+    # The seed changes; its old bytes live on in nested/copy.txt, so the old document stays.
+    with open(raw_copy / SEED_001, "a", encoding="utf-8") as fh:
+        fh.write("\n截至三季度末，工商银行个人贷款余额达8.9万亿元。\n")
+    s = run(raw_copy, db)
+    assert (s["docs_new"], s["docs_changed"], s["docs_unchanged"]) == (0, 1, 5)
+    assert table_counts(db)["dim_documents"] == 6
+
+    # The copy goes: the old bytes have no path left, and their document and mentions go too.
+    os.remove(raw_copy / "nested" / "copy.txt")
+    s = run(raw_copy, db)
+    assert s["files_removed"] == 1
+    c = table_counts(db)
+    assert (c["dim_documents"], c["dim_source_files"]) == (5, 5)
+    con = duckdb.connect(str(db), read_only=True)
+    orphans = con.execute(
+        "select count(*) from fct_mentions where doc_id not in (select doc_id from dim_documents)"
+    ).fetchall()[0][0]
+    dup_docs = con.execute("select count(*) - count(distinct doc_id) from dim_documents").fetchall()[0][0]
+    con.close()
+    assert orphans == 0 and dup_docs == 0
+
+
+def test_bad_files_are_quarantined_and_cleared_once_fixed(raw_copy: Path, tmp_path: Path):
+    db = tmp_path / "w.duckdb"
+    (raw_copy / "empty.txt").write_bytes(b"")
+    (raw_copy / "blob.html").write_bytes(bytes(range(256)) * 8)
+    s = run(raw_copy, db)
+    assert s["docs_new"] == 2
+    reasons = {q["path"]: q["reason"] for q in s["quarantine"]}
+    assert reasons == {"empty.txt": "empty", "blob.html": "binary"}
+    again = run(raw_copy, db)
+    assert again["files_quarantined"] == 2 and again["docs_new"] == 0
+    (raw_copy / "empty.txt").write_text("标题\n截至6月末，招商银行零售客户数达1.9亿户。", encoding="utf-8")
+    fixed = run(raw_copy, db)
+    assert fixed["docs_new"] == 1
+    assert [q["path"] for q in fixed["quarantine"]] == ["blob.html"]
