@@ -6,8 +6,10 @@ are cleaned and extracted once. Pure CPU and file reads: safe to run in a worker
 """
 from __future__ import annotations
 
+import decimal
 import time
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -44,6 +46,19 @@ def _doc_row(raw: RawDocument, clean: CleanDocument) -> dict:
     }
 
 
+# fct_mentions.value is DECIMAL(38, 10): ten decimals, 28 integer digits.
+_SCALE = Decimal("1e-10")
+_MAX_VALUE = Decimal("1e28")
+_DECIMAL_CONTEXT = decimal.Context(prec=60)
+
+
+def fit_decimal(value: Decimal) -> Decimal | None:
+    """`value` rounded to the warehouse's ten decimals; None if it cannot be stored or is not finite."""
+    if not value.is_finite() or abs(value) >= _MAX_VALUE:
+        return None
+    return value.quantize(_SCALE, context=_DECIMAL_CONTEXT)
+
+
 def _mention_rows(doc_id: str, clean: CleanDocument, raw: RawDocument) -> list[dict]:
     sc = raw.sidecar
     ctx = DocContext(
@@ -53,17 +68,20 @@ def _mention_rows(doc_id: str, clean: CleanDocument, raw: RawDocument) -> list[d
         title=clean.title,
     )
     rows = []
-    for no, m in enumerate(extract_mentions(clean.text, ctx), start=1):
+    for m in extract_mentions(clean.text, ctx):
+        value = fit_decimal(m.value)
+        if value is None:
+            continue  # e.g. a 40-digit string of numerals: not a figure any bank states
         rows.append(
             {
                 "doc_id": doc_id,
-                "mention_no": no,
+                "mention_no": len(rows) + 1,
                 "char_start": m.char_start,
                 "char_end": m.char_end,
                 "surface": m.surface,
                 "sentence": m.sentence,
                 "sentence_start": m.sentence_start,
-                "value": m.value,
+                "value": value,
                 "unit": m.unit,
                 "measure_word": m.measure_word,
                 "scale_word": m.scale_word,
