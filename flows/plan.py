@@ -14,7 +14,7 @@ from flows.load import KnownFile
 @dataclass
 class Plan:
     todo: list[FileEntry] = field(default_factory=list)  # new or changed by stat: read them
-    new_paths: set[str] = field(default_factory=set)
+    new_paths: set[str] = field(default_factory=set)  # not loaded before (new or was quarantined)
     unchanged: list[str] = field(default_factory=list)  # loaded, same stat
     still_quarantined: list[str] = field(default_factory=list)  # quarantined, same stat
     removed: list[str] = field(default_factory=list)  # known, no longer in the folder
@@ -33,6 +33,8 @@ def make_plan(entries: list[FileEntry], known: dict[str, KnownFile]) -> Plan:
             (plan.still_quarantined if k.quarantined else plan.unchanged).append(e.path)
         else:
             plan.todo.append(e)
+            if k.quarantined:
+                plan.new_paths.add(e.path)  # never loaded before: a fixed file is a new document
     plan.removed = sorted(p for p in known if p not in seen)
     return plan
 
