@@ -1,0 +1,240 @@
+"""Find quantity spans in clean text, with offsets; no values (those are `flows.normalise`'s job).
+
+Matching runs on a *matching copy* of the text: Traditional converted to Simplified and
+full-width digits/％/．/， folded to ASCII, one character for one character, so every offset found
+in the copy points at the same character of the stored text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from flows.lexicon import Lexicon, load_lexicon
+from flows.script import to_simplified
+
+SENTENCE_ENDS = "。！？；!?;\n"
+FULL_SENTENCE_ENDS = "。！？!?\n"  # a period phrase in an earlier clause reaches across ；
+# a colon is not a clause end: in "个人客户数：7.55亿户" the label before it is the subject
+CLAUSE_ENDS = "，,；;" + FULL_SENTENCE_ENDS
+CLOSERS = "”’」』）)】》\"'"  # stay with the sentence they close
+
+
+@dataclass(frozen=True)
+class Span:
+    """A quantity found in the text: where it is and how it is built, not what it is worth.
+
+    `start`/`end` index the stored text (and the matching copy). `number` is the numeral as
+    written in the matching copy (``7.55``, ``一千四百万``, ``万亿``); `scale` the scale word
+    after an Arabic number; `infix` any 余/多 inside; `unit_word` the unit as matched and
+    `unit_class` one of currency | percent | pp | bp | times | tenths | count | None (bare).
+    For a ratio in words (每3笔业务中，就有一笔) `kind` is 'ratio', `number` the part and
+    `denominator` the whole.
+    """
+
+    start: int
+    end: int
+    kind: str  # 'number' | 'ratio'
+    number: str
+    scale: str | None = None
+    infix: str | None = None
+    unit_word: str | None = None
+    unit_class: str | None = None
+    denominator: str | None = None
+    prefix_unit: bool = False  # unit written before the number: 百分之三十
+    scale_start: int | None = None  # where `scale` sits, to read it back as written
+
+
+def matching_copy(text: str) -> str:
+    """Simplified, ASCII-folded copy of `text` with exactly the same length."""
+    lex = load_lexicon()
+    out = to_simplified(text)
+    items = tuple(lex.fullwidth.items())
+    if _fullwidth_re(items).search(out):  # most articles have none: skip the slow translate
+        out = out.translate(_fullwidth_table(items))
+    if len(out) != len(text):  # guaranteed by both steps; keep the invariant loud
+        raise AssertionError("matching copy changed length")
+    return out
+
+
+@cache
+def _fullwidth_re(items: tuple[tuple[str, str], ...]) -> re.Pattern:
+    return re.compile("[" + "".join(re.escape(k) for k, _ in items) + "]")
+
+
+@cache
+def _fullwidth_table(items: tuple[tuple[str, str], ...]) -> dict[int, str]:
+    return str.maketrans(dict(items))
+
+
+def _alt(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    main: re.Pattern
+    percent_prefix: re.Pattern
+    ratio: re.Pattern
+    idioms: re.Pattern
+    unit_class: dict[str, str]
+    cn_chars: frozenset[str]
+    digit_chars: frozenset[str]
+    big_chars: frozenset[str]
+    qualifier_before: re.Pattern
+    not_after: re.Pattern
+
+
+@cache
+def patterns() -> _Patterns:
+    """All extraction regexes, built from the lexicon's named parts and compiled once."""
+    lex: Lexicon = load_lexicon()
+    cn_chars = set(lex.digits) | set(lex.small_scales) | set(lex.big_scales)
+    cn = "[" + "".join(sorted(cn_chars)) + "]+"  # 一千四百万, 两千, 万亿
+    arabic = r"\d+(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 3,654.8 | 7.55 | 3000 | 1，000
+    scale = _alt(lex.scale_words)  # 万亿 | 亿 | 万 ...
+    infix = _alt(lex.over_infix)  # 余 | 多
+    unit_class: dict[str, str] = {}
+    for group, words in (("count", lex.count_words), ("currency", lex.currencies),
+                         ("percent", lex.percent), ("pp", lex.pp), ("bp", lex.bp),
+                         ("times", lex.times), ("tenths", lex.tenths)):
+        for w in words:
+            unit_class.setdefault(w, group)
+    unit = _alt(unit_class)  # 个百分点 | 亿元 ... | 户 | %
+    # digit first: the numeral must be there, everything after it is optional
+    main = re.compile(
+        rf"(?:(?P<ar>{arabic})(?P<inf1>{infix})?(?P<scale>{scale})?|(?P<cn>{cn}))"  # 570 余 万 / 一千四百万
+        rf"(?P<inf2>{infix})?"  # 3万 余 名
+        rf"(?P<unit>{unit})?"  # 名
+    )
+    percent_prefix = re.compile(rf"(?:{_alt(lex.percent_prefix)})(?P<num>{arabic}|{cn})")  # 百分之三十
+    count = _alt(lex.count_words)
+    ratio = re.compile(  # 每3笔业务中，就有一笔
+        rf"每(?P<den>{arabic}|{cn})(?P<mw>{count})[^。！？；;!?\n]{{0,16}}?就有(?P<num>{arabic}|{cn})(?P=mw)?"
+    )
+    idioms = re.compile(_alt(lex.idioms))
+    qualifier_before = re.compile(rf"(?:{_alt(lex.qualifier_prefix)})$")
+    not_after = re.compile(rf"(?:{_alt(lex.not_after)})$")
+    return _Patterns(main, percent_prefix, ratio, idioms, unit_class, frozenset(cn_chars),
+                     frozenset(lex.digits), frozenset(lex.big_scales), qualifier_before, not_after)
+
+
+def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool, scale: str | None,
+          unit_cls: str | None) -> bool:
+    """Form-based filters that tell a quantity from a date, code, ordinal or rhetoric."""
+    before = m[max(0, start - 4):start]
+    if before and (before[-1].isascii() and before[-1].isalpha() or before[-1] in "+-/._#"):
+        return False  # A500, T+0.5, 9.0.1: codes and versions
+    if p.not_after.search(before):
+        return False  # 第一, 每户
+    if unit_cls is None and scale is None and not (is_cn and any(c in p.big_chars for c in num)):
+        return False  # a bare number (2019, 9.0, 95588) is never a measurement by itself
+    if is_cn:
+        has_digit = any(c in p.digit_chars for c in num)
+        if not has_digit and num[0] not in "十拾":
+            # a bare scale (万亿, 百万) is a quantity only after a qualifier: 近万亿, 超百万
+            return bool(p.qualifier_before.search(m[max(0, start - 4):start]))
+        if unit_cls == "count" and len(num) == 1 and num in p.digit_chars:
+            return False  # 一家, 两个: rhetoric (min_bare_chinese covers single digits)
+        if unit_cls == "tenths":
+            return len(num) == 1
+    elif unit_cls == "tenths":
+        return False  # 3成 is rare and 成 after Arabic digits is usually 成交/成本
+    return True
+
+
+def find_spans(text: str, copy: str | None = None) -> list[Span]:
+    """All quantity spans in `text`, in order, non-overlapping.
+
+    `copy` is `matching_copy(text)` when the caller already has it.
+    """
+    lex = load_lexicon()
+    p = patterns()
+    m = copy if copy is not None else matching_copy(text)
+    mask = bytearray(len(m))  # 1 where an idiom or an earlier span already sits
+    for i in p.idioms.finditer(m):
+        mask[i.start():i.end()] = b"\x01" * (i.end() - i.start())
+    spans: list[Span] = []
+
+    def free(a: int, b: int) -> bool:
+        return not any(mask[a:b])
+
+    def take(a: int, b: int) -> None:
+        mask[a:b] = b"\x01" * (b - a)
+
+    if "每" in m:
+        for r in p.ratio.finditer(m):
+            spans.append(Span(r.start(), r.end(), "ratio", r.group("num"),
+                              unit_word=r.group("mw"), unit_class="percent",
+                              denominator=r.group("den")))
+            take(r.start(), r.end())
+    for pp in p.percent_prefix.finditer(m):
+        if free(pp.start(), pp.end()):
+            spans.append(Span(pp.start(), pp.end(), "number", pp.group("num"), unit_word="%",
+                              unit_class="percent", prefix_unit=True))
+            take(pp.start(), pp.end())
+    for x in p.main.finditer(m):
+        a, b = x.start(), x.end()
+        if not free(a, b):
+            continue
+        is_cn = x.group("cn") is not None
+        num = x.group("cn") if is_cn else x.group("ar")
+        unit_word = x.group("unit")
+        unit_cls = p.unit_class.get(unit_word) if unit_word else None
+        if unit_word and b < len(m) and (
+                m[b] in lex.unit_not_before.get(unit_word, ())
+                or unit_cls == "tenths" and m[b] in lex.tenths_not_before):
+            unit_word = unit_cls = None  # 个人, 家庭, 成为: the unit starts a word
+            b = x.start("unit")
+        scale = x.group("scale")
+        if not _keep(p, lex, m, a, num, is_cn, scale, unit_cls):
+            continue
+        inf2 = x.group("inf2")
+        if unit_word is None and inf2:
+            b = x.start("inf2")  # a bare number ends at its numeral or scale, not at 余/多
+            inf2 = None
+        infix = (x.group("inf1") or "") + (inf2 or "") or None
+        spans.append(Span(a, b, "number", num, scale=scale, infix=infix, unit_word=unit_word,
+                          unit_class=unit_cls, scale_start=x.start("scale") if scale else None))
+        take(a, b)
+    spans.sort(key=lambda s: s.start)
+    return spans
+
+
+def split_sentences(text: str, ends: str = SENTENCE_ENDS) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; the end mark and any closing quotes stay with it.
+
+    Leading and trailing whitespace is left out, empty sentences dropped.
+    """
+    out: list[tuple[int, int]] = []
+    start = 0
+    n = len(text)
+    for x in _ends_re(ends).finditer(text):
+        i = x.start()
+        if i < start:
+            continue  # inside closers already taken
+        if text[i] == "\n":
+            _push(text, start, i, out)
+            start = i + 1
+            continue
+        j = i + 1
+        while j < n and text[j] in CLOSERS:
+            j += 1
+        _push(text, start, j, out)
+        start = j
+    _push(text, start, n, out)
+    return out
+
+
+@cache
+def _ends_re(ends: str) -> re.Pattern:
+    return re.compile("[" + re.escape(ends) + "]")
+
+
+def _push(text: str, a: int, b: int, out: list[tuple[int, int]]) -> None:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    if b > a:
+        out.append((a, b))

@@ -1,0 +1,385 @@
+"""Rule tables for quantity extraction, loaded from ``flows/rules/`` and validated once.
+
+Every word list the extractor and normaliser use lives in a TOML or CSV file next to this module
+(scales, units, qualifiers, period phrases, kind and direction cues, idioms, metrics, entity
+aliases, subject trimming). A bad file fails at load with the file name and the key or line, so a
+typo in a rule stops the pipeline at start-up instead of silently changing results mid-run.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+RULES_DIR = Path(__file__).with_name("rules")
+
+UNITS = frozenset({"CNY", "USD", "HKD", "EUR", "JPY", "GBP", "count", "percent", "pp", "times"})
+QUALIFIERS = frozenset({"exact", "approx", "over", "under", "up_to"})
+ENTITY_CODES = frozenset(
+    "ICBC CCB ABC BOC BOCOM PSBC CMB CITIC CIB SPDB CMBC CEB HXB PAB CZB".split()
+)
+PERIOD_TYPES = frozenset({"point", "range", "open", "reset"})
+PERIOD_RESOLVERS = frozenset({
+    "day", "month_end", "quarter_end", "half1_end", "year_end", "first_quarters", "first_months",
+    "half1", "half2", "quarter", "since_year", "year_to_date", "year", "rel_year", "none",
+})
+BASIS_STARTS = frozenset({"year_start", "none"})
+NATURES = frozenset({"stock", "flow"})
+
+
+class RuleError(ValueError):
+    """A rule file is malformed; the message names the file and the key or line."""
+
+
+@dataclass(frozen=True)
+class PeriodRule:
+    name: str
+    pattern: str  # fragments expanded, named groups not yet prefixed
+    type: str
+    resolve: str
+
+
+@dataclass(frozen=True)
+class MetricRule:
+    key: str
+    unit: str
+    nature: str
+    synonym: str
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """All rule tables, typed. Built by `load_lexicon`; never mutated."""
+
+    digits: dict[str, int]
+    small_scales: dict[str, int]
+    big_scales: dict[str, int]
+    fullwidth: dict[str, str]
+    scale_words: tuple[str, ...]
+    over_infix: tuple[str, ...]
+    currencies: dict[str, str]
+    currency_prefixes: dict[str, str]
+    percent: tuple[str, ...]
+    percent_prefix: tuple[str, ...]
+    pp: tuple[str, ...]
+    bp: tuple[str, ...]
+    times: tuple[str, ...]
+    tenths: tuple[str, ...]
+    tenths_not_before: frozenset[str]
+    count_words: tuple[str, ...]
+    not_after: tuple[str, ...]
+    unit_not_before: dict[str, frozenset[str]]
+    min_bare_chinese: int
+    flow_measure_words: frozenset[str]
+    qualifier_prefix: dict[str, str]
+    qualifier_suffix: dict[str, str]
+    qualifier_infix: dict[str, str]
+    positive: tuple[str, ...]
+    negative: tuple[str, ...]
+    to_level: tuple[str, ...]
+    not_direction: tuple[str, ...]
+    basis: dict[str, str]
+    flow_words: tuple[str, ...]
+    cumulative_words: tuple[str, ...]
+    stock_words: tuple[str, ...]
+    period_rules: tuple[PeriodRule, ...]
+    basis_prefixes: tuple[str, ...]
+    idioms: tuple[str, ...]
+    metrics: tuple[MetricRule, ...]
+    entity_aliases: dict[str, str]
+    entity_exclusions: tuple[str, ...]
+    lead_words: tuple[str, ...]
+    trail_words: tuple[str, ...]
+    stop_after: tuple[str, ...]
+    cut_at: tuple[str, ...]
+    empty_subjects: frozenset[str]
+    subject_max_len: int
+    money_cues: tuple[str, ...]
+    count_cues: tuple[str, ...]
+
+
+def _longest_first(words) -> tuple[str, ...]:
+    # regex alternation is ordered: longer words must be tried before their prefixes
+    return tuple(sorted(dict.fromkeys(words), key=lambda w: (-len(w), w)))
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise RuleError(f"{path.name}: missing rule file") from exc
+    except tomllib.TOMLDecodeError as exc:  # message carries line and column
+        raise RuleError(f"{path.name}: {exc}") from exc
+
+
+def _get(data: dict, path: str, kind: type, file: str):
+    node = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise RuleError(f"{file}: missing key [{path}]")
+        node = node[part]
+    if not isinstance(node, kind):
+        raise RuleError(f"{file}: [{path}] must be a {kind.__name__}")
+    return node
+
+
+def _words(data: dict, path: str, file: str) -> tuple[str, ...]:
+    items = _get(data, path, list, file)
+    for i, w in enumerate(items):
+        if not isinstance(w, str) or not w:
+            raise RuleError(f"{file}: [{path}] item {i} must be a non-empty string")
+    return tuple(items)
+
+
+def _str_map(data: dict, path: str, file: str, allowed: frozenset[str] | None = None) -> dict[str, str]:
+    table = _get(data, path, dict, file)
+    for k, v in table.items():
+        if not isinstance(v, str) or (allowed is not None and v not in allowed):
+            raise RuleError(f"{file}: [{path}] {k!r} = {v!r} is not one of {sorted(allowed or [])}")
+    return dict(table)
+
+
+def _int_map(data: dict, path: str, file: str) -> dict[str, int]:
+    table = _get(data, path, dict, file)
+    for k, v in table.items():
+        if not isinstance(v, int) or len(k) != 1:
+            raise RuleError(f"{file}: [{path}] {k!r} must be one character mapped to an integer")
+    return dict(table)
+
+
+def _read_csv(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise RuleError(f"{path.name}: missing rule file") from exc
+    reader = csv.DictReader(text.splitlines())
+    if reader.fieldnames != columns:
+        raise RuleError(f"{path.name}:1: header must be {','.join(columns)}, got {reader.fieldnames}")
+    rows = []
+    for row in reader:
+        line = reader.line_num
+        if any(row.get(c) in (None, "") for c in columns[:2]) or None in row:
+            raise RuleError(f"{path.name}:{line}: expected {len(columns)} non-empty fields")
+        rows.append((line, {k: v.strip() for k, v in row.items()}))
+    return rows
+
+
+def _period_rules(data: dict, file: str) -> tuple[PeriodRule, ...]:
+    fragments = _str_map(data, "fragments", file)
+    rules = _get(data, "rules", dict, file)
+    out = []
+    for name, rule in rules.items():
+        where = f"{file}: [rules.{name}]"
+        if not isinstance(rule, dict):
+            raise RuleError(f"{where} must be a table")
+        pattern, typ, resolve = rule.get("pattern"), rule.get("type"), rule.get("resolve")
+        if not isinstance(pattern, str) or typ not in PERIOD_TYPES or resolve not in PERIOD_RESOLVERS:
+            raise RuleError(f"{where} needs pattern, type in {sorted(PERIOD_TYPES)}, "
+                            f"resolve in {sorted(PERIOD_RESOLVERS)}")
+        try:
+            expanded = re.sub(r"\{([A-Z]+)\}", lambda m: fragments[m.group(1)], pattern)
+        except KeyError as exc:
+            raise RuleError(f"{where}: unknown fragment {exc}") from exc
+        try:
+            re.compile(expanded)
+        except re.error as exc:
+            raise RuleError(f"{where}: bad pattern: {exc}") from exc
+        out.append(PeriodRule(name, expanded, typ, resolve))
+    return tuple(out)
+
+
+def load_lexicon_from(rules_dir: Path) -> Lexicon:
+    """Load and validate every rule file in `rules_dir`; raises RuleError naming file and key/line."""
+    num = _read_toml(rules_dir / "numerals.toml")
+    units = _read_toml(rules_dir / "units.toml")
+    qual = _read_toml(rules_dir / "qualifiers.toml")
+    cues = _read_toml(rules_dir / "cues.toml")
+    per = _read_toml(rules_dir / "periods.toml")
+    subj = _read_toml(rules_dir / "subject.toml")
+
+    fullwidth = _str_map(num, "fullwidth", "numerals.toml")
+    for k, v in fullwidth.items():
+        if len(k) != 1 or len(v) != 1:  # offsets must stay one to one
+            raise RuleError(f"numerals.toml: [fullwidth] {k!r} -> {v!r} must map one char to one char")
+
+    metrics = []
+    for line, row in _read_csv(rules_dir / "metrics.csv", ["key", "unit", "nature", "synonym"]):
+        if row["unit"] not in UNITS or row["nature"] not in NATURES or not row["synonym"]:
+            raise RuleError(f"metrics.csv:{line}: bad unit {row['unit']!r} or nature {row['nature']!r}")
+        metrics.append(MetricRule(row["key"], row["unit"], row["nature"], row["synonym"]))
+    keys_units: dict[str, str] = {}
+    for m in metrics:
+        if keys_units.setdefault(m.key, m.unit) != m.unit:
+            raise RuleError(f"metrics.csv: metric {m.key} has two units")
+
+    aliases: dict[str, str] = {}
+    for line, row in _read_csv(rules_dir / "entities.csv", ["code", "alias"]):
+        if row["code"] not in ENTITY_CODES:
+            raise RuleError(f"entities.csv:{line}: unknown institution code {row['code']!r}")
+        if aliases.setdefault(row["alias"], row["code"]) != row["code"]:
+            raise RuleError(f"entities.csv:{line}: alias {row['alias']!r} maps to two codes")
+        aliases[row["alias"]] = row["code"]
+    missing = ENTITY_CODES - set(aliases.values())
+    if missing:
+        raise RuleError(f"entities.csv: no alias for {sorted(missing)}")
+    exclusions = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "entity_exclusions.csv", ["phrase", "why"]))
+    idioms = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "idioms.csv", ["phrase", "why"]))
+
+    basis = _str_map(cues, "basis", "cues.toml", BASIS_STARTS)
+    implied = _get(subj, "implied_unit", dict, "subject.toml")
+    max_len = _get(subj, "max_len", int, "subject.toml")
+
+    return Lexicon(
+        digits=_int_map(num, "digits", "numerals.toml"),
+        small_scales=_int_map(num, "small_scales", "numerals.toml"),
+        big_scales=_int_map(num, "big_scales", "numerals.toml"),
+        fullwidth=fullwidth,
+        scale_words=_longest_first(_words(units, "scale_words", "units.toml")),
+        over_infix=_words(units, "over_infix", "units.toml"),
+        currencies=_str_map(units, "currencies", "units.toml", UNITS),
+        currency_prefixes=_str_map(units, "currency_prefixes", "units.toml", UNITS),
+        percent=_words(units, "ratios.percent", "units.toml"),
+        percent_prefix=_words(units, "ratios.percent_prefix", "units.toml"),
+        pp=_longest_first(_words(units, "ratios.pp", "units.toml")),
+        bp=_longest_first(_words(units, "ratios.bp", "units.toml")),
+        times=_words(units, "ratios.times", "units.toml"),
+        tenths=_words(units, "ratios.tenths", "units.toml"),
+        tenths_not_before=frozenset(_words(units, "ratios.tenths_not_before", "units.toml")),
+        count_words=_longest_first(_words(units, "measure_words.count", "units.toml")),
+        not_after=_longest_first(_words(units, "filters.not_after", "units.toml")),
+        unit_not_before={k: frozenset(_words(units, f"unit_not_before.{k}", "units.toml"))
+                         for k in _get(units, "unit_not_before", dict, "units.toml")},
+        min_bare_chinese=_get(units, "filters.min_bare_chinese", int, "units.toml"),
+        flow_measure_words=frozenset(_words(units, "measure_words.flow", "units.toml")),
+        qualifier_prefix=_str_map(qual, "prefix", "qualifiers.toml", QUALIFIERS),
+        qualifier_suffix=_str_map(qual, "suffix", "qualifiers.toml", QUALIFIERS),
+        qualifier_infix=_str_map(qual, "infix", "qualifiers.toml", QUALIFIERS),
+        positive=_longest_first(_words(cues, "direction.positive", "cues.toml")),
+        negative=_longest_first(_words(cues, "direction.negative", "cues.toml")),
+        to_level=_words(cues, "direction.to_level", "cues.toml"),
+        not_direction=_longest_first(_words(cues, "direction.not_direction", "cues.toml")),
+        basis=basis,
+        flow_words=_longest_first(_words(cues, "kind.flow_words", "cues.toml")),
+        cumulative_words=_words(cues, "kind.cumulative_words", "cues.toml"),
+        stock_words=_longest_first(_words(cues, "kind.stock_words", "cues.toml")),
+        period_rules=_period_rules(per, "periods.toml"),
+        basis_prefixes=_longest_first(_words(per, "basis_prefixes", "periods.toml")),
+        idioms=_longest_first(idioms),
+        metrics=tuple(metrics),
+        entity_aliases=aliases,
+        entity_exclusions=_longest_first(exclusions),
+        lead_words=_longest_first(_words(subj, "lead_words", "subject.toml")),
+        trail_words=_longest_first(_words(subj, "trail_words", "subject.toml")),
+        stop_after=_longest_first(_words(subj, "stop_after", "subject.toml")),
+        cut_at=_longest_first(_words(subj, "cut_at", "subject.toml")),
+        empty_subjects=frozenset(_get(subj, "empty_subjects", list, "subject.toml")),
+        subject_max_len=max_len,
+        money_cues=_words(implied, "money", "subject.toml"),
+        count_cues=_words(implied, "count", "subject.toml"),
+    )
+
+
+@cache
+def load_lexicon() -> Lexicon:
+    """The process-wide lexicon from ``flows/rules/`` (loaded and validated once)."""
+    return load_lexicon_from(RULES_DIR)
+
+
+def canonical_entity(name: str | None) -> str | None:
+    """Institution code for a code or alias (工行, ICBC, 中國工商銀行 -> 'ICBC'); None if unknown."""
+    if not name:
+        return None
+    name = name.strip()
+    if name.upper() in ENTITY_CODES:
+        return name.upper()
+    aliases = load_lexicon().entity_aliases
+    if name in aliases:
+        return aliases[name]
+    from flows.script import to_simplified  # local import: script pulls in OpenCC
+    return aliases.get(to_simplified(name))
+
+
+def first_chars(pattern: str) -> frozenset[str] | None:
+    """Characters a match of `pattern` can start with, or None when that is not a small set.
+
+    Used to put a one-character lookahead in front of long alternations (period phrases, bank
+    names), so the regex engine skips most positions after one test instead of trying every
+    branch: the "digit first" advice for patterns that cannot start with a digit.
+    """
+    try:
+        from re import _parser as sre_parse  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore
+    import re as _re
+
+    consts = sre_parse  # opcode names live on the parser module's namespace
+    try:
+        parsed = sre_parse.parse(pattern)
+    except _re.error:
+        return None
+
+    def first(items) -> tuple[set[str] | None, bool]:
+        """(chars, may_be_empty) for a sequence of parsed items."""
+        out: set[str] = set()
+        for op, av in items:
+            name = str(op)
+            if name == "LITERAL":
+                out.add(chr(av))
+                return out, False
+            if name == "IN":
+                for iop, iav in av:
+                    iname = str(iop)
+                    if iname == "LITERAL":
+                        out.add(chr(iav))
+                    elif iname == "RANGE":
+                        lo, hi = iav
+                        if hi - lo > 200:
+                            return None, False
+                        out.update(chr(c) for c in range(lo, hi + 1))
+                    else:
+                        return None, False
+                return out, False
+            if name == "SUBPATTERN":
+                sub, empty = first(av[-1])
+                if sub is None:
+                    return None, False
+                out |= sub
+                if not empty:
+                    return out, False
+                continue
+            if name == "BRANCH":
+                any_empty = False
+                for branch in av[1]:
+                    sub, empty = first(branch)
+                    if sub is None:
+                        return None, False
+                    out |= sub
+                    any_empty = any_empty or empty
+                if not any_empty:
+                    return out, False
+                continue
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                lo, _, body = av
+                sub, empty = first(body)
+                if sub is None:
+                    return None, False
+                out |= sub
+                if lo > 0 and not empty:
+                    return out, False
+                continue
+            if name in ("ASSERT", "ASSERT_NOT", "AT"):
+                continue  # zero-width: the next item decides
+            if name == "GROUPREF":
+                return None, False
+            return None, False  # ANY, CATEGORY (\d), ...: not a small set
+        return out, True
+
+    del consts
+    chars, empty = first(list(parsed))
+    if chars is None or empty:
+        return None
+    return frozenset(chars)

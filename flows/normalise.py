@@ -1,0 +1,683 @@
+"""Spans to normalised mentions: value, unit, qualifier, kind, period, subject, metric, entity.
+
+`extract_mentions(text, ctx)` is the public entry point. It is pure: everything it reads comes
+from its arguments and the rule tables (`flows.lexicon`), which are loaded once per process.
+Every document-wide scan (cue words, period phrases, bank names) runs once as a single regex
+over the matching copy; each span then looks up what lies in its clause and sentence.
+"""
+from __future__ import annotations
+
+import bisect
+import calendar
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+
+from flows.extract import (CLAUSE_ENDS, FULL_SENTENCE_ENDS, Span, find_spans, matching_copy,
+                           split_sentences)
+from flows.lexicon import Lexicon, MetricRule, canonical_entity, first_chars, load_lexicon
+from flows.models import DocContext, Mention
+from flows.numerals import as_plain, parse_number
+
+_QUOTES = "“”\"'‘’「」『』《》〈〉()（）【】[]"
+_PUNCT = _QUOTES + "、,，;；:：.。!！?？ \t-—•·●○■□◆◇▪▶►*"
+_HUNDRED = Decimal(100)
+
+
+# ---------------------------------------------------------------- compiled document-wide scans
+
+
+@dataclass(frozen=True)
+class _Scanners:
+    cues: re.Pattern
+    cue_class: dict[str, frozenset[str]]
+    periods: re.Pattern
+    period_rules: dict[str, tuple[str, str]]  # group name -> (type, resolver)
+    entities: re.Pattern
+    subject_lead: re.Pattern
+    subject_trail: re.Pattern
+    subject_stop: re.Pattern
+    metrics: tuple[MetricRule, ...]  # longest synonym first
+    basis_before: re.Pattern
+    qualifier_before: re.Pattern
+    subject_cut: re.Pattern
+
+
+def _alt(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+def _gated(alternation: str) -> re.Pattern:
+    """Compile `alternation` behind a one-character lookahead of the characters it can start with.
+
+    A long alternation that cannot start with a digit otherwise tries every branch at every
+    position; the lookahead rejects most positions with a single set test.
+    """
+    chars = first_chars(alternation)
+    if not chars:
+        return re.compile(alternation)
+    cls = "".join(re.escape(c) for c in sorted(chars))
+    return re.compile(f"(?=[{cls}])(?:{alternation})")
+
+
+@cache
+def scanners() -> _Scanners:
+    """Document-wide regexes built from the lexicon, compiled once per process."""
+    lex = load_lexicon()
+    classes: dict[str, set[str]] = {}
+    for name, words in (("pos", lex.positive), ("neg", lex.negative), ("nodir", lex.not_direction),
+                        ("basis", lex.basis), ("flow", lex.flow_words),
+                        ("cum", lex.cumulative_words), ("stock", lex.stock_words)):
+        for w in words:
+            classes.setdefault(w, set()).add(name)
+    cue_class = {w: frozenset(c) for w, c in classes.items()}
+    parts, rules = [], {}
+    for i, r in enumerate(lex.period_rules):
+        g = f"p{i}"
+        # group names must be unique across the alternation: y -> p3_y
+        body = re.sub(r"\(\?P<(\w+)>", lambda m, g=g: f"(?P<{g}_{m.group(1)}>", r.pattern)
+        body = re.sub(r"\(\?P=(\w+)\)", lambda m, g=g: f"(?P={g}_{m.group(1)})", body)
+        parts.append(f"(?P<{g}>{body})")
+        rules[g] = (r.type, r.resolve)
+    ent_parts = []
+    for alias in sorted({*lex.entity_aliases, *lex.entity_exclusions}, key=lambda w: (-len(w), w)):
+        esc = re.escape(alias)
+        ent_parts.append(rf"(?<![A-Za-z]){esc}(?![A-Za-z])" if alias.isascii() else esc)
+    metrics = tuple(sorted(lex.metrics, key=lambda m: -len(m.synonym)))
+    return _Scanners(
+        cues=_gated(_alt(cue_class)),
+        cue_class=cue_class,
+        periods=_gated("|".join(parts)),
+        period_rules=rules,
+        entities=_gated("|".join(ent_parts)),
+        subject_lead=re.compile(rf"(?:{_alt(lex.lead_words)})"),
+        subject_trail=re.compile(rf"(?:{_alt(lex.trail_words)})$"),
+        subject_stop=re.compile(_alt(lex.stop_after)),
+        metrics=metrics,
+        basis_before=re.compile(rf"(?:{_alt(lex.basis_prefixes)})$"),
+        qualifier_before=re.compile(rf"(?:{_alt(lex.qualifier_prefix)})$"),
+        subject_cut=re.compile(_alt(lex.cut_at)),
+    )
+
+
+# ---------------------------------------------------------------- periods
+
+
+@dataclass(frozen=True)
+class _PeriodHit:
+    start: int
+    end: int
+    type: str  # point | range | open | reset
+    begin: date | None
+    finish: date | None
+
+
+def _month_end(y: int, m: int) -> date:
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+def _small_int(s: str | None) -> int | None:
+    if not s:
+        return None
+    try:
+        return int(parse_number(s))
+    except ValueError:
+        return None
+
+
+def _year(groups: dict, end_month: int, pub: date | None, precision: str | None) -> int | None:
+    """Year of a phrase: written (2024年), relative (今年, 去年) or the latest one not after publication."""
+    if groups.get("y"):
+        return int(groups["y"])
+    rel = groups.get("rel")
+    if rel:
+        if pub is None:
+            return None
+        return pub.year - {"今年": 0, "本年": 0, "当年": 0, "去年": 1, "上年": 1, "上一年": 1,
+                           "前年": 2}.get(rel, 0)
+    if pub is None or precision == "year":
+        return None  # 6月末 with only a year known could be this year's or last year's
+    # compare by month: a sidecar often gives only the month of publication
+    return pub.year if end_month <= pub.month else pub.year - 1
+
+
+def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tuple[date | None, date | None] | None:
+    """(begin, finish) dates of a period phrase, None when it cannot be resolved."""
+    try:
+        if resolver == "none":
+            return (None, None)
+        if resolver in ("day", "month_end"):
+            mo = _small_int(g.get("m"))
+            if mo is None or not 1 <= mo <= 12:
+                return None
+            y = _year(g, mo, pub, prec)
+            if y is None:
+                return None
+            if resolver == "day":
+                return (None, date(y, mo, int(g["d"])))
+            return (None, _month_end(y, mo))
+        if resolver in ("quarter_end", "quarter"):
+            q = _small_int(g.get("q"))
+            if q is None or not 1 <= q <= 4:
+                return None
+            y = _year(g, 3 * q, pub, prec)
+            if y is None:
+                return None
+            fin = _month_end(y, 3 * q)
+            return (None, fin) if resolver == "quarter_end" else (date(y, 3 * q - 2, 1), fin)
+        if resolver in ("half1_end", "half1"):
+            y = _year(g, 6, pub, prec)
+            return None if y is None else ((None if resolver == "half1_end" else date(y, 1, 1)), date(y, 6, 30))
+        if resolver == "half2":
+            y = _year(g, 12, pub, prec)
+            return None if y is None else (date(y, 7, 1), date(y, 12, 31))
+        if resolver == "year_end":
+            y = _year(g, 12, pub, prec) if (g.get("y") or g.get("rel")) else None
+            return None if y is None else (None, date(y, 12, 31))
+        if resolver == "first_quarters":
+            n = _small_int(g.get("n"))
+            if n is None or not 1 <= n <= 4:
+                return None
+            y = _year(g, 3 * n, pub, prec)
+            return None if y is None else (date(y, 1, 1), _month_end(y, 3 * n))
+        if resolver == "first_months":
+            n = _small_int(g.get("m") or g.get("n"))
+            if n is None or not 1 <= n <= 12:
+                return None
+            y = _year(g, n, pub, prec)
+            return None if y is None else (date(y, 1, 1), _month_end(y, n))
+        if resolver == "since_year":
+            return (date(int(g["y"]), 1, 1), None)
+        if resolver == "year_to_date":
+            return None if pub is None else (date(pub.year, 1, 1), None)
+        if resolver == "year":
+            y = int(g["y"])
+            return (date(y, 1, 1), date(y, 12, 31))
+        if resolver == "rel_year":
+            y = _year(g, 12, pub, prec)
+            return None if y is None else (date(y, 1, 1), date(y, 12, 31))
+    except (ValueError, KeyError, TypeError):
+        return None
+    return None
+
+
+def _period_hits(m: str, ctx: DocContext) -> list[_PeriodHit]:
+    sc = scanners()
+    pub = ctx.published_at
+    prec = ctx.published_precision or ("day" if pub else None)
+    hits = []
+    for x in sc.periods.finditer(m):
+        g = x.lastgroup
+        typ, resolver = sc.period_rules[g]
+        if typ != "reset" and sc.basis_before.search(m[max(0, x.start() - 3):x.start()]):
+            continue  # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date
+        pre = g + "_"
+        groups = {k[len(pre):]: v for k, v in x.groupdict().items() if k.startswith(pre) and v}
+        dates = _resolve(resolver, groups, pub, prec)
+        if dates is None:
+            hits.append(_PeriodHit(x.start(), x.end(), "unresolved", None, None))
+        else:
+            hits.append(_PeriodHit(x.start(), x.end(), typ, dates[0], dates[1]))
+    return hits
+
+
+@dataclass
+class _PeriodState:
+    as_of: date | None = None
+    range_start: date | None = None
+    has_range: bool = False
+    has_point: bool = False
+
+
+def _period_state(hits: list[_PeriodHit]) -> _PeriodState:
+    st = _PeriodState()
+    for h in hits:
+        if h.type == "reset":
+            st = _PeriodState()
+        elif h.type == "unresolved":
+            # a phrase we cannot date makes earlier dates wrong for what follows
+            st = _PeriodState()
+        elif h.type == "point":
+            st.as_of, st.has_point = h.finish, True
+        elif h.type == "range":
+            st.range_start, st.as_of, st.has_range = h.begin, h.finish, True
+        elif h.type == "open":
+            st.range_start, st.has_range = h.begin, True
+    return st
+
+
+# ---------------------------------------------------------------- per document index
+
+
+@dataclass
+class _Doc:
+    text: str
+    m: str
+    ctx: DocContext
+    sentences: list[tuple[int, int]]
+    sent_starts: list[int]
+    full: list[tuple[int, int]]
+    full_starts: list[int]
+    cues: list[tuple[int, int, frozenset[str]]]
+    cue_starts: list[int]
+    periods: list[_PeriodHit]
+    period_starts: list[int]
+    entities: list[tuple[int, int, str | None]]
+    entity_starts: list[int]
+    main_entity: str | None
+    title_end: int
+    lead_as_of: date | None
+    skip_at: dict[int, int]
+
+
+def _index(text: str, m: str, ctx: DocContext) -> _Doc:
+    lex = load_lexicon()
+    sc = scanners()
+    sentences = split_sentences(m)
+    full = split_sentences(m, FULL_SENTENCE_ENDS)
+    cues = [(x.start(), x.end(), sc.cue_class[x.group()]) for x in sc.cues.finditer(m)]
+    periods = _period_hits(m, ctx)
+    ents = [(x.start(), x.end(), lex.entity_aliases.get(x.group())) for x in sc.entities.finditer(m)]
+    main = canonical_entity(ctx.entity)
+    if main is None:
+        counts = Counter(code for _, _, code in ents if code)
+        if ctx.title and ctx.title not in text:
+            title_m = matching_copy(ctx.title)
+            counts.update(lex.entity_aliases.get(x.group()) for x in sc.entities.finditer(title_m)
+                          if lex.entity_aliases.get(x.group()))
+        if counts:
+            first = {code: i for i, (_, _, code) in reversed(list(enumerate(ents))) if code}
+            main = max(counts, key=lambda c: (counts[c], -first.get(c, 10**9)))
+    title_end = m.find("\n")
+    title_end = len(m) if title_end < 0 else title_end
+    # the headline summarises the lead: its as-of date is the first one the body states
+    lead_as_of = None
+    for h in periods:
+        if h.start > title_end and h.type in ("point", "range") and h.finish:
+            lead_as_of = h.finish
+            break
+    return _Doc(text, m, ctx, sentences, [s for s, _ in sentences], full, [s for s, _ in full],
+                cues, [c[0] for c in cues], periods, [p.start for p in periods], ents,
+                [e[0] for e in ents], main, title_end, lead_as_of,
+                {**{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods}})
+
+
+def _containing(starts: list[int], spans: list[tuple[int, int]], pos: int) -> tuple[int, int]:
+    i = bisect.bisect_right(starts, pos) - 1
+    if i < 0:
+        return (0, spans[0][1] if spans else 0)
+    return spans[i]
+
+
+def _between(starts: list[int], items: list, a: int, b: int) -> list:
+    """Items starting in [a, b) whose end is <= b."""
+    lo = bisect.bisect_left(starts, a)
+    hi = bisect.bisect_left(starts, b)
+    return [it for it in items[lo:hi] if (it.end if hasattr(it, "end") else it[1]) <= b]
+
+
+def _clause_start(m: str, pos: int, floor: int) -> int:
+    i = pos - 1
+    while i >= floor and m[i] not in CLAUSE_ENDS:
+        i -= 1
+    return i + 1
+
+
+# ---------------------------------------------------------------- value and unit
+
+
+def _value_unit(sp: Span, lex: Lexicon, m: str) -> tuple[Decimal, str | None, str | None]:
+    """(value, unit or None when it must be inferred, measure word)."""
+    if sp.kind == "ratio":
+        return parse_number(sp.number) / parse_number(sp.denominator) * _HUNDRED, "percent", None
+    value = parse_number(sp.number + (sp.scale or ""))
+    cls = sp.unit_class
+    if cls == "currency":
+        code = lex.currencies[sp.unit_word]
+        before = m[max(0, sp.start - 4):sp.start]
+        for word, pre_code in lex.currency_prefixes.items():
+            if before.endswith(word) and code == "CNY":
+                code = pre_code  # 美元50亿元: the prefix names the currency
+        return value, code, None
+    if cls == "percent":
+        return value, "percent", None
+    if cls == "pp":
+        return value, "pp", None
+    if cls == "bp":
+        return value / _HUNDRED, "pp", None  # 15个基点 = 0.15 percentage points
+    if cls == "times":
+        return value, "times", None
+    if cls == "tenths":
+        return value * 10, "percent", None  # 两成 = 20%
+    if cls == "count":
+        return value, "count", sp.unit_word  # replaced by the written form by the caller
+    return value, None, None
+
+
+def _qualifier(sp: Span, lex: Lexicon, m: str) -> tuple[str, int]:
+    """(qualifier, start of the qualifier word or the span) from infix, suffix, then prefix."""
+    start = sp.start
+    x = scanners().qualifier_before.search(m, max(0, sp.start - 4), sp.start)
+    prefix = x.group() if x else None
+    if prefix:
+        start = x.start()
+    if sp.infix and sp.kind == "number":
+        return lex.qualifier_infix.get(sp.infix[0], "over"), start
+    after = m[sp.end:sp.end + 3]
+    for w, q in lex.qualifier_suffix.items():
+        if after.startswith(w):
+            return q, start
+    if prefix:
+        return lex.qualifier_prefix[prefix], start
+    return "exact", start
+
+
+# ---------------------------------------------------------------- subject, metric, entity
+
+
+def _trim_subject(d: _Doc, a: int, b: int) -> tuple[int, int]:
+    sc = scanners()
+    m = d.m
+    changed = True
+    while changed and a < b:
+        changed = False
+        while a < b and m[a] in _PUNCT:
+            a += 1
+            changed = True
+        x = sc.subject_lead.match(m, a, b)
+        if x and x.end() > a:
+            a = x.end()
+            changed = True
+        e = d.skip_at.get(a)
+        if e is not None and e <= b:
+            a = e  # a bank name or a period phrase opening the clause is not the subject
+            changed = True
+    changed = True
+    while changed and a < b:
+        changed = False
+        while b > a and m[b - 1] in _PUNCT:
+            b -= 1
+            changed = True
+        x = sc.subject_trail.search(m, a, b)
+        if x and x.end() == b and x.start() >= a:
+            b = x.start()
+            changed = True
+    return a, b
+
+
+def _following_phrase(d: _Doc, pos: int, limit: int) -> tuple[int, int]:
+    """The noun phrase right after a number (使7.55亿全量个人客户都能...)."""
+    lex = load_lexicon()
+    end = pos
+    stop = min(limit, pos + lex.subject_max_len)
+    x = scanners().subject_stop.search(d.m, pos, stop)
+    end = x.start() if x else stop
+    a, b = pos, end
+    while a < b and d.m[a] in _PUNCT:
+        a += 1
+    while b > a and d.m[b - 1] in _PUNCT:
+        b -= 1
+    return a, b
+
+
+def _metric(subject_m: str | None, unit: str, kind: str) -> MetricRule | None:
+    if not subject_m:
+        return None
+    for rule in scanners().metrics:  # longest synonym first
+        if rule.synonym in subject_m:
+            if unit == rule.unit or kind == "change" and unit in ("percent", "pp", "times") \
+                    or rule.unit == "percent" and unit == "pp":
+                return rule
+            return None
+    return None
+
+
+def _implied_unit(text: str | None, lex: Lexicon) -> str | None:
+    """Unit of a bare number from the rightmost money or count cue in its subject."""
+    if not text:
+        return None
+    best, best_pos = None, -1
+    for unit, cues in (("CNY", lex.money_cues), ("count", lex.count_cues)):
+        for c in cues:
+            p = text.rfind(c)
+            if p >= 0 and p + len(c) > best_pos:
+                best, best_pos = unit, p + len(c)
+    return best
+
+
+# ---------------------------------------------------------------- the public entry point
+
+
+def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
+    """All quantities stated in `text` as normalised Mentions, in text order.
+
+    `text` is a clean document (title on the first line, one paragraph per line); `ctx` supplies
+    the publication date (to resolve 今年/三季度末 ...) and the sidecar entity. Pure and
+    deterministic; safe to call from several threads or processes.
+    """
+    if not text:
+        return []
+    lex = load_lexicon()
+    m = matching_copy(text)
+    spans = find_spans(text, m)
+    if not spans:
+        return []
+    d = _index(text, m, ctx)
+    out: list[Mention] = []
+    last_subject: dict[int, tuple[int, int]] = {}  # full sentence start -> last subject span
+    prev_end_in: dict[int, int] = {}  # full sentence start -> end of previous span
+    for sp in spans:
+        mention = _normalise(sp, d, lex, last_subject, prev_end_in)
+        if mention is not None:
+            out.append(mention)
+    return out
+
+
+def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_end_in: dict) -> Mention | None:
+    m, text = d.m, d.text
+    try:
+        value, unit, measure_word = _value_unit(sp, lex, m)
+    except (ValueError, ArithmeticError):
+        return None
+    fs, fe = _containing(d.full_starts, d.full, sp.start)
+    ss, se = _containing(d.sent_starts, d.sentences, sp.start)
+    qualifier, qstart = _qualifier(sp, lex, m)
+    cstart = _clause_start(m, sp.start, fs)
+    prev_end = prev_end_in.get(fs, -1)
+    prev_end_in[fs] = sp.end
+
+    # subject: the clause before the number, trimmed of frames and linking verbs
+    a, b = _trim_subject(d, max(cstart, prev_end if prev_end > cstart else cstart), qstart)
+    if b > a:
+        b = _cut_subject(d, a, b)
+        a, b = _trim_subject(d, a, b)
+    subj = (a, b) if b > a else None
+    if subj and m[a:b] in lex.empty_subjects:
+        subj = None
+    if subj is None and _clause_has_basis_or_direction(d, cstart, qstart):
+        # 较年初增加超1400万户: the subject of the previous clause, or of the previous line
+        # in a bullet summary ("• 较年初增加：超1400万户")
+        prev = last_subject.get(fs) or last_subject.get("prev")
+        if prev and prev[0] >= _previous_sentence_start(d, fs):
+            subj = prev
+    following = _following_phrase(d, sp.end, _clause_end(m, sp.end, fe))
+    if unit is None or subj is None:
+        fa, fb = following
+        if fb > fa and (subj is None or _implied_unit(m[fa:fb], lex)):
+            if subj is None:
+                subj = (fa, fb)
+    implied = False
+    if unit is None:
+        fa, fb = following
+        unit = _implied_unit(m[fa:min(fb, fa + 8)], lex) if fb > fa else None
+        if unit is None and subj is not None:
+            unit = _implied_unit(m[subj[0]:subj[1]], lex)
+        if unit is None:
+            return None  # a bare number whose unit nothing tells: not a measurement we can state
+        implied = True
+    if subj is not None:
+        if subj[1] - subj[0] > lex.subject_max_len:
+            subj = (subj[1] - lex.subject_max_len, subj[1])
+        last_subject[fs] = subj
+        last_subject["prev"] = subj
+    subject_m = m[subj[0]:subj[1]] if subj else None
+
+    # kind and sign
+    window_cues = _between(d.cue_starts, d.cues, max(cstart, prev_end), qstart)
+    clause_cues = _between(d.cue_starts, d.cues, cstart, qstart)
+    direction = None
+    for s, e, cls in window_cues:
+        if "nodir" in cls:
+            continue
+        if ("pos" in cls or "neg" in cls) and m[e:e + 1] in lex.to_level:
+            continue  # 提升至98%: the new level, not the change
+        if "neg" in cls:
+            direction = "neg"
+        elif "pos" in cls:
+            direction = "pos"
+    basis = None
+    for s, e, cls in clause_cues:
+        if "basis" in cls:
+            basis = lex.basis[m[s:e]]
+    hits = [h for h in d.periods if fs <= h.start and h.end <= qstart]
+    st = _period_state(hits)
+
+    rule = None
+    if direction or basis:
+        kind = "change"
+    else:
+        kind = None
+    rule = _metric(subject_m, unit, kind or "level")
+    if kind is None:
+        kind = _kind(sp, d, lex, unit, measure_word, clause_cues, subject_m, rule, st, cstart, qstart)
+    if kind == "change" and direction == "neg" and value > 0:
+        value = -value
+    if rule is None and kind == "change":
+        rule = _metric(subject_m, unit, kind)
+
+    # period
+    in_title = sp.start < d.title_end
+    as_of = st.as_of
+    if as_of is None and (in_title or kind == "change" and basis == "year_start"):
+        as_of = d.lead_as_of
+    if kind == "level":
+        start = st.range_start if unit in ("percent", "pp") and st.has_range else None
+        end = as_of
+    elif kind == "flow":
+        start, end = st.range_start, as_of
+    else:
+        if basis == "year_start":
+            y = as_of.year if as_of else (d.ctx.published_at.year if d.ctx.published_at else None)
+            start = date(y, 1, 1) if y else None
+        elif basis == "none":
+            start = None
+        else:
+            start = st.range_start
+        end = as_of
+
+    entity = d.main_entity
+    ents = [e for e in d.entities if fs <= e[0] and e[1] <= sp.start and e[2]]
+    if ents:
+        entity = ents[-1][2]
+
+    surface = text[sp.start:sp.end]
+    return Mention(
+        char_start=sp.start,
+        char_end=sp.end,
+        surface=surface,
+        sentence=text[ss:se],
+        sentence_start=ss,
+        value=as_plain(value) if sp.kind != "ratio" else value,
+        unit=unit,
+        measure_word=text[sp.end - len(measure_word):sp.end] if measure_word else None,
+        qualifier=qualifier,
+        kind=kind,
+        period_start=start,
+        period_end=end,
+        subject=_clean_subject(text[subj[0]:subj[1]]) if subj else None,
+        metric_key=rule.key if rule else None,
+        entity=entity,
+        scale_word=_written_scale(sp, text, lex),
+        is_implied_unit=implied,
+    )
+
+
+def _clean_subject(s: str) -> str | None:
+    s = "".join(ch for ch in s if ch not in "“”\"「」『』")
+    return s or None
+
+
+def _written_scale(sp: Span, text: str, lex: Lexicon) -> str | None:
+    """The scale word (万, 亿, 万亿 ...) as written in the stored text, if any."""
+    if sp.kind != "number" or sp.prefix_unit:
+        return None
+    if sp.scale:
+        return text[sp.scale_start:sp.scale_start + len(sp.scale)]
+    tail = _scale_of(sp.number, lex)
+    if not tail:
+        return None
+    at = sp.start + len(sp.number) - len(tail)
+    return text[at:at + len(tail)]
+
+
+def _scale_of(number: str, lex: Lexicon) -> str | None:
+    """Trailing scale of a Chinese numeral: 一千四百万 -> 万, a bare 百万 -> 百万."""
+    has_digit = any(ch in lex.digits for ch in number)
+    tail = ""
+    for ch in reversed(number):
+        if ch in lex.big_scales or (ch in lex.small_scales and tail and not has_digit):
+            tail = ch + tail
+        else:
+            break
+    return tail if tail in lex.scale_words else None
+
+
+def _clause_end(m: str, pos: int, limit: int) -> int:
+    i = pos
+    while i < limit and m[i] not in CLAUSE_ENDS:
+        i += 1
+    return i
+
+
+def _cut_subject(d: _Doc, a: int, b: int) -> int:
+    """End of the subject: before the first comparison basis or direction word after its start."""
+    for s, _, cls in _between(d.cue_starts, d.cues, a + 1, b):
+        if cls & {"basis", "pos", "neg"} and "nodir" not in cls:
+            b = s
+            break
+    x = scanners().subject_cut.search(d.m, a + 1, b)
+    return x.start() if x else b
+
+
+def _previous_sentence_start(d: _Doc, fs: int) -> int:
+    i = bisect.bisect_left(d.full_starts, fs)
+    return d.full_starts[i - 1] if i > 0 else 0
+
+
+def _clause_has_basis_or_direction(d: _Doc, a: int, b: int) -> bool:
+    return any(cls & {"basis", "pos", "neg"} for _, _, cls in _between(d.cue_starts, d.cues, a, b))
+
+
+def _kind(sp: Span, d: _Doc, lex: Lexicon, unit: str, measure_word: str | None, clause_cues,
+          subject_m: str | None, rule: MetricRule | None, st: _PeriodState, cstart: int, qstart: int) -> str:
+    """level or flow (a change was decided before): measure word, metric nature, cue words, period."""
+    if measure_word and measure_word in lex.flow_measure_words:
+        return "flow"  # 人次, 笔: events, summed over time
+    if rule is not None:
+        return "flow" if rule.nature == "flow" else "level"
+    classes = set()
+    for _, _, cls in clause_cues:
+        classes |= cls
+    subj_stock = subject_m is not None and any(w in subject_m for w in lex.stock_words)
+    if unit in ("percent", "pp", "times"):
+        return "flow" if "cum" in classes and st.has_range else "level"
+    if subj_stock:
+        return "level"
+    if "flow" in classes:
+        return "flow"
+    if st.has_range and not st.has_point:
+        return "flow"
+    return "level"

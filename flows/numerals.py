@@ -1,0 +1,141 @@
+"""Numeral strings to exact decimals: Arabic, Chinese, mixed (1.5万亿), full-width, Traditional.
+
+Values are `decimal.Decimal` end to end so 7.55亿 is exactly 755000000 (floats would give
+754999999.9999999 and tempt a `round()` patch).
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+from flows.lexicon import load_lexicon
+
+_ARABIC = re.compile(r"\d+(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")  # 3,654.8 | 7.55 | 1，000
+_POINT = "点"  # 三点五: decimal point written in Chinese
+
+
+@cache
+def _tables() -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[int, int]]:
+    lex = load_lexicon()
+    fw = str.maketrans(lex.fullwidth)
+    return lex.digits, lex.small_scales, lex.big_scales, fw
+
+
+def _tokens(s: str) -> list[tuple[str, Decimal]]:
+    """('num', v) for Arabic numbers and Chinese digits, ('small'|'big', scale) for scale chars."""
+    digits, small, big, _ = _tables()
+    out: list[tuple[str, Decimal]] = []
+    i = 0
+    while i < len(s):
+        ch = s[i]
+        if ch.isascii() and ch.isdigit():
+            m = _ARABIC.match(s, i)
+            out.append(("arabic", Decimal(m.group().replace(",", "").replace("，", ""))))
+            i = m.end()
+            continue
+        if ch in digits:
+            out.append(("cdigit", Decimal(digits[ch])))
+        elif ch in small:
+            out.append(("small", Decimal(small[ch])))
+        elif ch in big:
+            out.append(("big", Decimal(big[ch])))
+        else:
+            raise ValueError(f"not a numeral: {s!r} (at {ch!r})")
+        i += 1
+    return out
+
+
+def _combine(tokens: list[tuple[str, Decimal]], s: str) -> Decimal:
+    """Section algorithm: small scales build a section below 10^4, big scales close it."""
+    if not any(t in ("small", "big") for t, _ in tokens):
+        # 二〇二三 is read digit by digit; a lone Arabic number is itself
+        if len(tokens) == 1:
+            return tokens[0][1]
+        if all(t == "cdigit" for t, _ in tokens):
+            return Decimal("".join(str(int(v)) for _, v in tokens))
+        raise ValueError(f"not a numeral: {s!r}")
+    total = Decimal(0)
+    section = Decimal(0)
+    number: Decimal | None = None
+    last_big: Decimal | None = None
+    last_scale: tuple[str, Decimal] | None = None
+    prev = None
+    for kind, v in tokens:
+        if kind in ("arabic", "cdigit"):
+            if number is not None and not (prev == "cdigit" and number == 0):
+                raise ValueError(f"two numbers in a row: {s!r}")
+            number = v
+        elif kind == "small":
+            if number is None and prev in ("small",):
+                raise ValueError(f"scale after scale: {s!r}")
+            section += (number if number is not None else Decimal(1)) * v
+            number = None
+        else:  # big scale closes the section
+            cur = section + (number or 0)
+            if cur == 0 and total == 0:
+                cur = Decimal(1)  # 万亿, 百万 written without a digit mean one of them
+            if last_big is None or v > last_big:
+                total = (total + cur) * v
+            else:
+                total += cur * v
+            last_big = v
+            section = Decimal(0)
+            number = None
+        if kind in ("small", "big"):
+            last_scale = (kind, v)
+        prev = kind
+    if number is not None and prev == "cdigit" and last_scale is not None and len(tokens) >= 2 \
+            and tokens[-2][0] in ("small", "big") and number != 0:
+        # 一万五 = 15000, 三千五 = 3500: a trailing digit counts in units of the scale below
+        number *= last_scale[1] / 10
+    return total + section + (number or 0)
+
+
+def parse_number(s: str) -> Decimal:
+    """Parse a numeral string to an exact Decimal.
+
+    Accepts Arabic (``3,654.8``, full-width ``１２``), Chinese (``一千四百万``, ``两千``, ``十二``,
+    ``一百零五``, Traditional ``三萬``), mixed (``1.5万亿``, ``7.55亿``) and bare scales (``万亿``).
+    Raises ValueError on anything else, including an empty string.
+    """
+    if not isinstance(s, str):
+        raise ValueError(f"not a string: {s!r}")
+    _, _, _, fw = _tables()
+    t = (s if s.isascii() else s.translate(fw)).strip()
+    if not t:
+        raise ValueError("empty numeral")
+    if _POINT in t:
+        # 三点五亿 -> 3.5 then the scale
+        head, _, rest = t.partition(_POINT)
+        digits = load_lexicon().digits
+        frac = ""
+        j = 0
+        while j < len(rest) and rest[j] in digits:
+            frac += str(digits[rest[j]])
+            j += 1
+        if not head or not frac:
+            raise ValueError(f"not a numeral: {s!r}")
+        whole = _combine(_tokens(head), s)
+        if whole != whole.to_integral_value():
+            raise ValueError(f"not a numeral: {s!r}")
+        base = Decimal(f"{int(whole)}.{frac}")
+        tail = _tokens(rest[j:])
+        if any(k != "big" and k != "small" for k, _ in tail):
+            raise ValueError(f"not a numeral: {s!r}")
+        return as_plain(_combine([("arabic", base), *tail], s) if tail else base)
+    tokens = _tokens(t)
+    if tokens[0][0] == "arabic" and len(tokens) > 1 and any(k in ("arabic", "cdigit") for k, _ in tokens[1:]):
+        raise ValueError(f"not a numeral: {s!r}")
+    try:
+        value = _combine(tokens, s)
+    except InvalidOperation as exc:
+        raise ValueError(f"not a numeral: {s!r}") from exc
+    return as_plain(value)
+
+
+def as_plain(value: Decimal) -> Decimal:
+    """`value` without exponent notation (Decimal('7.55E+8') -> Decimal('755000000'))."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()

@@ -1,0 +1,114 @@
+"""The accuracy bar on the two seed articles, scored exactly like /work/shared/eval/score.py.
+
+Runs ingest -> clean -> extract_mentions without a database. When the clean stage cannot be
+imported (it is written in parallel), a small bs4 stand-in builds the same text.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from flows.evaluate import format_score, load_gold, mention_row, score
+from flows.models import DocContext
+from flows.normalise import extract_mentions
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "raw"
+GOLD = ROOT / "tests" / "fixtures" / "seed_gold.jsonl"
+
+BAR = {"recall": 0.95, "precision": 0.95}
+FIELD_BAR = 0.90
+
+
+def _fallback_docs() -> dict[str, tuple[str, DocContext]]:
+    import json
+    from datetime import date
+
+    from bs4 import BeautifulSoup
+
+    out = {}
+    for path in sorted(RAW.glob("*.txt")):
+        raw = path.read_text(encoding="utf-8")
+        title, _, body = raw.partition("\n")
+        if "<div" in body or "<p" in body:
+            lines = [d.get_text() for d in BeautifulSoup(body, "lxml").find_all(["div", "p"])]
+        else:
+            lines = body.split("\n")
+        lines = [" ".join(x.replace("\u3000", " ").replace("\xa0", " ").split()) for x in lines]
+        text = "\n".join([title.strip(), *[x for x in lines if x]])
+        meta = json.loads(path.with_name(path.stem + ".meta.json").read_text(encoding="utf-8"))
+        y, mo = (int(x) for x in meta["published_at"].split("-")[:2])
+        out[path.stem] = (text, DocContext(published_at=date(y, mo, 1), published_precision="month"))
+    return out
+
+
+def seed_docs() -> dict[str, tuple[str, DocContext]]:
+    """doc stem -> (clean text, DocContext) for every article in raw/."""
+    try:
+        from flows.clean import clean_document
+        from flows.ingest import read_document, scan
+    except ImportError:
+        return _fallback_docs()
+    entries, _ = scan(RAW)
+    out = {}
+    for entry in entries:
+        raw = read_document(RAW, entry)
+        clean = clean_document(raw)
+        sc = raw.sidecar
+        ctx = DocContext(published_at=sc.published_at, published_precision=sc.published_precision,
+                         entity=sc.entity, title=clean.title)
+        out[Path(entry.path).name.split(".")[0]] = (clean.text, ctx)
+    return out
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return seed_docs()
+
+
+@pytest.fixture(scope="module")
+def result(docs):
+    preds = {stem: [mention_row(m) for m in extract_mentions(text, ctx)]
+             for stem, (text, ctx) in docs.items()}
+    r = score(preds, load_gold(GOLD))
+    print("\n" + format_score(r))
+    return r
+
+
+def test_evidence_offsets(docs):
+    for text, ctx in docs.values():
+        for m in extract_mentions(text, ctx):
+            assert text[m.char_start:m.char_end] == m.surface
+            assert text[m.sentence_start:m.sentence_start + len(m.sentence)] == m.sentence
+            assert m.sentence_start <= m.char_start and m.char_end <= m.sentence_start + len(m.sentence)
+
+
+def test_gold_quotes_are_in_clean_text(docs):
+    for g in load_gold(GOLD):
+        if "quote" in g:
+            assert g["quote"] in docs[g["doc"]][0], g["quote"]
+
+
+def test_recall_and_precision(result):
+    assert result["recall"] >= BAR["recall"], format_score(result)
+    assert result["precision"] >= BAR["precision"], format_score(result)
+
+
+@pytest.mark.parametrize("field", ["qualifier", "kind", "sign", "entity", "period_end", "metric"])
+def test_field_accuracy(result, field):
+    assert result["fields"][field] >= FIELD_BAR, format_score(result)
+
+
+def test_speed(docs):
+    text, ctx = max(docs.values(), key=lambda d: len(d[0]))
+    extract_mentions(text, ctx)  # warm the caches
+    n = 30
+    t0 = time.perf_counter()
+    for _ in range(n):
+        extract_mentions(text, ctx)
+    ms = (time.perf_counter() - t0) / n * 1000
+    per_7kb = ms * 7000 / len(text)
+    print(f"\n{ms:.2f} ms for {len(text)} chars ({per_7kb:.2f} ms per 7 KB)")
+    assert per_7kb < 25  # generous on a loaded CI box; the target is well under 5 ms

@@ -1,0 +1,113 @@
+"""extract_mentions against the cases in tests/cases/extract_cases.toml, plus contract checks."""
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from flows.models import DocContext, Mention
+from flows.normalise import extract_mentions
+
+CASES = tomllib.loads((Path(__file__).parent / "cases" / "extract_cases.toml").read_text(encoding="utf-8"))["case"]
+
+
+def _ctx(case: dict) -> DocContext:
+    raw = case.get("published_at")
+    pub = None
+    if raw:
+        parts = [int(x) for x in raw.split("-")]
+        pub = date(parts[0], *(parts[1:] + [1] * (3 - len(parts))))
+    return DocContext(published_at=pub, published_precision=case.get("precision"),
+                      entity=case.get("entity"), title=case["text"].split("\n")[0])
+
+
+def _find(mentions: list[Mention], exp: dict) -> Mention | None:
+    for m in mentions:
+        if "surface" in exp and m.surface != exp["surface"]:
+            continue
+        if "surface" not in exp and (m.value != Decimal(exp["value"]) or m.unit != exp["unit"]):
+            continue
+        return m
+    return None
+
+
+def _iso(d: date | None) -> str:
+    return d.isoformat() if d else ""
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_case(case):
+    text = case["text"]
+    mentions = extract_mentions(text, _ctx(case))
+    got = [(m.surface, str(m.value), m.unit) for m in mentions]
+    for m in mentions:
+        assert text[m.char_start:m.char_end] == m.surface
+        assert text[m.sentence_start:m.sentence_start + len(m.sentence)] == m.sentence
+    for exp in case.get("expect", []):
+        m = _find(mentions, exp)
+        assert m is not None, f"not found {exp} in {got}"
+        checks = {
+            "value": lambda: m.value == Decimal(exp["value"]),
+            "unit": lambda: m.unit == exp["unit"],
+            "qualifier": lambda: m.qualifier == exp["qualifier"],
+            "kind": lambda: m.kind == exp["kind"],
+            "period_start": lambda: _iso(m.period_start) == exp["period_start"],
+            "period_end": lambda: _iso(m.period_end) == exp["period_end"],
+            "metric": lambda: m.metric_key == exp["metric"],
+            "entity": lambda: m.entity == exp["entity"],
+            "measure_word": lambda: m.measure_word == exp["measure_word"],
+        }
+        for field, ok in checks.items():
+            if field in exp:
+                assert ok(), f"{exp.get('surface')}: {field} expected {exp[field]!r}, got {m}"
+    for bad in case.get("not_found", []):
+        assert not any(bad in m.surface or m.surface in bad for m in mentions), f"found {bad!r} in {got}"
+    if "exact_count" in case:
+        assert len(mentions) == case["exact_count"], got
+
+
+def test_empty_and_numberless_text():
+    assert extract_mentions("", DocContext()) == []
+    assert extract_mentions("标题\n没有数字的一段话。", DocContext()) == []
+
+
+def test_values_are_exact_decimals():
+    (m,) = extract_mentions("t\n工行个人客户数达7.55亿户。", DocContext())
+    assert m.value == Decimal(755000000) and isinstance(m.value, Decimal)
+    assert m.scale_word == "亿" and m.measure_word == "户"
+
+
+def test_percentage_points_never_become_percent():
+    ms = extract_mentions("t\n净息差同比下降0.5个百分点，拨备覆盖率下降5%。", DocContext())
+    assert [(m.unit, m.value) for m in ms] == [("pp", Decimal("-0.5")), ("percent", Decimal("-5"))]
+
+
+def test_deterministic_and_independent_of_call_order():
+    text = "t\n截至6月末，工行个人客户数达7.55亿户，较年初增加超1400万户。"
+    ctx = DocContext(published_at=date(2024, 7, 1), published_precision="month")
+    a = extract_mentions(text, ctx)
+    extract_mentions("t\n建行总资产38万亿元。", DocContext())
+    assert extract_mentions(text, ctx) == a
+
+
+def test_title_inherits_lead_as_of_date():
+    text = "工行个人客户金融资产较年初增长近万亿\n截至今年6月末，工行个人客户金融资产规模突破15.5万亿元。"
+    ms = extract_mentions(text, DocContext(published_at=date(2020, 7, 1), published_precision="month"))
+    title = ms[0]
+    assert title.surface == "万亿" and title.unit == "CNY" and title.is_implied_unit
+    assert title.period_end == date(2020, 6, 30) and title.period_start == date(2020, 1, 1)
+
+
+def test_period_set_earlier_in_sentence_does_not_reach_next_sentence():
+    text = "t\n截至三季度末，工行个人客户数达7.55亿户。目前外卡收单商户超20万户。"
+    ms = extract_mentions(text, DocContext(published_at=date(2024, 11, 1), published_precision="month"))
+    assert ms[0].period_end == date(2024, 9, 30) and ms[1].period_end is None
+
+
+def test_publication_early_in_year_resolves_to_previous_year():
+    text = "t\n截至三季度末，工行个人客户数达7.55亿户。"
+    (m,) = extract_mentions(text, DocContext(published_at=date(2025, 2, 1), published_precision="month"))
+    assert m.period_end == date(2024, 9, 30)
