@@ -33,6 +33,28 @@ def transform_task(raw_dir: str, entries: list[FileEntry], known: dict, limits: 
     return build_batch(raw_dir, entries, known, limits)
 
 
+def _warehouse_busy(task, task_run, state) -> bool:
+    """Retry only what is transient: another process holding DuckDB's lock."""
+    try:
+        state.result()
+    except wh.WarehouseBusy:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="open-warehouse",
+    cache_policy=NO_CACHE,
+    retries=4,
+    retry_delay_seconds=[5, 15, 30, 60],
+    retry_condition_fn=_warehouse_busy,
+)
+def open_warehouse_task(db: str):
+    return wh.open_warehouse(db)
+
+
 @task(name="load-batch", cache_policy=NO_CACHE)
 def load_task(con, batch: wh.Batch, run_id: str) -> int:
     wh.load_batch(con, batch, run_id)
@@ -71,7 +93,7 @@ def etl(
     entries, problems = scan_task(raw_dir)
     stage["scan"] = time.perf_counter() - t
 
-    con = wh.open_warehouse(db)
+    con = open_warehouse_task(db)
     try:
         wh.start_run(con, run_id, str(raw_dir), _flow_run_id())
         t = time.perf_counter()
