@@ -32,7 +32,11 @@ test: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/bankmetrics run --raw-dir $(RAW) --db $(DB) --export-dir $(EXPORTS)
+	@echo "== seeds (raw/)"
 	$(BIN)/bankmetrics eval --db $(DB) --gold tests/fixtures/seed_gold.jsonl
+	@echo "== holdout (tests/fixtures/holdout: other banks, years, scripts, layouts)"
+	$(BIN)/bankmetrics run --raw-dir tests/fixtures/holdout --db warehouse/holdout.duckdb --no-export > /dev/null
+	$(BIN)/bankmetrics eval --db warehouse/holdout.duckdb --gold tests/fixtures/holdout_gold.jsonl
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --n $(N)
