@@ -17,7 +17,11 @@ import typer
 
 from flows.config import DEFAULT_DB, DEFAULT_EXPORT_DIR, DEFAULT_RAW_DIR, Limits
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="bankmetrics: Chinese bank news -> evidenced quantities in a DuckDB warehouse.",
+)
 
 # Prefect phones home and warns about it offline; nothing here needs that.
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -53,6 +57,13 @@ def run(
     ),
     no_export: bool = typer.Option(False, "--no-export", help="skip exports and report"),
     batch_size: int = typer.Option(500, "--batch-size", min=1, help="files per Prefect task"),
+    runner: str = typer.Option(
+        "threads", "--runner", help="where batches are transformed: threads | processes | dask"
+    ),
+    workers: int = typer.Option(1, "--workers", min=1, help="worker threads, processes or Dask workers"),
+    dask_address: Optional[str] = typer.Option(
+        None, "--dask-address", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --runner dask)"
+    ),
     max_file_bytes: int = typer.Option(Limits.max_file_bytes, "--max-file-bytes", min=1),
     max_paragraph_chars: int = typer.Option(Limits.max_paragraph_chars, "--max-paragraph-chars", min=1),
     wait: float = typer.Option(30.0, "--wait", min=0, help="seconds to wait while another run holds the warehouse"),
@@ -71,9 +82,15 @@ def run(
         fail(f"cannot run: {exc}")
 
     from flows.pipeline import run_etl, summary_lines
+    from flows.runners import make_task_runner
 
     try:
+        task_runner = make_task_runner(runner, workers, dask_address)
+    except ValueError as exc:
+        fail(str(exc))
+    try:
         summary = run_etl(
+            task_runner=task_runner,
             raw_dir=str(raw_dir),
             db=str(db),
             export_dir=None if no_export or export_dir is None else str(export_dir),
@@ -155,6 +172,40 @@ def eval_(
     typer.echo(format_score(result))
     if check and not meets_bar(result):
         fail("below the accuracy bar (recall/precision >= 0.95, every field >= 0.90)", code=1)
+
+
+@app.command()
+def export(
+    db: Path = typer.Option(DEFAULT_DB, "--db"),
+    to: Path = typer.Option(DEFAULT_EXPORT_DIR, "--to", help="export folder (swapped in whole)"),
+) -> None:
+    """Write every rpt_ view as Parquet, a manifest and the HTML report into TO."""
+    from flows.export import export_all
+    from flows.load import WarehouseError
+
+    try:
+        manifest = export_all(str(db), str(to), None)
+    except WarehouseError as exc:
+        fail(str(exc), code=3 if "busy" in str(exc) else 2)
+    for name, info in sorted(manifest.get("files", {}).items()):
+        typer.echo(f"{name}: {info.get('rows', '?')} rows")
+    typer.echo(f"exported to {to}")
+
+
+@app.command()
+def serve(
+    raw_dir: Optional[Path] = typer.Option(None, "--raw-dir", help="default: the deployment's parameter"),
+    db: Optional[Path] = typer.Option(None, "--db"),
+    export_dir: Optional[Path] = typer.Option(None, "--export-dir"),
+) -> None:
+    """Run the `daily` deployment's schedule from prefect.yaml in this process (flow.serve).
+
+    Uses PREFECT_API_URL when set; otherwise starts a Prefect server on loopback, and stops it on exit.
+    """
+    from flows.serve import serve as serve_
+
+    overrides = {k: str(v) for k, v in {"raw_dir": raw_dir, "db": db, "export_dir": export_dir}.items() if v}
+    serve_(echo=typer.echo, **overrides)
 
 
 def predictions_from_db(db: Path) -> dict[str, list[dict]]:
