@@ -21,6 +21,7 @@ from flows.batch import build_batch
 from flows.config import DEFAULT_DB, DEFAULT_RAW_DIR, Limits
 from flows.ingest import FileEntry, scan
 from flows.plan import chunks, make_plan
+from flows.workers import local_pool
 
 
 @task(name="scan", cache_policy=NO_CACHE)
@@ -29,7 +30,12 @@ def scan_task(raw_dir: str) -> tuple[list[FileEntry], list]:
 
 
 @task(name="transform-batch", cache_policy=NO_CACHE)
-def transform_task(raw_dir: str, entries: list[FileEntry], known: dict, limits: Limits) -> wh.Batch:
+def transform_task(
+    raw_dir: str, entries: list[FileEntry], known: dict, limits: Limits, processes: int = 0
+) -> wh.Batch:
+    """Decode, clean and extract one batch: here, or in the local worker pool when `processes`."""
+    if processes > 0:
+        return local_pool(processes).submit(build_batch, raw_dir, entries, known, limits).result()
     return build_batch(raw_dir, entries, known, limits)
 
 
@@ -77,11 +83,13 @@ def etl(
     max_file_bytes: int = Limits.max_file_bytes,
     max_paragraph_chars: int = Limits.max_paragraph_chars,
     in_flight: int = 2,
+    processes: int = 0,
 ) -> dict:
     """Load every new or changed article under `raw_dir` into the warehouse `db`.
 
     Returns the run summary (also stored in `etl_runs`). `in_flight` bounds how many transformed
     batches wait for the loader, so memory follows the batch size, not the corpus size.
+    `processes` > 0 transforms batches in that many local worker processes (flows/workers.py).
     """
     log = get_run_logger()
     t_start = time.perf_counter()
@@ -126,8 +134,8 @@ def etl(
 
         for entries_chunk in batches:
             sub_known = {e.path: known_ids[e.path] for e in entries_chunk if e.path in known_ids}
-            pending.append(transform_task.submit(raw_dir, entries_chunk, sub_known, limits))
-            while len(pending) > in_flight:
+            pending.append(transform_task.submit(raw_dir, entries_chunk, sub_known, limits, processes))
+            while len(pending) > max(in_flight, processes + 1):
                 drain_one()
         while pending:
             drain_one()
