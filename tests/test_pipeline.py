@@ -120,3 +120,30 @@ def test_bad_files_are_quarantined_and_cleared_once_fixed(raw_copy: Path, tmp_pa
     fixed = run(raw_copy, db)
     assert fixed["docs_new"] == 1
     assert [q["path"] for q in fixed["quarantine"]] == ["blob.html"]
+
+
+def mention_rows(db: Path) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            """select * exclude (run_id) from fct_mentions order by doc_id, mention_no"""
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_worker_processes_give_the_same_rows_as_one_thread(raw_copy: Path, tmp_path: Path):
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.pipeline import run_etl
+
+    for i in range(12):  # enough files for several batches
+        shutil.copy(raw_copy / SEED_001, raw_copy / f"copy{i}.txt")
+        with open(raw_copy / f"copy{i}.txt", "a", encoding="utf-8") as fh:
+            fh.write(f"\n截至三季度末，工商银行个人贷款余额达{i + 1}.5万亿元。\n")
+    one = run(raw_copy, tmp_path / "one.duckdb", batch_size=3)
+    two = run_etl(task_runner=ThreadPoolTaskRunner(2), raw_dir=str(raw_copy), db=str(tmp_path / "two.duckdb"),
+                  batch_size=3, processes=2)
+    assert one["docs_new"] == two["docs_new"] == 14
+    rows = mention_rows(tmp_path / "one.duckdb")
+    assert len(rows) > 14 * 30 and rows == mention_rows(tmp_path / "two.duckdb")
