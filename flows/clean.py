@@ -28,8 +28,11 @@ BLOCK_TAGS = frozenset(
 )
 
 # Characters that are whitespace in a page but not in `str.split()`'s eyes, or that a
-# reader does not see: ideographic space, nbsp, zero-width space/joiners, BOM.
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# reader does not see: ideographic space, nbsp, zero-width space/joiners, BOM. Line and
+# paragraph separators fold too: a paragraph (and the title) never spans lines of the stored text.
+_SPACES = re.compile(
+    r"[ \t\n\r\f\v\x1c-\x1e\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+)
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
 
 
@@ -88,8 +91,26 @@ def _strip_page(soup: BeautifulSoup, rules: CleanRules) -> None:
         tag.decompose()
 
 
+# A line break in an HTML source is whitespace, not a paragraph end. Next to a CJK character
+# it goes entirely ("工行个人\n客户" is one word wrapped by an editor); elsewhere it is a space.
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+_SOURCE_BREAK_CJK = re.compile(rf"(?:(?<=[{_CJK}])[ \t]*[\r\n][\s]*|[\s]*[\r\n][ \t]*(?=[{_CJK}]))")
+_SOURCE_BREAK = re.compile(r"\s*[\r\n]\s*")
+_PREFORMATTED = frozenset(("pre", "textarea", "listing", "plaintext", "xmp"))
+
+
+def _unwrap_source_lines(soup: BeautifulSoup) -> None:
+    for node in soup.find_all(string=lambda s: "\n" in s or "\r" in s):
+        # Plain text only: comments, doctypes, CDATA, script and style text keep their type, so
+        # that they are still recognised and dropped afterwards.
+        if type(node) is not NavigableString or any(p.name in _PREFORMATTED for p in node.parents):
+            continue
+        text = _SOURCE_BREAK.sub(" ", _SOURCE_BREAK_CJK.sub("", str(node)))
+        node.replace_with(NavigableString(text))
+
+
 def _html_lines(soup: BeautifulSoup) -> list[str]:
-    """Text of the page split at block boundaries only."""
+    """Text of the page split at block boundaries only (call `_unwrap_source_lines` first)."""
     for br in soup.find_all("br"):
         br.replace_with("\n")
     for tag in soup.find_all(BLOCK_TAGS):
@@ -115,12 +136,13 @@ def _title_from_html(soup: BeautifulSoup, rules: CleanRules) -> str | None:
     return None
 
 
-def clean_text(raw_text: str, fmt: str, sidecar_title: str | None = None) -> tuple[str, list[str]]:
-    """Return (title, paragraphs) for a decoded article of format 'html' or 'text'."""
+def _clean(raw_text: str, fmt: str, sidecar_title: str | None) -> tuple[str, list[str], int]:
+    """(title, paragraphs, number of visible body lines before the title was taken from them)."""
     rules = load_rules()
     title: str | None = sidecar_title
     if fmt == "html":
         soup = BeautifulSoup(raw_text, "lxml")
+        _unwrap_source_lines(soup)
         if title is None:
             title = _title_from_html(soup, rules)
         if soup.head is not None:
@@ -131,11 +153,18 @@ def clean_text(raw_text: str, fmt: str, sidecar_title: str | None = None) -> tup
         lines = raw_text.splitlines()
     paragraphs = [p for p in (normalise_space(line) for line in lines) if p]
     paragraphs = [p for p in paragraphs if not rules.boilerplate_line.search(p)]
+    n_body = len(paragraphs)
     if title is None:
         title = paragraphs.pop(0) if paragraphs else ""
-    elif paragraphs and paragraphs[0] == title:
+    elif paragraphs and _SPACES.sub("", paragraphs[0]) == _SPACES.sub("", normalise_space(title)):
         paragraphs.pop(0)  # the page repeats its title as the first line of the body
-    return normalise_space(title), paragraphs
+    return normalise_space(title), paragraphs, n_body
+
+
+def clean_text(raw_text: str, fmt: str, sidecar_title: str | None = None) -> tuple[str, list[str]]:
+    """Return (title, paragraphs) for a decoded article of format 'html' or 'text'."""
+    title, paragraphs, _ = _clean(raw_text, fmt, sidecar_title)
+    return title, paragraphs
 
 
 def compose_text(title: str, paragraphs: list[str] | tuple[str, ...]) -> str:
@@ -144,11 +173,16 @@ def compose_text(title: str, paragraphs: list[str] | tuple[str, ...]) -> str:
 
 
 def clean_document(raw: RawDocument, limits: Limits = Limits()) -> CleanDocument:
-    """Clean one decoded document. Raises `Rejected` when nothing of an article remains."""
-    title, paragraphs = clean_text(raw.text, raw.format, raw.sidecar.title)
-    if not paragraphs and not title:
+    """Clean one decoded document. Raises `Rejected` when nothing of an article remains.
+
+    A page whose body is all scripts, styles and chrome is rejected even when its <title> or
+    sidecar gives a title: a title alone is not an article. The paragraph limit applies to the
+    title too (a plain-text file's first line is its title).
+    """
+    title, paragraphs, n_body = _clean(raw.text, raw.format, raw.sidecar.title)
+    if n_body == 0:
         raise Rejected("no_text", "no visible text after removing markup, scripts and styles")
-    longest = max((len(p) for p in paragraphs), default=len(title))
+    longest = max([len(title), *(len(p) for p in paragraphs)])
     if longest > limits.max_paragraph_chars:
         raise Rejected(
             "paragraph_too_long",

@@ -91,6 +91,8 @@ def patterns() -> _Patterns:
     lex: Lexicon = load_lexicon()
     cn_chars = set(lex.digits) | set(lex.small_scales) | set(lex.big_scales)
     cn = "[" + "".join(sorted(cn_chars)) + "]+"  # 一千四百万, 两千, 万亿
+    cn_frac = (f"(?:(?:{_alt(lex.decimal_points)})[" + "".join(sorted(lex.digits)) + "]+"
+               "[" + "".join(sorted(lex.big_scales)) + "]*)?")  # 十二点五, 三点五亿
     arabic = r"\d+(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 3,654.8 | 7.55 | 3000 | 1，000
     scale = _alt(lex.scale_words)  # 万亿 | 亿 | 万 ...
     infix = _alt(lex.over_infix)  # 余 | 多
@@ -102,15 +104,17 @@ def patterns() -> _Patterns:
             unit_class.setdefault(w, group)
     unit = _alt(unit_class)  # 个百分点 | 亿元 ... | 户 | %
     # digit first: the numeral must be there, everything after it is optional
+    # one optional space between the parts: some sites space Arabic numbers (达 7.55 亿户)
     main = re.compile(
-        rf"(?:(?P<ar>{arabic})(?P<inf1>{infix})?(?P<scale>{scale})?|(?P<cn>{cn}))"  # 570 余 万 / 一千四百万
+        rf"(?:(?P<ar>{arabic})(?P<inf1>{infix})?(?: ?(?P<scale>{scale}))?|(?P<cn>{cn}{cn_frac}))"  # 570 余 万 / 一千四百万
         rf"(?P<inf2>{infix})?"  # 3万 余 名
-        rf"(?P<unit>{unit})?"  # 名
+        rf"(?: ?(?P<unit>{unit}))?"  # 名
     )
-    percent_prefix = re.compile(rf"(?:{_alt(lex.percent_prefix)})(?P<num>{arabic}|{cn})")  # 百分之三十
+    percent_prefix = re.compile(rf"(?:{_alt(lex.percent_prefix)})(?P<num>{arabic}|{cn}{cn_frac})")  # 百分之十二点五
     count = _alt(lex.count_words)
     ratio = re.compile(  # 每3笔业务中，就有一笔
-        rf"每(?P<den>{arabic}|{cn})(?P<mw>{count})[^。！？；;!?\n]{{0,16}}?就有(?P<num>{arabic}|{cn})(?P=mw)?"
+        rf"(?:{_alt(lex.ratio_per)})(?P<den>{arabic}|{cn})(?P<mw>{count})[^。！？；;!?\n]{{0,16}}?"
+        rf"(?:{_alt(lex.ratio_then)})(?P<num>{arabic}|{cn})(?P=mw)?"
     )
     idioms = re.compile(_alt(lex.idioms))
     qualifier_before = re.compile(rf"(?:{_alt(lex.qualifier_prefix)})$")
@@ -122,20 +126,26 @@ def patterns() -> _Patterns:
 def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool, scale: str | None,
           unit_cls: str | None) -> bool:
     """Form-based filters that tell a quantity from a date, code, ordinal or rhetoric."""
+    if start > 0 and m[start - 1] == " ":
+        start -= 1  # 超 1400 万户
     before = m[max(0, start - 4):start]
-    if before and (before[-1].isascii() and before[-1].isalpha() or before[-1] in "+-/._#"):
-        return False  # A500, T+0.5, 9.0.1: codes and versions
+    if before and (before[-1].isascii() and before[-1].isalpha() or before[-1] in "/._#"):
+        return False  # A500, 9.0.1, 1/2: codes, versions and fractions of codes
+    if len(before) >= 2 and before[-1] in "+-" and before[-2].isascii() and before[-2].isalnum():
+        return False  # T+0.5, T-1: codes (同比-3.28% and 5%-8% stay)
     if p.not_after.search(before):
         return False  # 第一, 每户
     if unit_cls is None and scale is None and not (is_cn and any(c in p.big_chars for c in num)):
         return False  # a bare number (2019, 9.0, 95588) is never a measurement by itself
     if is_cn:
         has_digit = any(c in p.digit_chars for c in num)
-        if not has_digit and num[0] not in "十拾":
+        if has_digit and num[0] in p.big_chars:
+            return False  # 万一, 亿万: words, not numerals
+        if not has_digit and lex.small_scales.get(num[0]) != 10:  # 十余家 counts, 百万 needs 超
             # a bare scale (万亿, 百万) is a quantity only after a qualifier: 近万亿, 超百万
             return bool(p.qualifier_before.search(m[max(0, start - 4):start]))
-        if unit_cls == "count" and len(num) == 1 and num in p.digit_chars:
-            return False  # 一家, 两个: rhetoric (min_bare_chinese covers single digits)
+        if unit_cls == "count" and len(num) == 1 and lex.digits.get(num, 10) < lex.min_bare_chinese:
+            return False  # 一家, 两个: rhetoric, not a measurement
         if unit_cls == "tenths":
             return len(num) == 1
     elif unit_cls == "tenths":
@@ -152,8 +162,6 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
     p = patterns()
     m = copy if copy is not None else matching_copy(text)
     mask = bytearray(len(m))  # 1 where an idiom or an earlier span already sits
-    for i in p.idioms.finditer(m):
-        mask[i.start():i.end()] = b"\x01" * (i.end() - i.start())
     spans: list[Span] = []
 
     def free(a: int, b: int) -> bool:
@@ -162,7 +170,7 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
     def take(a: int, b: int) -> None:
         mask[a:b] = b"\x01" * (b - a)
 
-    if "每" in m:
+    if any(w in m for w in lex.ratio_per):  # rare: skip the scan when the word is absent
         for r in p.ratio.finditer(m):
             spans.append(Span(r.start(), r.end(), "ratio", r.group("num"),
                               unit_word=r.group("mw"), unit_class="percent",
@@ -173,6 +181,9 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
             spans.append(Span(pp.start(), pp.end(), "number", pp.group("num"), unit_word="%",
                               unit_class="percent", prefix_unit=True))
             take(pp.start(), pp.end())
+    # idioms are masked after the unambiguous forms: 百分之一点五 contains the idiom 之一
+    for i in p.idioms.finditer(m):
+        mask[i.start():i.end()] = b"\x01" * (i.end() - i.start())
     for x in p.main.finditer(m):
         a, b = x.start(), x.end()
         if not free(a, b):
@@ -186,6 +197,8 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
                 or unit_cls == "tenths" and m[b] in lex.tenths_not_before):
             unit_word = unit_cls = None  # 个人, 家庭, 成为: the unit starts a word
             b = x.start("unit")
+            while b > a and m[b - 1] == " ":
+                b -= 1
         scale = x.group("scale")
         if not _keep(p, lex, m, a, num, is_cn, scale, unit_cls):
             continue

@@ -5,9 +5,16 @@ folder never reads a byte). `read_document` reads one file, hashes it, sniffs HT
 text from its content (never from its extension) and decodes it. Anything that cannot become
 a document raises `Rejected` with a short machine reason and a human detail: the pipeline
 quarantines the file and goes on with the others.
+
+Nothing a file holds can stop a run or make it read more than `Limits.max_file_bytes`: files
+that cannot be stat'ed, opened or listed, special files (FIFOs, sockets, devices), hidden and
+temporary files still come out of `scan` as entries, so that `read_document` rejects them with a
+reason and they land in quarantine instead of vanishing. Reasons (docs/robustness.md):
+empty, binary, undecodable, too_large, unreadable, not_a_file, hidden, temporary.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -61,6 +68,13 @@ _DATE_FORMATS = (
     (re.compile(r"^\d{4}-\d{1,2}$"), "month"),
     (re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$"), "day"),
 )
+# Other spellings of a bare date, rewritten to the dashed form above before matching:
+# 20240630, 2024/06/30, 2024.6.30, 2024年6月30日, 2024年6月, 2024年.
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_SLASHED_DATE = re.compile(r"^\d{4}([/.])\d{1,2}(\1\d{1,2})?$")
+_CJK_DATE = re.compile(r"^(\d{4})\s*年(?:\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?)?$")
+# A publication date outside these years is a typo or a placeholder (0001-01-01, 2999-12-31).
+_FIRST_YEAR = 1900
 
 
 class Rejected(Exception):
@@ -77,9 +91,12 @@ class FileEntry:
     """A candidate article file as seen by `scan`, before it is read."""
 
     path: str  # relative to the raw folder, POSIX separators
-    size: int
-    mtime_ns: int
+    size: int  # -1 when the file could not be stat'ed or is not a regular file
+    mtime_ns: int  # -1 likewise: the entry stays quarantined until the file can be stat'ed
     sidecar_sig: str | None  # "size:mtime_ns" of NAME.meta.json, None without one
+    # The name on disk when `path` had to be escaped to be storable (a file name that is not
+    # UTF-8, e.g. a GBK name unpacked from a zip): `path` shows its bytes as \\xNN.
+    fs_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,8 +106,13 @@ class ScanProblem:
     detail: str
 
 
-def is_hidden_or_temp(name: str) -> bool:
-    return name.startswith(".") or bool(_TEMP_NAME.search(name))
+def skip_reason(name: str) -> tuple[str, str] | None:
+    """(reason, detail) for a file name that is never read as an article, else None."""
+    if name.startswith("."):
+        return "hidden", "a hidden file (name starts with a dot); rename it to load it"
+    if _TEMP_NAME.search(name):
+        return "temporary", "a temporary or partial file a program may still be writing; rename it to load it"
+    return None
 
 
 def _sidecar_candidates(article: Path) -> tuple[Path, ...]:
@@ -106,17 +128,39 @@ def find_sidecar(article: Path) -> Path | None:
     return None
 
 
+def storable_path(rel: str) -> str:
+    """`rel` as it can be stored: a name that is not UTF-8 shows its bytes as \\xNN."""
+    try:
+        rel.encode("utf-8")
+        return rel
+    except UnicodeEncodeError:
+        return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
 def scan(raw_dir: Path) -> tuple[list[FileEntry], list[ScanProblem]]:
     """List every candidate article under `raw_dir`, recursively, sorted by path.
 
     Follows symlinks but visits each real directory once (symlink loops end there); skips hidden
-    and temporary files and sidecars. Files that cannot be stat'ed are reported as problems.
+    folders and sidecars. Every other name becomes an entry, even when it cannot be stat'ed or
+    read (size and mtime -1), is not a regular file, or is hidden or temporary: `read_document`
+    rejects those with a reason, so they are quarantined rather than silently left out. A folder
+    that cannot be listed becomes an entry of its own for the same reason. The returned problem
+    list is kept for callers and is always empty.
     """
     raw_dir = Path(raw_dir)
     entries: list[FileEntry] = []
-    problems: list[ScanProblem] = []
     seen_dirs: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(raw_dir, followlinks=True):
+
+    def entry(full: Path, size: int, mtime_ns: int, sig: str | None) -> FileEntry:
+        rel = full.relative_to(raw_dir).as_posix()
+        shown = storable_path(rel)
+        return FileEntry(shown, size, mtime_ns, sig, None if shown == rel else rel)
+
+    def walk_error(exc: OSError) -> None:
+        if exc.filename and Path(exc.filename) != raw_dir:
+            entries.append(entry(Path(exc.filename), -1, -1, None))
+
+    for dirpath, dirnames, filenames in os.walk(raw_dir, followlinks=True, onerror=walk_error):
         try:
             st = os.stat(dirpath)
         except OSError:
@@ -127,19 +171,22 @@ def scan(raw_dir: Path) -> tuple[list[FileEntry], list[ScanProblem]]:
             dirnames[:] = []  # a symlink loop or a second link to a folder already walked
             continue
         seen_dirs.add(key)
-        dirnames[:] = sorted(d for d in dirnames if not is_hidden_or_temp(d))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         base = Path(dirpath)
         for name in sorted(filenames):
-            if is_hidden_or_temp(name) or name.endswith(SIDECAR_SUFFIX):
+            if name.endswith(SIDECAR_SUFFIX):
                 continue
             full = base / name
-            rel = full.relative_to(raw_dir).as_posix()
             try:
                 fst = os.stat(full)
-            except OSError as exc:
-                problems.append(ScanProblem(rel, "unreadable", f"cannot stat: {exc.strerror or exc}"))
+            except OSError:
+                # A dangling symlink, a link loop, a name we may not stat: read_document says which.
+                entries.append(entry(full, -1, -1, None))
                 continue
-            if not stat.S_ISREG(fst.st_mode):
+            if not stat.S_ISREG(fst.st_mode) or not os.access(full, os.R_OK):
+                # FIFOs, sockets and devices are never opened; an unreadable file keeps -1 so
+                # that the run after its permissions are fixed reads it again.
+                entries.append(entry(full, -1, -1, None))
                 continue
             sig = None
             side = find_sidecar(full)
@@ -149,9 +196,9 @@ def scan(raw_dir: Path) -> tuple[list[FileEntry], list[ScanProblem]]:
                     sig = f"{sst.st_size}:{sst.st_mtime_ns}"
                 except OSError:
                     sig = None
-            entries.append(FileEntry(rel, fst.st_size, fst.st_mtime_ns, sig))
+            entries.append(entry(full, fst.st_size, fst.st_mtime_ns, sig))
     entries.sort(key=lambda e: e.path)
-    return entries, problems
+    return entries, []
 
 
 def sniff_format(text: str) -> str:
@@ -177,13 +224,68 @@ def _looks_utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+def _looks_utf32_without_bom(data: bytes) -> str | None:
+    # UTF-32 of any text has a NUL in at least every fourth byte, at a fixed position.
+    sample = data[:4096]
+    if len(data) % 4 or len(sample) < 8:
+        return None
+    if sample[3::4].count(0) == len(sample) // 4 and sample[2::4].count(0) > len(sample) // 8:
+        return "utf-32-le"
+    if sample[0::4].count(0) == len(sample) // 4 and sample[1::4].count(0) > len(sample) // 8:
+        return "utf-32-be"
+    return None
+
+
+# Characters a decoded Chinese article plausibly holds besides ASCII: Latin-1 and Greek letters,
+# punctuation, number forms, arrows, math and geometric symbols, circled numbers, CJK punctuation
+# and ideographs, full-width forms. Mis-decoded bytes land elsewhere: private use, kana, Hangul,
+# Yi, CJK extension A, box drawing, C1 controls (Big5 read as GBK gives PUA and kana; GBK read
+# as UTF-16 gives Hangul and Yi).
+_IMPLAUSIBLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\u00a0-\u00ff\u0370-\u03ff\u2000-\u206f\u2100-\u22ff"
+    "\u2460-\u24ff\u25a0-\u26ff\u3000-\u303f\u3200-\u32ff\u4e00-\u9fff\ufe30-\ufe4f"
+    "\uff00-\uff60\uffe0-\uffef]"
+)
+
+
+def plausible_text(text: str) -> bool:
+    """False when a decoding looks like mojibake: over 10% of the non-ASCII characters (and at
+    least 3) are ones a Chinese article does not hold."""
+    sample = text[:65536]
+    non_ascii = sum(1 for ch in sample if ord(ch) > 0x7E)
+    if non_ascii == 0:
+        return True
+    odd = len(_IMPLAUSIBLE.findall(sample))
+    return odd < 3 or odd <= 0.1 * non_ascii
+
+
+# Byte values plain text never holds in any supported encoding (UTF-16/32 were ruled out first).
+_BINARY_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+
+
+def _control_byte_share(data: bytes) -> float:
+    sample = data[:65536]
+    if not sample:
+        return 0.0
+    return (len(sample) - len(sample.translate(None, _BINARY_BYTES))) / len(sample)
+
+
+# (codec, name stored as dim_documents.encoding), tried in order once UTF-8 has failed.
+# cp950 is Microsoft's Big5, a superset of it.
+_FALLBACKS = (("gb18030", "gb18030"), ("utf-16-le", "utf-16-le"), ("utf-16-be", "utf-16-be"), ("cp950", "big5"))
+
+
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode article bytes, returning (text, encoding used).
 
-    A principled chain, fastest first: a BOM decides; else strict UTF-8; else BOM-less UTF-16
-    when its NUL pattern is unmistakable; else strict GB18030 (a superset of GBK and GB2312, the
-    encodings of Chinese pages without a declaration). Statistical detectors are slow and misread
-    GBK (measured: chardet ~260 files/s and wrong), so they are not in the chain.
+    A principled chain, fastest first: a BOM decides; else BOM-less UTF-32 or UTF-16 when their
+    NUL pattern is unmistakable; else strict UTF-8; else strict GB18030 (a superset of GBK and
+    GB2312, the encodings of Chinese pages without a declaration); when that fails or reads as
+    mojibake (`plausible_text`), BOM-less UTF-16 of CJK text and then Big5 (Hong Kong and Taiwan
+    pages). Statistical detectors are slow and misread GBK (measured: chardet ~260 files/s and
+    wrong), so they are not in the chain. Nothing decodes: `Rejected` 'binary' when the bytes hold
+    control codes no text has, else 'undecodable'. Known blind spot: EUC-KR and most Shift-JIS
+    text are valid GB18030 and read as plausible-looking ideographs.
     """
     for bom, enc in _BOMS:
         if data.startswith(bom):
@@ -192,28 +294,48 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 raise Rejected("undecodable", f"{enc} byte-order mark but invalid {enc}: {exc.reason}") from None
             return text.lstrip("\ufeff"), enc
+    # Before UTF-8: ASCII in UTF-16 or UTF-32 is valid UTF-8 too, with NULs between letters.
+    for guess in (_looks_utf32_without_bom(data), _looks_utf16_without_bom(data)):
+        if guess:
+            try:
+                return data.decode(guess), guess
+            except UnicodeDecodeError:
+                pass
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    utf16 = _looks_utf16_without_bom(data)
-    if utf16:
+    for codec, name in _FALLBACKS:
+        if codec.startswith("utf-16") and len(data) % 2:
+            continue
         try:
-            return data.decode(utf16), utf16
+            text = data.decode(codec)
         except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        raise Rejected(
-            "undecodable", f"not UTF-8, UTF-16 or GB18030 (first bad byte at offset {exc.start})"
-        ) from None
+            continue
+        if plausible_text(text):
+            return text, name
+    share = _control_byte_share(data)
+    if share > 0.01:
+        raise Rejected("binary", f"{share:.0%} of the bytes are control codes and no supported encoding reads it: not text")
+    raise Rejected(
+        "undecodable",
+        "not UTF-8, UTF-16, UTF-32, GB18030 or Big5 (or mixes them): convert it to UTF-8",
+    )
 
 
 def check_text(text: str) -> str:
-    """Reject what decoded but is not an article; return the text with NULs removed."""
-    if "\x00" in text:
-        text = text.replace("\x00", "")  # stray NULs are salvageable; a blob is caught below
+    """Reject what decoded but is not an article; return the text with NULs removed.
+
+    NUL padding at either end (downloaders preallocate files) and a few stray NULs are
+    salvaged; text that is NUL or control characters throughout is a blob.
+    """
+    text = text.strip("\x00")
+    nuls = text.count("\x00", 0, 65536)
+    if nuls:
+        sample_len = min(len(text), 65536)
+        if nuls > max(8, sample_len * 0.02):
+            raise Rejected("binary", f"{nuls} NUL characters in the first {sample_len}: not text")
+        text = text.replace("\x00", "")
     if not text.strip():
         raise Rejected("empty", "no text after decoding")
     sample = text[:65536]
@@ -243,18 +365,40 @@ def parse_published_at(raw: object) -> tuple[date | None, str | None, str | None
     if not isinstance(raw, str):
         return None, None, f"published_at is not a string: {raw!r}"
     s = raw.strip()
+    shown = s[:60]
+    norm = _COMPACT_DATE.sub(r"\1-\2-\3", s)
+    if _SLASHED_DATE.match(norm):
+        norm = norm.replace("/", "-").replace(".", "-")
+    elif m := _CJK_DATE.match(norm):
+        norm = "-".join(p for p in m.groups() if p)
     for pattern, precision in _DATE_FORMATS:
-        if pattern.match(s):
-            parts = [int(p) for p in s.split("-")] + [1, 1]
+        if pattern.match(norm):
+            parts = [int(p) for p in norm.split("-")] + [1, 1]
             try:
-                return date(parts[0], parts[1], parts[2]), precision, None
+                value = date(parts[0], parts[1], parts[2])
             except ValueError:
-                return None, None, f"impossible published_at: {s!r}"
-    try:
-        dt = datetime.fromisoformat(s.replace("Z", "+00:00").replace("/", "-"))
-    except ValueError:
-        return None, None, f"unparseable published_at: {s!r}"
-    return dt.date(), "datetime", None
+                return None, None, f"impossible published_at: {shown!r}"
+            break
+    else:
+        try:
+            value = datetime.fromisoformat(s.replace("Z", "+00:00").replace("/", "-")).date()
+        except ValueError:
+            return None, None, f"unparseable published_at: {shown!r}"
+        precision = "datetime"
+    if not _FIRST_YEAR <= value.year <= date.today().year + 1:
+        return None, None, f"implausible published_at: {shown!r} (year {value.year})"
+    return value, precision, None
+
+
+# Sidecars are small; a bigger one is not read (a run never reads a huge file whole).
+MAX_SIDECAR_BYTES = 1024 * 1024
+# Characters that cannot be stored (lone surrogates from "\\ud800" escapes) or shown (controls).
+_UNSAFE_FIELD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def safe_field(value: str, max_chars: int = 2000) -> str:
+    """A sidecar string as it can be stored: controls and lone surrogates dropped, length capped."""
+    return _UNSAFE_FIELD.sub("", value)[:max_chars]
 
 
 def _str_field(meta: dict, key: str, warnings: list[str]) -> str | None:
@@ -264,35 +408,41 @@ def _str_field(meta: dict, key: str, warnings: list[str]) -> str | None:
     if not isinstance(value, str):
         warnings.append(f"sidecar field {key} is not a string")
         return None
-    value = value.strip()
-    return value or None
+    cleaned = safe_field(value)
+    if cleaned != value:
+        warnings.append(f"sidecar field {key} had control characters or was over 2000 characters")
+    cleaned = cleaned.strip()
+    return cleaned or None
 
 
-def read_sidecar(path: Path | None) -> tuple[Sidecar, str | None]:
+def read_sidecar(path: Path | None, max_bytes: int = MAX_SIDECAR_BYTES) -> tuple[Sidecar, str | None]:
     """Read `NAME.meta.json`. A bad sidecar gives warnings, never an exception."""
     if path is None:
         return Sidecar(), None
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
     except OSError as exc:
         return Sidecar(warnings=(f"sidecar unreadable: {exc.strerror or exc}",)), None
+    if len(data) > max_bytes:
+        return Sidecar(warnings=(f"sidecar over {max_bytes} bytes: ignored",)), None
     digest = hashlib.sha256(data).hexdigest()
     try:
         meta = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return Sidecar(warnings=(f"sidecar is not valid JSON: {exc}",)), digest
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        return Sidecar(warnings=(safe_field(f"sidecar is not valid JSON: {exc}", 300),)), digest
     if not isinstance(meta, dict):
         return Sidecar(warnings=("sidecar is not a JSON object",)), digest
     warnings: list[str] = []
-    published, precision, warn = parse_published_at(meta.get("published_at"))
-    if warn:
-        warnings.append(warn)
     raw_pub = meta.get("published_at")
+    published, precision, warn = parse_published_at(raw_pub)
+    if warn:
+        warnings.append(safe_field(warn, 300))
     return (
         Sidecar(
             published_at=published,
             published_precision=precision,
-            published_raw=str(raw_pub) if raw_pub is not None else None,
+            published_raw=safe_field(str(raw_pub), 200) if raw_pub is not None else None,
             source=_str_field(meta, "source", warnings),
             url=_str_field(meta, "url", warnings),
             title=_str_field(meta, "title", warnings),
@@ -303,15 +453,54 @@ def read_sidecar(path: Path | None) -> tuple[Sidecar, str | None]:
     )
 
 
+def _open_problem(full: Path, exc: OSError) -> Rejected:
+    """Why a file could not be opened, in words a user can act on."""
+    if exc.errno == errno.ELOOP:
+        return Rejected("unreadable", "a symbolic link loop")
+    if exc.errno == errno.ENOENT and os.path.islink(full):
+        return Rejected("unreadable", f"a broken symbolic link to {os.readlink(full)!r}")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return Rejected("unreadable", "permission denied")
+    return Rejected("unreadable", exc.strerror or str(exc))
+
+
+def _not_a_file(mode: int) -> Rejected:
+    if stat.S_ISDIR(mode):
+        return Rejected("unreadable", "a folder that cannot be listed")
+    kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device or special file"
+    return Rejected("not_a_file", f"{kind}, not a regular file")
+
+
 def read_document(raw_dir: Path, entry: FileEntry, limits: Limits = Limits()) -> RawDocument:
-    """Read, hash, sniff and decode one file. Raises `Rejected` for anything not an article."""
-    full = Path(raw_dir) / entry.path
+    """Read, hash, sniff and decode one file. Raises `Rejected` for anything not an article.
+
+    Never reads more than `limits.max_file_bytes + 1` bytes and never opens a FIFO or device.
+    """
+    full = Path(raw_dir) / (entry.fs_path or entry.path)
+    skip = skip_reason(full.name)
+    if skip:
+        raise Rejected(*skip)
     if entry.size > limits.max_file_bytes:
         raise Rejected("too_large", f"{entry.size} bytes over the limit of {limits.max_file_bytes}")
     try:
-        with open(full, "rb") as fh:
-            data = fh.read(limits.max_file_bytes + 1)
+        st = os.stat(full)
+    except OSError as exc:
+        raise _open_problem(full, exc) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_a_file(st.st_mode)
+    try:
+        # O_NONBLOCK: should the name have become a FIFO since the stat, opening does not hang.
+        fd = os.open(full, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise _open_problem(full, exc) from None
+    try:
+        with os.fdopen(fd, "rb") as fh:
             st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise _not_a_file(st.st_mode)
+            if st.st_size > limits.max_file_bytes:
+                raise Rejected("too_large", f"{st.st_size} bytes over the limit of {limits.max_file_bytes}")
+            data = fh.read(limits.max_file_bytes + 1)
     except OSError as exc:
         raise Rejected("unreadable", exc.strerror or str(exc)) from None
     if len(data) > limits.max_file_bytes:

@@ -25,8 +25,9 @@ PERIOD_TYPES = frozenset({"point", "range", "open", "reset"})
 PERIOD_RESOLVERS = frozenset({
     "day", "month_end", "quarter_end", "half1_end", "year_end", "first_quarters", "first_months",
     "half1", "half2", "quarter", "since_year", "year_to_date", "year", "rel_year", "none",
+    "months_ending", "report_end",
 })
-BASIS_STARTS = frozenset({"year_start", "none"})
+BASIS_STARTS = frozenset({"year_start", "prev_year_end", "none"})
 NATURES = frozenset({"stock", "flow"})
 
 
@@ -40,6 +41,7 @@ class PeriodRule:
     pattern: str  # fragments expanded, named groups not yet prefixed
     type: str
     resolve: str
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Lexicon:
     small_scales: dict[str, int]
     big_scales: dict[str, int]
     fullwidth: dict[str, str]
+    decimal_points: tuple[str, ...]
     scale_words: tuple[str, ...]
     over_infix: tuple[str, ...]
     currencies: dict[str, str]
@@ -71,6 +74,8 @@ class Lexicon:
     tenths_not_before: frozenset[str]
     count_words: tuple[str, ...]
     not_after: tuple[str, ...]
+    ratio_per: tuple[str, ...]
+    ratio_then: tuple[str, ...]
     unit_not_before: dict[str, frozenset[str]]
     min_bare_chinese: int
     flow_measure_words: frozenset[str]
@@ -80,23 +85,36 @@ class Lexicon:
     positive: tuple[str, ...]
     negative: tuple[str, ...]
     to_level: tuple[str, ...]
+    direction_reach: int
     not_direction: tuple[str, ...]
     basis: dict[str, str]
     flow_words: tuple[str, ...]
     cumulative_words: tuple[str, ...]
     stock_words: tuple[str, ...]
+    flow_over_stock: tuple[str, ...]
     period_rules: tuple[PeriodRule, ...]
     basis_prefixes: tuple[str, ...]
+    asof_prefixes: tuple[str, ...]
+    continuation_openers: tuple[str, ...]
+    relative_years: dict[str, int]
+    lead_lines: int
     idioms: tuple[str, ...]
     metrics: tuple[MetricRule, ...]
     entity_aliases: dict[str, str]
     entity_exclusions: tuple[str, ...]
+    non_bank: tuple[str, ...]
+    self_reference: tuple[str, ...]
     lead_words: tuple[str, ...]
     trail_words: tuple[str, ...]
     stop_after: tuple[str, ...]
     cut_at: tuple[str, ...]
+    enumeration: tuple[str, ...]
+    topic_frames: tuple[str, ...]
+    topic_attributes: tuple[str, ...]
     empty_subjects: frozenset[str]
+    chrome_subjects: frozenset[str]
     subject_max_len: int
+    subject_min_len: int
     money_cues: tuple[str, ...]
     count_cues: tuple[str, ...]
 
@@ -168,6 +186,26 @@ def _read_csv(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]
     return rows
 
 
+def _rel_years(data: dict) -> dict[str, int]:
+    table = _get(data, "relative_years", dict, "periods.toml")
+    for k, v in table.items():
+        if not isinstance(v, int) or not 0 <= v <= 10:
+            raise RuleError(f"periods.toml: [relative_years] {k!r} must be a small whole number of years back")
+    return dict(table)
+
+
+def _regexes(data: dict, path: str, file: str, group: str) -> tuple[str, ...]:
+    out = _words(data, path, file)
+    for i, pattern in enumerate(out):
+        try:
+            rx = re.compile(pattern)
+        except re.error as exc:
+            raise RuleError(f"{file}: [{path}] item {i}: bad pattern: {exc}") from exc
+        if group not in rx.groupindex:
+            raise RuleError(f"{file}: [{path}] item {i}: needs a (?P<{group}>...) group")
+    return out
+
+
 def _period_rules(data: dict, file: str) -> tuple[PeriodRule, ...]:
     fragments = _str_map(data, "fragments", file)
     rules = _get(data, "rules", dict, file)
@@ -185,10 +223,13 @@ def _period_rules(data: dict, file: str) -> tuple[PeriodRule, ...]:
         except KeyError as exc:
             raise RuleError(f"{where}: unknown fragment {exc}") from exc
         try:
-            re.compile(expanded)
+            rx = re.compile(expanded)
         except re.error as exc:
             raise RuleError(f"{where}: bad pattern: {exc}") from exc
-        out.append(PeriodRule(name, expanded, typ, resolve))
+        for example in rule.get("examples", []):
+            if not rx.fullmatch(example):  # the comment-examples are tests, not decoration
+                raise RuleError(f"{where}: example {example!r} does not match the pattern")
+        out.append(PeriodRule(name, expanded, typ, resolve, tuple(rule.get("examples", []))))
     return tuple(out)
 
 
@@ -211,6 +252,10 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         if row["unit"] not in UNITS or row["nature"] not in NATURES or not row["synonym"]:
             raise RuleError(f"metrics.csv:{line}: bad unit {row['unit']!r} or nature {row['nature']!r}")
         metrics.append(MetricRule(row["key"], row["unit"], row["nature"], row["synonym"]))
+    seen: dict[str, str] = {}
+    for m in metrics:
+        if seen.setdefault(m.synonym, m.key) != m.key:
+            raise RuleError(f"metrics.csv: synonym {m.synonym!r} belongs to {seen[m.synonym]} and {m.key}")
     keys_units: dict[str, str] = {}
     for m in metrics:
         if keys_units.setdefault(m.key, m.unit) != m.unit:
@@ -228,6 +273,8 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         raise RuleError(f"entities.csv: no alias for {sorted(missing)}")
     exclusions = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "entity_exclusions.csv", ["phrase", "why"]))
     idioms = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "idioms.csv", ["phrase", "why"]))
+    non_bank = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "non_bank.csv", ["phrase", "why"]))
+    self_ref = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "self_reference.csv", ["phrase", "why"]))
 
     basis = _str_map(cues, "basis", "cues.toml", BASIS_STARTS)
     implied = _get(subj, "implied_unit", dict, "subject.toml")
@@ -238,6 +285,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         small_scales=_int_map(num, "small_scales", "numerals.toml"),
         big_scales=_int_map(num, "big_scales", "numerals.toml"),
         fullwidth=fullwidth,
+        decimal_points=_words(num, "decimal_points", "numerals.toml"),
         scale_words=_longest_first(_words(units, "scale_words", "units.toml")),
         over_infix=_words(units, "over_infix", "units.toml"),
         currencies=_str_map(units, "currencies", "units.toml", UNITS),
@@ -251,6 +299,8 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         tenths_not_before=frozenset(_words(units, "ratios.tenths_not_before", "units.toml")),
         count_words=_longest_first(_words(units, "measure_words.count", "units.toml")),
         not_after=_longest_first(_words(units, "filters.not_after", "units.toml")),
+        ratio_per=_longest_first(_words(units, "ratio_in_words.per", "units.toml")),
+        ratio_then=_longest_first(_words(units, "ratio_in_words.then", "units.toml")),
         unit_not_before={k: frozenset(_words(units, f"unit_not_before.{k}", "units.toml"))
                          for k in _get(units, "unit_not_before", dict, "units.toml")},
         min_bare_chinese=_get(units, "filters.min_bare_chinese", int, "units.toml"),
@@ -261,23 +311,36 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         positive=_longest_first(_words(cues, "direction.positive", "cues.toml")),
         negative=_longest_first(_words(cues, "direction.negative", "cues.toml")),
         to_level=_words(cues, "direction.to_level", "cues.toml"),
+        direction_reach=_get(cues, "direction.reach", int, "cues.toml"),
         not_direction=_longest_first(_words(cues, "direction.not_direction", "cues.toml")),
         basis=basis,
         flow_words=_longest_first(_words(cues, "kind.flow_words", "cues.toml")),
         cumulative_words=_words(cues, "kind.cumulative_words", "cues.toml"),
         stock_words=_longest_first(_words(cues, "kind.stock_words", "cues.toml")),
+        flow_over_stock=_words(cues, "kind.flow_over_stock", "cues.toml"),
         period_rules=_period_rules(per, "periods.toml"),
         basis_prefixes=_longest_first(_words(per, "basis_prefixes", "periods.toml")),
+        asof_prefixes=_longest_first(_words(per, "asof_prefixes", "periods.toml")),
+        relative_years=_rel_years(per),
+        continuation_openers=_longest_first(_words(per, "continuation_openers", "periods.toml")),
+        lead_lines=_get(per, "lead_lines", int, "periods.toml"),
         idioms=_longest_first(idioms),
         metrics=tuple(metrics),
         entity_aliases=aliases,
         entity_exclusions=_longest_first(exclusions),
+        non_bank=_longest_first(non_bank),
+        self_reference=_longest_first(self_ref),
         lead_words=_longest_first(_words(subj, "lead_words", "subject.toml")),
         trail_words=_longest_first(_words(subj, "trail_words", "subject.toml")),
         stop_after=_longest_first(_words(subj, "stop_after", "subject.toml")),
         cut_at=_longest_first(_words(subj, "cut_at", "subject.toml")),
+        enumeration=_longest_first(_words(subj, "enumeration", "subject.toml")),
+        topic_frames=_regexes(subj, "topic_frames", "subject.toml", "topic"),
+        topic_attributes=_longest_first(_words(subj, "topic_attributes", "subject.toml")),
         empty_subjects=frozenset(_get(subj, "empty_subjects", list, "subject.toml")),
+        chrome_subjects=frozenset(_words(subj, "chrome_subjects", "subject.toml")),
         subject_max_len=max_len,
+        subject_min_len=_get(subj, "min_len", int, "subject.toml"),
         money_cues=_words(implied, "money", "subject.toml"),
         count_cues=_words(implied, "count", "subject.toml"),
     )
@@ -316,7 +379,6 @@ def first_chars(pattern: str) -> frozenset[str] | None:
         import sre_parse  # type: ignore
     import re as _re
 
-    consts = sre_parse  # opcode names live on the parser module's namespace
     try:
         parsed = sre_parse.parse(pattern)
     except _re.error:
@@ -373,12 +435,9 @@ def first_chars(pattern: str) -> frozenset[str] | None:
                 continue
             if name in ("ASSERT", "ASSERT_NOT", "AT"):
                 continue  # zero-width: the next item decides
-            if name == "GROUPREF":
-                return None, False
-            return None, False  # ANY, CATEGORY (\d), ...: not a small set
+            return None, False  # ANY, CATEGORY (\d), GROUPREF ...: not a small set
         return out, True
 
-    del consts
     chars, empty = first(list(parsed))
     if chars is None or empty:
         return None

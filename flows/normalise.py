@@ -25,6 +25,7 @@ from flows.numerals import as_plain, parse_number
 _QUOTES = "“”\"'‘’「」『』《》〈〉()（）【】[]"
 _PUNCT = _QUOTES + "、,，;；:：.。!！?？ \t-—•·●○■□◆◇▪▶►*"
 _HUNDRED = Decimal(100)
+_ASCII_DIGIT = re.compile(r"\d")
 
 
 # ---------------------------------------------------------------- compiled document-wide scans
@@ -36,14 +37,21 @@ class _Scanners:
     cue_class: dict[str, frozenset[str]]
     periods: re.Pattern
     period_rules: dict[str, tuple[str, str]]  # group name -> (type, resolver)
+    period_groups: dict[str, tuple[tuple[str, str], ...]]  # p3 -> (("p3_y", "y"), ...)
     entities: re.Pattern
     subject_lead: re.Pattern
     subject_trail: re.Pattern
     subject_stop: re.Pattern
-    metrics: tuple[MetricRule, ...]  # longest synonym first
+    metric_finder: re.Pattern  # (?=(synonym)) at every position
+    metric_by_synonym: dict[str, MetricRule]
     basis_before: re.Pattern
     qualifier_before: re.Pattern
     subject_cut: re.Pattern
+    non_bank: re.Pattern
+    enumeration: re.Pattern
+    self_reference: re.Pattern
+    topic: re.Pattern
+    topic_attribute: re.Pattern
 
 
 def _alt(words) -> str:
@@ -61,6 +69,12 @@ def _gated(alternation: str) -> re.Pattern:
         return re.compile(alternation)
     cls = "".join(re.escape(c) for c in sorted(chars))
     return re.compile(f"(?=[{cls}])(?:{alternation})")
+
+
+def _topic_pattern(frames: tuple[str, ...]) -> re.Pattern:
+    # one alternation; each frame's `topic` group renamed so the names stay unique
+    parts = [p.replace("(?P<topic>", f"(?P<topic{i}>") for i, p in enumerate(frames)]
+    return re.compile("|".join(f"(?:{p})" for p in parts))
 
 
 @cache
@@ -86,20 +100,27 @@ def scanners() -> _Scanners:
     for alias in sorted({*lex.entity_aliases, *lex.entity_exclusions}, key=lambda w: (-len(w), w)):
         esc = re.escape(alias)
         ent_parts.append(rf"(?<![A-Za-z]){esc}(?![A-Za-z])" if alias.isascii() else esc)
-    metrics = tuple(sorted(lex.metrics, key=lambda m: -len(m.synonym)))
     return _Scanners(
         cues=_gated(_alt(cue_class)),
         cue_class=cue_class,
         periods=_gated("|".join(parts)),
+        period_groups={g: tuple((f"{g}_{n}", n) for n in re.compile(r.pattern).groupindex)
+                       for g, r in zip(rules, lex.period_rules)},
         period_rules=rules,
         entities=_gated("|".join(ent_parts)),
         subject_lead=re.compile(rf"(?:{_alt(lex.lead_words)})"),
         subject_trail=re.compile(rf"(?:{_alt(lex.trail_words)})$"),
         subject_stop=re.compile(_alt(lex.stop_after)),
-        metrics=metrics,
+        metric_finder=re.compile(f"(?=({_alt(m.synonym for m in lex.metrics)}))"),
+        metric_by_synonym={m.synonym: m for m in lex.metrics},
         basis_before=re.compile(rf"(?:{_alt(lex.basis_prefixes)})$"),
         qualifier_before=re.compile(rf"(?:{_alt(lex.qualifier_prefix)})$"),
         subject_cut=re.compile(_alt(lex.cut_at)),
+        non_bank=re.compile(_alt(lex.non_bank)),
+        enumeration=re.compile(rf"(?:{_alt(lex.enumeration)})*"),
+        self_reference=re.compile(_alt(lex.self_reference)),
+        topic=_topic_pattern(lex.topic_frames),
+        topic_attribute=re.compile(_alt(lex.topic_attributes)),
     )
 
 
@@ -110,9 +131,10 @@ def scanners() -> _Scanners:
 class _PeriodHit:
     start: int
     end: int
-    type: str  # point | range | open | reset
+    type: str  # point | range | open | reset | unresolved
     begin: date | None
     finish: date | None
+    resolver: str = ""
 
 
 def _month_end(y: int, m: int) -> date:
@@ -136,8 +158,7 @@ def _year(groups: dict, end_month: int, pub: date | None, precision: str | None)
     if rel:
         if pub is None:
             return None
-        return pub.year - {"今年": 0, "本年": 0, "当年": 0, "去年": 1, "上年": 1, "上一年": 1,
-                           "前年": 2}.get(rel, 0)
+        return pub.year - load_lexicon().relative_years.get(rel, 0)
     if pub is None or precision == "year":
         return None  # 6月末 with only a year known could be this year's or last year's
     # compare by month: a sidecar often gives only the month of publication
@@ -147,8 +168,8 @@ def _year(groups: dict, end_month: int, pub: date | None, precision: str | None)
 def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tuple[date | None, date | None] | None:
     """(begin, finish) dates of a period phrase, None when it cannot be resolved."""
     try:
-        if resolver == "none":
-            return (None, None)
+        if resolver in ("none", "report_end"):
+            return (None, None)  # report_end is filled in from the document's as-of date
         if resolver in ("day", "month_end"):
             mo = _small_int(g.get("m"))
             if mo is None or not 1 <= mo <= 12:
@@ -189,6 +210,14 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
                 return None
             y = _year(g, n, pub, prec)
             return None if y is None else (date(y, 1, 1), _month_end(y, n))
+        if resolver == "months_ending":
+            fin = date(int(g["y"]), _small_int(g["m"]), int(g["d"]))
+            n = 12 if g.get("year") else _small_int(g.get("n"))
+            if not n or not 1 <= n <= 12:
+                return None
+            first_month = fin.month - n + 1
+            y0 = fin.year if first_month >= 1 else fin.year - 1
+            return (date(y0, (first_month - 1) % 12 + 1, 1), fin)
         if resolver == "since_year":
             return (date(int(g["y"]), 1, 1), None)
         if resolver == "year_to_date":
@@ -214,13 +243,16 @@ def _period_hits(m: str, ctx: DocContext) -> list[_PeriodHit]:
         typ, resolver = sc.period_rules[g]
         if typ != "reset" and sc.basis_before.search(m[max(0, x.start() - 3):x.start()]):
             continue  # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date
-        pre = g + "_"
-        groups = {k[len(pre):]: v for k, v in x.groupdict().items() if k.startswith(pre) and v}
+        groups = {}
+        for full, short in sc.period_groups[g]:  # only this rule's groups, not all ~100
+            v = x.group(full)
+            if v:
+                groups[short] = v
         dates = _resolve(resolver, groups, pub, prec)
         if dates is None:
-            hits.append(_PeriodHit(x.start(), x.end(), "unresolved", None, None))
+            hits.append(_PeriodHit(x.start(), x.end(), "unresolved", None, None, resolver))
         else:
-            hits.append(_PeriodHit(x.start(), x.end(), typ, dates[0], dates[1]))
+            hits.append(_PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
     return hits
 
 
@@ -271,6 +303,7 @@ class _Doc:
     title_end: int
     lead_as_of: date | None
     skip_at: dict[int, int]
+    title_repeats: list[tuple[int, int]]
 
 
 def _index(text: str, m: str, ctx: DocContext) -> _Doc:
@@ -295,14 +328,33 @@ def _index(text: str, m: str, ctx: DocContext) -> _Doc:
     title_end = len(m) if title_end < 0 else title_end
     # the headline summarises the lead: its as-of date is the first one the body states
     lead_as_of = None
+    lead_end = title_end
+    for _ in range(lex.lead_lines):
+        nl = m.find("\n", lead_end + 1)
+        lead_end = len(m) if nl < 0 else nl
     for h in periods:
-        if h.start > title_end and h.type in ("point", "range") and h.finish:
+        if h.start > lead_end:
+            break
+        if h.start > title_end and h.type in ("point", "range") and h.finish and (
+                h.resolver != "day" or m.startswith(lex.asof_prefixes, h.start)):
             lead_as_of = h.finish
             break
+    # 截至报告期末: the period end of the report the article is about, i.e. the lead's as-of date
+    periods = [(_PeriodHit(h.start, h.end, "point" if lead_as_of else "unresolved", None, lead_as_of,
+                           h.resolver) if h.resolver == "report_end" else h) for h in periods]
+    title_line = m[:title_end]
+    repeats = []
+    pos = title_end
+    while title_line and (pos := m.find("\n" + title_line, pos)) >= 0:
+        end = pos + 1 + len(title_line)
+        if end == len(m) or m[end] == "\n":
+            repeats.append((pos + 1, end))  # the page repeats its headline inside the body
+        pos = end
     return _Doc(text, m, ctx, sentences, [s for s, _ in sentences], full, [s for s, _ in full],
                 cues, [c[0] for c in cues], periods, [p.start for p in periods], ents,
                 [e[0] for e in ents], main, title_end, lead_as_of,
-                {**{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods}})
+                {**{s: e for s, e, cls in cues if "basis" in cls},
+                 **{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods}}, repeats)
 
 
 def _containing(starts: list[int], spans: list[tuple[int, int]], pos: int) -> tuple[int, int]:
@@ -316,7 +368,13 @@ def _between(starts: list[int], items: list, a: int, b: int) -> list:
     """Items starting in [a, b) whose end is <= b."""
     lo = bisect.bisect_left(starts, a)
     hi = bisect.bisect_left(starts, b)
-    return [it for it in items[lo:hi] if (it.end if hasattr(it, "end") else it[1]) <= b]
+    out = items[lo:hi]
+    # each list comes from one finditer, so its items do not overlap: only the last can reach past b
+    if out:
+        last = out[-1]
+        if (last.end if isinstance(last, _PeriodHit) else last[1]) > b:
+            out.pop()
+    return out
 
 
 def _clause_start(m: str, pos: int, floor: int) -> int:
@@ -360,13 +418,15 @@ def _value_unit(sp: Span, lex: Lexicon, m: str) -> tuple[Decimal, str | None, st
 def _qualifier(sp: Span, lex: Lexicon, m: str) -> tuple[str, int]:
     """(qualifier, start of the qualifier word or the span) from infix, suffix, then prefix."""
     start = sp.start
-    x = scanners().qualifier_before.search(m, max(0, sp.start - 4), sp.start)
+    if start > 0 and m[start - 1] == " ":
+        start -= 1  # 超 1400 万户
+    x = scanners().qualifier_before.search(m, max(0, start - 4), start)
     prefix = x.group() if x else None
     if prefix:
         start = x.start()
     if sp.infix and sp.kind == "number":
         return lex.qualifier_infix.get(sp.infix[0], "over"), start
-    after = m[sp.end:sp.end + 3]
+    after = m[sp.end:sp.end + 4].lstrip(" ")
     for w, q in lex.qualifier_suffix.items():
         if after.startswith(w):
             return q, start
@@ -393,8 +453,11 @@ def _trim_subject(d: _Doc, a: int, b: int) -> tuple[int, int]:
             changed = True
         e = d.skip_at.get(a)
         if e is not None and e <= b:
-            a = e  # a bank name or a period phrase opening the clause is not the subject
+            a = e  # a bank name, period phrase or comparison basis opening the clause
             changed = True
+    colon = max(m.rfind("：", a, b - 1), m.rfind(":", a, b - 1))
+    if colon >= a:
+        a = colon + 1  # 陈昭旭：个人客户数达… / • 个人客户数：7.55亿户 (a trailing colon stays a label)
     changed = True
     while changed and a < b:
         changed = False
@@ -411,10 +474,12 @@ def _trim_subject(d: _Doc, a: int, b: int) -> tuple[int, int]:
 def _following_phrase(d: _Doc, pos: int, limit: int) -> tuple[int, int]:
     """The noun phrase right after a number (使7.55亿全量个人客户都能...)."""
     lex = load_lexicon()
-    end = pos
     stop = min(limit, pos + lex.subject_max_len)
     x = scanners().subject_stop.search(d.m, pos, stop)
     end = x.start() if x else stop
+    digit = _ASCII_DIGIT.search(d.m, pos, end)
+    if digit:
+        end = digit.start()  # the next number starts the next item
     a, b = pos, end
     while a < b and d.m[a] in _PUNCT:
         a += 1
@@ -424,14 +489,25 @@ def _following_phrase(d: _Doc, pos: int, limit: int) -> tuple[int, int]:
 
 
 def _metric(subject_m: str | None, unit: str, kind: str) -> MetricRule | None:
+    """Core metric named by the subject, if its unit fits (a change may be a percent of it)."""
     if not subject_m:
         return None
-    for rule in scanners().metrics:  # longest synonym first
-        if rule.synonym in subject_m:
-            if unit == rule.unit or kind == "change" and unit in ("percent", "pp", "times") \
-                    or rule.unit == "percent" and unit == "pp":
-                return rule
-            return None
+    sc = scanners()
+    # every synonym occurring in the subject (overlapping), the longest first
+    found = sorted({x.group(1) for x in sc.metric_finder.finditer(subject_m)}, key=len, reverse=True)
+    if not found:
+        return None
+    lex = load_lexicon()
+    for synonym in found:
+        rule = sc.metric_by_synonym[synonym]
+        at = subject_m.find(synonym)
+        head = _implied_unit(subject_m[at + len(synonym):], lex)
+        if head is not None and rule.unit in ("CNY", "count") and head != rule.unit:
+            continue  # 私行客户|资产规模: the phrase goes on to measure something else
+        if unit == rule.unit or kind == "change" and unit in ("percent", "pp", "times") \
+                or rule.unit == "percent" and unit == "pp":
+            return rule
+        return None
     return None
 
 
@@ -467,16 +543,37 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
         return []
     d = _index(text, m, ctx)
     out: list[Mention] = []
-    last_subject: dict[int, tuple[int, int]] = {}  # full sentence start -> last subject span
-    prev_end_in: dict[int, int] = {}  # full sentence start -> end of previous span
+    last_subject: dict = {}  # full sentence start (or "prev") -> last subject span
+    prev_in: dict[int, _Prev] = {}  # full sentence start -> the previous mention in it
+    span_end_in: dict[int, int] = {}  # full sentence start -> end of the previous span, kept or not
     for sp in spans:
-        mention = _normalise(sp, d, lex, last_subject, prev_end_in)
+        if any(a <= sp.start < b for a, b in d.title_repeats):
+            continue  # a repeated headline states nothing new
+        mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in)
         if mention is not None:
             out.append(mention)
     return out
 
 
-def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_end_in: dict) -> Mention | None:
+@dataclass(frozen=True)
+class _Prev:
+    end: int
+    kind: str
+    direction: str | None
+    basis: str | None
+    subj: tuple[int, int] | None
+
+
+def _signed_by_minus(m: str, start: int) -> bool:
+    """同比-3.28%: a minus written before the number (not a range 5%-8% or a code T-1)."""
+    if start < 2 or m[start - 1] not in "-−":
+        return False
+    ch = m[start - 2]
+    return "\u4e00" <= ch <= "\u9fff" or ch in "：:（( "
+
+
+def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dict,
+               span_end_in: dict) -> Mention | None:
     m, text = d.m, d.text
     try:
         value, unit, measure_word = _value_unit(sp, lex, m)
@@ -486,29 +583,43 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_end_in:
     ss, se = _containing(d.sent_starts, d.sentences, sp.start)
     qualifier, qstart = _qualifier(sp, lex, m)
     cstart = _clause_start(m, sp.start, fs)
-    prev_end = prev_end_in.get(fs, -1)
-    prev_end_in[fs] = sp.end
+    prev = prev_in.get(fs)
+    same_clause = prev is not None and prev.end > cstart
+    last_end = span_end_in.get(fs, -1)
+    span_end_in[fs] = sp.end
+    # the subject and the cues of this number start after the previous number of its clause
+    prev_end = last_end if last_end > cstart else cstart
+    if same_clause and prev.end != last_end:
+        same_clause = False  # a dropped number sits between: no enumeration
+    # 分别增长5%、8% / 分别为1.2%和3.4%: an enumeration repeats the previous number's frame
+    enum = same_clause and scanners().enumeration.fullmatch(m, prev_end, qstart) is not None
+    if sp.kind == "number" and _signed_by_minus(m, sp.start):
+        value = -value
 
     # subject: the clause before the number, trimmed of frames and linking verbs
-    a, b = _trim_subject(d, max(cstart, prev_end if prev_end > cstart else cstart), qstart)
+    a, b = _trim_subject(d, prev_end, qstart)
     if b > a:
         b = _cut_subject(d, a, b)
         a, b = _trim_subject(d, a, b)
-    subj = (a, b) if b > a else None
+    subj = (a, b) if b - a >= lex.subject_min_len else None
     if subj and m[a:b] in lex.empty_subjects:
         subj = None
+    if subj is None and enum:
+        subj = prev.subj
     if subj is None and _clause_has_basis_or_direction(d, cstart, qstart):
         # 较年初增加超1400万户: the subject of the previous clause, or of the previous line
         # in a bullet summary ("• 较年初增加：超1400万户")
-        prev = last_subject.get(fs) or last_subject.get("prev")
-        if prev and prev[0] >= _previous_sentence_start(d, fs):
-            subj = prev
+        carried = last_subject.get(fs) or last_subject.get("prev")
+        if carried and carried[0] >= _previous_sentence_start(d, fs):
+            subj = carried
     following = _following_phrase(d, sp.end, _clause_end(m, sp.end, fe))
-    if unit is None or subj is None:
+    if measure_word and following[1] - following[0] >= lex.subject_min_len and (
+            subj is None or _metric(m[subj[0]:subj[1]], unit, "level") is None):
+        subj = following  # 布放70余台外币兑换机: the counted noun follows its measure word
+    if unit in (None, "count") and subj is None:
         fa, fb = following
-        if fb > fa and (subj is None or _implied_unit(m[fa:fb], lex)):
-            if subj is None:
-                subj = (fa, fb)
+        if fb - fa >= lex.subject_min_len:
+            subj = (fa, fb)
     implied = False
     if unit is None:
         fa, fb = following
@@ -524,9 +635,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_end_in:
         last_subject[fs] = subj
         last_subject["prev"] = subj
     subject_m = m[subj[0]:subj[1]] if subj else None
+    if subject_m in lex.chrome_subjects:
+        return None  # 阅读 1.2万次, 评论 12条: the page around the article
 
     # kind and sign
-    window_cues = _between(d.cue_starts, d.cues, max(cstart, prev_end), qstart)
+    window_cues = _between(d.cue_starts, d.cues, prev_end, qstart)
     clause_cues = _between(d.cue_starts, d.cues, cstart, qstart)
     direction = None
     for s, e, cls in window_cues:
@@ -534,34 +647,45 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_end_in:
             continue
         if ("pos" in cls or "neg" in cls) and m[e:e + 1] in lex.to_level:
             continue  # 提升至98%: the new level, not the change
+        if qstart - e > lex.direction_reach:
+            continue  # too far: it describes another part of the clause
         if "neg" in cls:
             direction = "neg"
         elif "pos" in cls:
             direction = "pos"
     basis = None
-    for s, e, cls in clause_cues:
+    # a basis earlier in the clause belongs to the earlier number (同比增加3.5个百分点至45.6%)
+    for s, e, cls in window_cues:
         if "basis" in cls:
             basis = lex.basis[m[s:e]]
-    hits = [h for h in d.periods if fs <= h.start and h.end <= qstart]
-    st = _period_state(hits)
+    if enum and prev.kind == "change" and not direction and not basis:
+        direction, basis = prev.direction or "pos", prev.basis
+    # dates carry through the paragraph (截至6月末，…。个人贷款余额…), but only a period phrase of
+    # the same sentence makes a count a flow (前三季度…触客1.9亿户)
+    para = m.rfind("\n", 0, sp.start) + 1
+    if para > d.title_end + 1 and m.startswith(lex.continuation_openers, para):
+        para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
+    st = _period_state(_between(d.period_starts, d.periods, para, qstart))
+    st_sentence = _period_state(_between(d.period_starts, d.periods, fs, qstart))
 
-    rule = None
-    if direction or basis:
-        kind = "change"
-    else:
-        kind = None
+    kind = "change" if direction or basis else None
     rule = _metric(subject_m, unit, kind or "level")
     if kind is None:
-        kind = _kind(sp, d, lex, unit, measure_word, clause_cues, subject_m, rule, st, cstart, qstart)
+        kind = _kind(lex, unit, measure_word, clause_cues, subject_m, rule, st_sentence)
     if kind == "change" and direction == "neg" and value > 0:
         value = -value
+    prev_in[fs] = _Prev(sp.end, kind, direction, basis, subj)
     if rule is None and kind == "change":
         rule = _metric(subject_m, unit, kind)
+    if rule is None and subject_m and scanners().topic_attribute.search(subject_m):
+        topic = _topic(d, para, qstart)
+        if topic:
+            rule = _metric(topic + subject_m, unit, kind)
 
     # period
     in_title = sp.start < d.title_end
     as_of = st.as_of
-    if as_of is None and (in_title or kind == "change" and basis == "year_start"):
+    if as_of is None and (in_title or kind == "change" and basis in ("year_start", "prev_year_end")):
         as_of = d.lead_as_of
     if kind == "level":
         start = st.range_start if unit in ("percent", "pp") and st.has_range else None
@@ -569,9 +693,12 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_end_in:
     elif kind == "flow":
         start, end = st.range_start, as_of
     else:
-        if basis == "year_start":
+        if basis in ("year_start", "prev_year_end"):
             y = as_of.year if as_of else (d.ctx.published_at.year if d.ctx.published_at else None)
-            start = date(y, 1, 1) if y else None
+            if y is None:
+                start = None
+            else:
+                start = date(y, 1, 1) if basis == "year_start" else date(y - 1, 12, 31)
         elif basis == "none":
             start = None
         else:
@@ -579,9 +706,19 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_end_in:
         end = as_of
 
     entity = d.main_entity
-    ents = [e for e in d.entities if fs <= e[0] and e[1] <= sp.start and e[2]]
+    ents = [e for e in _between(d.entity_starts, d.entities, fs, sp.start) if e[2]]
     if ents:
         entity = ents[-1][2]
+    elif scanners().self_reference.search(m, fs, sp.start):
+        # 该行… refers back to the bank named last in the paragraph
+        back = [e for e in _between(d.entity_starts, d.entities, para, fs) if e[2]]
+        if back:
+            entity = back[-1][2]
+    if scanners().non_bank.search(m, cstart, qstart) and not (ents and ents[-1][0] >= cstart) \
+            and not scanners().self_reference.search(m, fs, fe):
+        # 全国个人养老金账户开户数, 银行业理财规模: a total that is not the bank's own figure
+        # (交行已在全国两千余家网点… names the bank in the clause and stays the bank's)
+        entity = None
 
     surface = text[sp.start:sp.end]
     return Mention(
@@ -642,6 +779,14 @@ def _clause_end(m: str, pos: int, limit: int) -> int:
     return i
 
 
+def _topic(d: _Doc, para: int, pos: int) -> str | None:
+    """The last topic frame of the paragraph before `pos` (从个人养老金账户看，… -> 个人养老金账户)."""
+    topic = None
+    for x in scanners().topic.finditer(d.m, para, pos):
+        topic = next(v for k, v in x.groupdict().items() if v)
+    return topic
+
+
 def _cut_subject(d: _Doc, a: int, b: int) -> int:
     """End of the subject: before the first comparison basis or direction word after its start."""
     for s, _, cls in _between(d.cue_starts, d.cues, a + 1, b):
@@ -661,11 +806,13 @@ def _clause_has_basis_or_direction(d: _Doc, a: int, b: int) -> bool:
     return any(cls & {"basis", "pos", "neg"} for _, _, cls in _between(d.cue_starts, d.cues, a, b))
 
 
-def _kind(sp: Span, d: _Doc, lex: Lexicon, unit: str, measure_word: str | None, clause_cues,
-          subject_m: str | None, rule: MetricRule | None, st: _PeriodState, cstart: int, qstart: int) -> str:
+def _kind(lex: Lexicon, unit: str, measure_word: str | None, clause_cues: list,
+          subject_m: str | None, rule: MetricRule | None, st: _PeriodState) -> str:
     """level or flow (a change was decided before): measure word, metric nature, cue words, period."""
     if measure_word and measure_word in lex.flow_measure_words:
         return "flow"  # 人次, 笔: events, summed over time
+    if subject_m and any(w in subject_m for w in lex.flow_over_stock):
+        return "flow"
     if rule is not None:
         return "flow" if rule.nature == "flow" else "level"
     classes = set()

@@ -12,7 +12,6 @@ from functools import cache
 from flows.lexicon import load_lexicon
 
 _ARABIC = re.compile(r"\d+(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")  # 3,654.8 | 7.55 | 1，000
-_POINT = "点"  # 三点五: decimal point written in Chinese
 
 
 @cache
@@ -72,9 +71,10 @@ def _combine(tokens: list[tuple[str, Decimal]], s: str) -> Decimal:
             section += (number if number is not None else Decimal(1)) * v
             number = None
         else:  # big scale closes the section
-            cur = section + (number or 0)
-            if cur == 0 and total == 0:
+            if number is None and section == 0 and total == 0:
                 cur = Decimal(1)  # 万亿, 百万 written without a digit mean one of them
+            else:
+                cur = section + (number or 0)
             if last_big is None or v > last_big:
                 total = (total + cur) * v
             else:
@@ -105,9 +105,10 @@ def parse_number(s: str) -> Decimal:
     t = (s if s.isascii() else s.translate(fw)).strip()
     if not t:
         raise ValueError("empty numeral")
-    if _POINT in t:
+    point = next((p for p in load_lexicon().decimal_points if p in t), None)
+    if point:
         # 三点五亿 -> 3.5 then the scale
-        head, _, rest = t.partition(_POINT)
+        head, _, rest = t.partition(point)
         digits = load_lexicon().digits
         frac = ""
         j = 0

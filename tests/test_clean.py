@@ -89,3 +89,35 @@ def test_seed_html_in_a_txt_file_cleans_to_title_and_paragraphs(raw_copy):
     assert doc.title == "工行个人客户金融资产较年初增长近万亿"
     assert "截至今年6月末，工行服务个人客户已超6.6亿" in doc.paragraphs[0]
     assert "<" not in doc.text and "&nbsp;" not in doc.text and "\u3000" not in doc.text
+
+
+def test_a_title_or_paragraph_never_spans_lines():
+    """Found by tests/test_fuzz.py: a sidecar title "a\\nb" or an <h1> with a line break inside
+    made the stored text's first line not the whole title."""
+    doc = clean_document(raw("正文\u2028第二句\x85第三句", fmt="html", title="标题\n第二行"))
+    assert doc.title == "标题 第二行"
+    assert doc.text.split("\n") == [doc.title, *doc.paragraphs]
+    title, paras = clean_text("<h1>工行\n快讯</h1><p>截至6月末\u2029客户达6.6亿。</p>", "html", None)
+    assert (title, paras) == ("工行快讯", ["截至6月末 客户达6.6亿。"])
+
+
+def test_line_breaks_of_the_html_source_do_not_end_paragraphs():
+    html = "<p>截至6月末，工行个人\n    客户达6.6亿户，\r\n  total\n6.6 billion</p><pre>甲 1\n乙 2</pre>"
+    assert clean_text(html, "html", "T")[1] == ["截至6月末，工行个人客户达6.6亿户，total 6.6 billion", "甲 1", "乙 2"]
+    # multi-line comments, scripts and styles are still dropped whole
+    page = "<body><!-- 注释\n 100亿 --><p>正文</p><script>var a='1\n2';</script><style>p{\n}</style></body>"
+    assert clean_text(page, "html", "T")[1] == ["正文"]
+
+
+def test_a_page_with_a_title_but_no_body_is_rejected():
+    with pytest.raises(Rejected) as exc:
+        clean_document(raw("<html><head><title>只有标题</title><script>x()</script></head><body></body></html>"))
+    assert exc.value.reason == "no_text"
+    # a one-line plain-text file is a title and still loads
+    assert clean_document(raw("截至6月末，工行客户达6.6亿。", fmt="text")).title == "截至6月末，工行客户达6.6亿。"
+
+
+def test_paragraph_limit_covers_the_title_line():
+    with pytest.raises(Rejected) as exc:
+        clean_document(raw("很长" * 100 + "\n短段落", fmt="text"), Limits(max_paragraph_chars=50))
+    assert exc.value.reason == "paragraph_too_long"

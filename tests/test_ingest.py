@@ -28,20 +28,32 @@ def entry_for(raw: Path, name: str) -> FileEntry:
     return FileEntry(name, st.st_size, st.st_mtime_ns, None)
 
 
-def test_scan_walks_recursively_and_skips_sidecars_hidden_and_temp(tmp_path: Path):
+def test_scan_walks_recursively_skips_sidecars_and_hidden_folders(tmp_path: Path):
     (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
     (tmp_path / "a.meta.json").write_text('{"source": "x"}', encoding="utf-8")
     (tmp_path / "sub" / "deeper").mkdir(parents=True)
     (tmp_path / "sub" / "deeper" / "b.html").write_text(ARTICLE, encoding="utf-8")
     (tmp_path / "no_extension").write_text(ARTICLE, encoding="utf-8")
-    for junk in (".hidden.txt", "c.txt~", "d.tmp", "e.swp", "f.part", "#g.txt#"):
-        (tmp_path / junk).write_text(ARTICLE, encoding="utf-8")
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "x.txt").write_text(ARTICLE, encoding="utf-8")
     entries, problems = scan(tmp_path)
     assert [e.path for e in entries] == ["a.txt", "no_extension", "sub/deeper/b.html"]
     assert entries[0].sidecar_sig is not None and entries[1].sidecar_sig is None
     assert problems == []
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [(".hidden.txt", "hidden"), ("c.txt~", "temporary"), ("d.tmp", "temporary"), ("e.swp", "temporary"),
+     ("f.part", "temporary"), ("#g.txt#", "temporary"), ("~$h.doc", "temporary")],
+)
+def test_hidden_and_temporary_files_are_listed_then_rejected_unread(tmp_path: Path, name: str, reason: str):
+    (tmp_path / name).write_text(ARTICLE, encoding="utf-8")
+    entries, _ = scan(tmp_path)
+    assert [e.path for e in entries] == [name]
+    with pytest.raises(Rejected) as exc:
+        read_document(tmp_path, entries[0])
+    assert exc.value.reason == reason and "rename" in exc.value.detail
 
 
 def test_scan_survives_a_symlink_loop(tmp_path: Path):
@@ -106,7 +118,26 @@ def test_published_at_keeps_precision(raw, expected):
     assert parse_published_at(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["2024-13-45", "2023-02-30", "yesterday", "20xx"])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("20240630", (date(2024, 6, 30), "day", None)),
+        (20240630, (date(2024, 6, 30), "day", None)),
+        ("2024/06/30", (date(2024, 6, 30), "day", None)),
+        ("2024.6", (date(2024, 6, 1), "month", None)),
+        ("2024年6月30日", (date(2024, 6, 30), "day", None)),
+        ("2024年6月", (date(2024, 6, 1), "month", None)),
+        ("2024年", (date(2024, 1, 1), "year", None)),
+    ],
+)
+def test_published_at_other_spellings_of_a_date(raw, expected):
+    assert parse_published_at(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["2024-13-45", "2023-02-30", "yesterday", "20xx", "0001-01-01", "2999-12-31", "1800", "2024/02/30",
+            "2024年2月30日", "2024-06-30/2024-07-01"]
+)
 def test_impossible_published_at_is_a_warning(raw):
     value, precision, warning = parse_published_at(raw)
     assert value is None and precision is None and raw in warning
@@ -163,3 +194,103 @@ def test_stray_nul_bytes_are_salvaged(tmp_path: Path):
     (tmp_path / "nul.txt").write_bytes(ARTICLE.encode() + b"\x00\n" + ARTICLE.encode())
     doc = read_document(tmp_path, entry_for(tmp_path, "nul.txt"))
     assert "\x00" not in doc.text and doc.text.count("6.6亿") == 2
+
+
+# --- issue 6: bad inputs at the unit level (end to end: tests/test_bad_inputs.py) -----------
+
+
+@pytest.mark.parametrize(
+    "payload, expected",
+    [
+        ("截至今年6月末，工行服務個人客戶已超6.6億，個人客戶金融資產規模突破15.5萬億元。".encode("big5"), "big5"),
+        (ARTICLE.encode("utf-16-le"), "utf-16-le"),  # CJK UTF-16 without a BOM: no NUL pattern
+        (ARTICLE.encode("utf-32-be"), "utf-32-be"),
+        ("<html><body><p>6.6 billion</p></body></html>".encode("utf-32-le"), "utf-32-le"),
+        ("<html><body><p>6.6 billion</p></body></html>".encode("utf-16-le"), "utf-16-le"),
+    ],
+)
+def test_decode_fallbacks_when_gb18030_reads_mojibake_or_fails(payload: bytes, expected: str):
+    text, used = decode_bytes(payload)
+    assert used == expected and "6.6" in text
+
+
+@pytest.mark.parametrize(
+    "payload, reason",
+    [
+        ("今年6月末、個人顧客は6.6億人を超えた。ｶﾀｶﾅ ﾃｽﾄ".encode("shift_jis"), "undecodable"),
+        (ARTICLE.encode("utf-8") + ARTICLE.encode("gbk"), "undecodable"),  # two encodings in one file
+        (bytes(range(256)) * 4, "binary"),
+    ],
+)
+def test_decode_rejects_unsupported_and_mixed_encodings(payload: bytes, reason: str):
+    with pytest.raises(Rejected) as exc:
+        decode_bytes(payload)
+    assert exc.value.reason == reason
+
+
+def test_nul_padding_is_salvaged_but_a_nul_blob_is_binary(tmp_path: Path):
+    (tmp_path / "pad.txt").write_bytes(b"\x00" * 64 + ARTICLE.encode() + b"\x00" * 4096)
+    assert read_document(tmp_path, entry_for(tmp_path, "pad.txt")).text == ARTICLE
+    (tmp_path / "blob.txt").write_bytes(b"\x00a\x00\x00b" * 400 + ARTICLE.encode())
+    with pytest.raises(Rejected) as exc:
+        read_document(tmp_path, entry_for(tmp_path, "blob.txt"))
+    assert exc.value.reason == "binary"
+
+
+def test_unstatable_and_special_files_are_entries_that_read_document_rejects(tmp_path: Path):
+    (tmp_path / "ok.txt").write_text(ARTICLE, encoding="utf-8")
+    os.symlink("missing.txt", tmp_path / "dangling.txt")
+    os.symlink("loop.txt", tmp_path / "loop.txt")
+    os.mkfifo(tmp_path / "fifo.txt")
+    entries, problems = scan(tmp_path)
+    assert problems == []
+    by_path = {e.path: e for e in entries}
+    assert set(by_path) == {"ok.txt", "dangling.txt", "loop.txt", "fifo.txt"}
+    expected = {"dangling.txt": ("unreadable", "broken symbolic link"), "loop.txt": ("unreadable", "loop"),
+                "fifo.txt": ("not_a_file", "FIFO")}
+    for path, (reason, words) in expected.items():
+        assert (by_path[path].size, by_path[path].mtime_ns) == (-1, -1)
+        with pytest.raises(Rejected) as exc:  # a FIFO would block a plain open(): this must not
+            read_document(tmp_path, by_path[path])
+        assert exc.value.reason == reason and words in exc.value.detail
+
+
+def test_a_folder_that_cannot_be_listed_is_an_entry(tmp_path: Path, monkeypatch):
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fsdecode(path).endswith("locked"):  # as for a user without r-x on it (we are root)
+            raise PermissionError(13, "Permission denied", os.fsdecode(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    entries, _ = scan(tmp_path)
+    assert [(e.path, e.size) for e in entries] == [("locked", -1)]
+    with pytest.raises(Rejected) as exc:
+        read_document(tmp_path, entries[0])
+    assert exc.value.reason == "unreadable" and "folder" in exc.value.detail
+
+
+def test_a_name_that_is_not_utf8_is_stored_escaped_and_read_by_its_real_name(tmp_path: Path):
+    raw_name = "工行.txt".encode("gbk")
+    with open(os.path.join(os.fsencode(tmp_path), raw_name), "wb") as fh:
+        fh.write(ARTICLE.encode())
+    (entry,), _ = scan(tmp_path)
+    assert entry.path == "\\xb9\\xa4\\xd0\\xd0.txt" and entry.path.encode("utf-8")
+    assert read_document(tmp_path, entry).text == ARTICLE
+
+
+def test_hostile_sidecars_give_warnings_never_exceptions(tmp_path: Path):
+    side = tmp_path / "a.meta.json"
+    side.write_text("[" * 100_000, encoding="utf-8")
+    assert "not valid JSON" in read_sidecar(side)[0].warnings[0]
+    side.write_bytes(b'{"title": "x"}' + b" " * 2_000_000)
+    sidecar, digest = read_sidecar(side)
+    assert sidecar.title is None and "over" in sidecar.warnings[0] and digest is None
+    side.write_text('{"title": "\\ud800标题\\u0000", "source": "a\\u001bb", "published_at": [1]}', encoding="utf-8")
+    sidecar, _ = read_sidecar(side)
+    assert (sidecar.title, sidecar.source) == ("标题", "ab")
+    assert sidecar.published_at is None and len(sidecar.warnings) == 3
+    sidecar.title.encode("utf-8")  # storable

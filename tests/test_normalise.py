@@ -56,8 +56,8 @@ def test_case(case):
             "kind": lambda: m.kind == exp["kind"],
             "period_start": lambda: _iso(m.period_start) == exp["period_start"],
             "period_end": lambda: _iso(m.period_end) == exp["period_end"],
-            "metric": lambda: m.metric_key == exp["metric"],
-            "entity": lambda: m.entity == exp["entity"],
+            "metric": lambda: (m.metric_key or "") == exp["metric"],
+            "entity": lambda: (m.entity or "") == exp["entity"],
             "measure_word": lambda: m.measure_word == exp["measure_word"],
         }
         for field, ok in checks.items():
@@ -111,3 +111,27 @@ def test_publication_early_in_year_resolves_to_previous_year():
     text = "t\n截至三季度末，工行个人客户数达7.55亿户。"
     (m,) = extract_mentions(text, DocContext(published_at=date(2025, 2, 1), published_precision="month"))
     assert m.period_end == date(2024, 9, 30)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = ["工行", "建行", "截至", "6月末", "三季度末", "前三季度", "上半年", "今年以来", "较年初", "同比",
+           "增长", "下降", "近", "超", "约", "达", "余", "多", "以上", "左右", "7.55", "1,400", "１２", "一千四百",
+           "两", "十", "万", "亿", "萬", "億", "元", "户", "人次", "%", "％", "个百分点", "个基点", "倍", "成",
+           "个人客户数", "金融资产", "，", "。", "；", "\n", "“", "”", "-", "2024年", "每", "就有", "第", "百分之"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40),
+       st.sampled_from([None, date(2024, 11, 1), date(2020, 1, 15)]),
+       st.sampled_from([None, "year", "month", "day"]))
+def test_never_raises_and_keeps_invariants(pieces, pub, prec):
+    text = "".join(pieces)
+    for m in extract_mentions(text, DocContext(published_at=pub, published_precision=prec)):
+        assert text[m.char_start:m.char_end] == m.surface
+        assert text[m.sentence_start:m.sentence_start + len(m.sentence)] == m.sentence
+        assert m.unit in {"CNY", "USD", "HKD", "EUR", "JPY", "GBP", "count", "percent", "pp", "times"}
+        assert m.qualifier in {"exact", "approx", "over", "under", "up_to"}
+        assert m.kind in {"level", "flow", "change"}
+        assert isinstance(m.value, Decimal)

@@ -114,3 +114,12 @@ def test_mixed_decimals_roundtrip(mantissa, scale):
 def test_chinese_mantissa_with_scale(n, scale):
     word, factor = scale
     assert parse_number(to_chinese(n) + word) == n * factor
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=9999), st.text(alphabet="0123456789", min_size=1, max_size=4),
+       st.sampled_from([("", 1), ("万", 10 ** 4), ("亿", 10 ** 8)]))
+def test_chinese_decimals_roundtrip(whole, frac, scale):
+    word, factor = scale
+    written = to_chinese(whole) + "点" + "".join(DIG[int(c)] for c in frac) + word
+    assert parse_number(written) == Decimal(f"{whole}.{frac}") * factor, written

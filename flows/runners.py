@@ -1,0 +1,71 @@
+"""Where the CPU-bound stages run: the Prefect task runner for `transform-batch` tasks.
+
+    threads    one process, a thread pool (the default: no start-up cost, no pickling)
+    processes  a local process pool: the stages are pure Python, so this is what uses several cores
+    dask       a Dask cluster: a local one of `workers` processes, or an existing one at `dask_address`
+
+Only decode, clean and extract move; the DuckDB load stays in the flow process whatever the
+runner, because DuckDB lets one process write the warehouse. With processes and Dask the task's
+inputs (`FileEntry` lists, `Limits`) and its result (`flows.load.Batch`, pyarrow tables) are
+pickled between processes; tests/test_runners.py checks that they round-trip.
+
+On one machine Dask is slower than a process pool (its scheduler and worker processes cost
+start-up time and memory); it is the way to spread a large corpus over several machines
+(docs/scheduling.md).
+"""
+from __future__ import annotations
+
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+
+RUNNERS = ("threads", "processes", "dask")
+
+
+def make_task_runner(
+    runner: str = "threads", workers: int = 1, dask_address: str | None = None
+) -> TaskRunner:
+    """The Prefect task runner for `run_etl(task_runner=...)`.
+
+    `workers` is the number of threads, processes or local Dask worker processes (one thread each:
+    the stages hold the GIL). `dask_address` (e.g. "tcp://10.0.0.5:8786") connects to an existing
+    Dask scheduler and implies `runner="dask"`; that cluster's own workers do the work, so `workers`
+    is not used then. Raises ValueError with a one-line message for a bad combination.
+    """
+    runner = (runner or "threads").strip().lower()
+    if runner not in RUNNERS:
+        raise ValueError(f"unknown runner {runner!r}: use one of {', '.join(RUNNERS)}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a whole number of at least 1, not {workers!r}")
+    if dask_address is not None:
+        dask_address = dask_address.strip()
+        if runner == "processes":
+            raise ValueError("a Dask address needs the dask runner, not processes")
+        if "://" not in dask_address or dask_address.endswith("://"):
+            raise ValueError(
+                f"Dask address {dask_address!r} is not a scheduler address like tcp://host:8786"
+            )
+        runner = "dask"
+
+    if runner == "threads":
+        return ThreadPoolTaskRunner(max_workers=max(1, workers))
+    if runner == "processes":
+        return ProcessPoolTaskRunner(max_workers=workers)
+    return _dask_runner(workers, dask_address)
+
+
+def _dask_runner(workers: int, address: str | None) -> TaskRunner:
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError:  # pragma: no cover - prefect-dask is in requirements.lock
+        raise ValueError("the dask runner needs prefect-dask: pip install prefect-dask") from None
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(
+        cluster_class="distributed.LocalCluster",
+        cluster_kwargs={
+            "n_workers": workers,
+            "threads_per_worker": 1,  # the stages are pure Python: threads would share one GIL
+            "processes": True,
+            "host": "127.0.0.1",  # a local cluster listens on loopback only
+            "dashboard_address": "127.0.0.1:0",  # its dashboard too, on a free port
+        },
+    )

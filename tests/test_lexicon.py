@@ -1,0 +1,121 @@
+"""The rule tables load, validate, and a bad file fails with its name and line or key."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flows.lexicon import (ENTITY_CODES, RULES_DIR, RuleError, canonical_entity, first_chars,
+                           load_lexicon, load_lexicon_from)
+
+
+def test_loads_once_and_is_complete():
+    lex = load_lexicon()
+    assert load_lexicon() is lex
+    assert set(lex.entity_aliases.values()) == ENTITY_CODES
+    assert {m.key for m in lex.metrics} >= {
+        "personal_customers", "personal_financial_assets", "mobile_banking_customers", "mobile_banking_mau",
+        "private_banking_customers", "personal_deposits", "personal_loans", "consumer_loans", "card_spending",
+        "wealth_management", "personal_pension_accounts", "total_assets", "net_profit", "npl_ratio"}
+    for r in lex.period_rules:
+        re.compile(r.pattern)
+
+
+@pytest.mark.parametrize("alias,code", [
+    ("工行", "ICBC"), ("工商银行", "ICBC"), ("中国工商银行", "ICBC"), ("ICBC", "ICBC"), ("icbc", "ICBC"),
+    ("中國工商銀行", "ICBC"), ("建行", "CCB"), ("農行", "ABC"), ("中国银行", "BOC"), ("交行", "BOCOM"),
+    ("邮储银行", "PSBC"), ("招行", "CMB"), ("中信银行", "CITIC"), ("兴业银行", "CIB"), ("浦发银行", "SPDB"),
+    ("民生银行", "CMBC"), ("光大银行", "CEB"), ("华夏银行", "HXB"), ("平安银行", "PAB"), ("浙商银行", "CZB"),
+    ("不是银行", None), (None, None),
+])
+def test_canonical_entity(alias, code):
+    assert canonical_entity(alias) == code
+
+
+@pytest.fixture
+def rules_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, dst)
+    return dst
+
+
+def test_copy_loads(rules_copy):
+    assert load_lexicon_from(rules_copy).metrics
+
+
+def test_bad_csv_row_names_file_and_line(rules_copy):
+    p = rules_copy / "metrics.csv"
+    lines = p.read_text(encoding="utf-8").splitlines()
+    lines[2] = "personal_customers,dollars,stock,个人客户数"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RuleError, match=r"metrics\.csv:3"):
+        load_lexicon_from(rules_copy)
+
+
+def test_unknown_entity_code(rules_copy):
+    p = rules_copy / "entities.csv"
+    p.write_text(p.read_text(encoding="utf-8") + "XYZ,某银行\n", encoding="utf-8")
+    with pytest.raises(RuleError, match=r"entities\.csv:\d+: unknown institution code"):
+        load_lexicon_from(rules_copy)
+
+
+def test_bad_toml_names_file_and_line(rules_copy):
+    p = rules_copy / "units.toml"
+    p.write_text("broken = = 1\n" + p.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"units\.toml: .*line 1"):
+        load_lexicon_from(rules_copy)
+
+
+def test_bad_qualifier_value_names_key(rules_copy):
+    p = rules_copy / "qualifiers.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace('"约" = "approx"', '"约" = "roughly"'), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"qualifiers\.toml: \[prefix\] '约'"):
+        load_lexicon_from(rules_copy)
+
+
+def test_bad_period_regex_names_rule(rules_copy):
+    p = rules_copy / "periods.toml"
+    p.write_text(p.read_text(encoding="utf-8") + "\n[rules.broken]\npattern = '(unclosed'\ntype = \"point\"\nresolve = \"day\"\n",
+                 encoding="utf-8")
+    with pytest.raises(RuleError, match=r"periods\.toml: \[rules\.broken\]"):
+        load_lexicon_from(rules_copy)
+
+
+def test_missing_file(rules_copy):
+    (rules_copy / "idioms.csv").unlink()
+    with pytest.raises(RuleError, match=r"idioms\.csv: missing"):
+        load_lexicon_from(rules_copy)
+
+
+def test_fullwidth_map_must_keep_length(rules_copy):
+    p = rules_copy / "numerals.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace('"％" = "%"', '"％" = "pct"'), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"numerals\.toml: \[fullwidth\]"):
+        load_lexicon_from(rules_copy)
+
+
+def test_first_chars():
+    assert first_chars("(?:截至|到)?6月") == frozenset("截到6")
+    assert first_chars(r"\d+") is None
+    assert first_chars("a?") is None
+
+
+def test_period_rule_examples_are_checked(rules_copy):
+    p = rules_copy / "periods.toml"
+    text = p.read_text(encoding="utf-8").replace('examples = ["前三季度"', 'examples = ["前三个季度末"', 1)
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleError, match=r"periods\.toml: \[rules\.first_quarters\]: example"):
+        load_lexicon_from(rules_copy)
+
+
+def test_period_examples_are_found_whole_by_the_combined_scan():
+    """Alternation order matters: the scan must take each example whole, not a shorter rule's prefix."""
+    from flows.normalise import scanners
+
+    sc = scanners()
+    for i, rule in enumerate(load_lexicon().period_rules):
+        for example in rule.examples:
+            x = sc.periods.search(example)
+            assert x and x.start() == 0 and x.end() == len(example), (rule.name, example, x and x.group())
