@@ -195,12 +195,12 @@ def main() -> None:
         print(f"fixed start-up, running Prefect server: {s:.2f}s" if s else "server start failed", flush=True)
 
     from flows.pipeline import run_etl
-    from flows.runners import make_task_runner
+    from flows.runners import run_options
 
     def full_run(db: Path) -> tuple[float, dict]:
         t0 = time.perf_counter()
         summary = run_etl(
-            task_runner=make_task_runner(args.runner, args.workers),
+            **run_options(args.runner, args.workers),
             raw_dir=str(raw), db=str(db), batch_size=args.batch_size,
         )
         return time.perf_counter() - t0, summary

@@ -108,6 +108,27 @@ def _path_row(raw: RawDocument, e: FileEntry) -> dict:
             "sidecar_sig": e.sidecar_sig, "sidecar_hash": raw.sidecar_hash}
 
 
+def _to_arrow(docs, paths, mentions, quarantined, touched) -> Batch:
+    return Batch(
+        docs=pa.Table.from_pylist(docs, DOC_SCHEMA),
+        paths=pa.Table.from_pylist(paths, PATH_SCHEMA),
+        mentions=pa.Table.from_pylist(mentions, MENTION_SCHEMA),
+        quarantined=pa.Table.from_pylist(quarantined, QUARANTINE_SCHEMA),
+        touched=pa.Table.from_pylist(touched, PATH_SCHEMA),
+    )
+
+
+def _unstorable_docs(docs: list[dict], mentions: list[dict], paths: list[dict]) -> set[str]:
+    bad: set[str] = set()
+    for rows, schema in ((docs, DOC_SCHEMA), (mentions, MENTION_SCHEMA), (paths, PATH_SCHEMA)):
+        for row in rows:
+            try:
+                pa.Table.from_pylist([row], schema)
+            except (pa.ArrowException, ValueError, TypeError, OverflowError):
+                bad.add(row["doc_id"])
+    return bad
+
+
 def build_batch(
     raw_dir: Path | str,
     entries: list[FileEntry],
@@ -159,13 +180,24 @@ def build_batch(
             mentions.extend(rows)
         paths.append(_path_row(raw, e))
     t4 = time.perf_counter()
-    batch = Batch(
-        docs=pa.Table.from_pylist(docs, DOC_SCHEMA),
-        paths=pa.Table.from_pylist(paths, PATH_SCHEMA),
-        mentions=pa.Table.from_pylist(mentions, MENTION_SCHEMA),
-        quarantined=pa.Table.from_pylist(quarantined, QUARANTINE_SCHEMA),
-        touched=pa.Table.from_pylist(touched, PATH_SCHEMA),
-    )
+    try:
+        batch = _to_arrow(docs, paths, mentions, quarantined, touched)
+    except (pa.ArrowException, ValueError, TypeError, OverflowError):
+        # One value Arrow cannot store must not cost the whole batch: find its documents and
+        # quarantine their files, then convert the rest.
+        bad = _unstorable_docs(docs, mentions, paths)
+        quarantined += [
+            {"path": p["path"], "reason": "error", "detail": "a value cannot be stored in the warehouse",
+             "size": p["size"], "mtime_ns": p["mtime_ns"], "sidecar_sig": p["sidecar_sig"]}
+            for p in paths if p["doc_id"] in bad
+        ]
+        batch = _to_arrow(
+            [d for d in docs if d["doc_id"] not in bad],
+            [p for p in paths if p["doc_id"] not in bad],
+            [m for m in mentions if m["doc_id"] not in bad],
+            quarantined,
+            touched,
+        )
     secs["to_arrow"] += time.perf_counter() - t4
     batch.stage_seconds = dict(secs)
     return batch

@@ -71,9 +71,14 @@ def run(
 ) -> None:
     """Run the ETL flow on RAW_DIR into DB and print what it did."""
     from flows.load import WarehouseBusy, WarehouseError
+    from flows.runners import run_options
 
     if not raw_dir.is_dir():
         fail(f"cannot run: raw folder {raw_dir} does not exist or is not a folder")
+    try:
+        options = run_options(runner, workers, dask_address)
+    except ValueError as exc:
+        fail(str(exc))
     try:
         wait_for_warehouse(db, wait)
     except WarehouseBusy as exc:
@@ -82,15 +87,11 @@ def run(
         fail(f"cannot run: {exc}")
 
     from flows.pipeline import run_etl, summary_lines
-    from flows.runners import make_task_runner
 
     try:
-        task_runner = make_task_runner(runner, workers, dask_address)
-    except ValueError as exc:
-        fail(str(exc))
-    try:
         summary = run_etl(
-            task_runner=task_runner,
+            **options,
+            wait_seconds=wait,
             raw_dir=str(raw_dir),
             db=str(db),
             export_dir=None if no_export or export_dir is None else str(export_dir),
@@ -197,6 +198,7 @@ def serve(
     raw_dir: Optional[Path] = typer.Option(None, "--raw-dir", help="default: the deployment's parameter"),
     db: Optional[Path] = typer.Option(None, "--db"),
     export_dir: Optional[Path] = typer.Option(None, "--export-dir"),
+    no_export: bool = typer.Option(False, "--no-export", help="skip exports and report"),
 ) -> None:
     """Run the `daily` deployment's schedule from prefect.yaml in this process (flow.serve).
 
@@ -204,8 +206,14 @@ def serve(
     """
     from flows.serve import serve as serve_
 
-    overrides = {k: str(v) for k, v in {"raw_dir": raw_dir, "db": db, "export_dir": export_dir}.items() if v}
-    serve_(echo=typer.echo, **overrides)
+    # Paths given here are the user's, relative to where they stand (prefect.yaml's are the project's).
+    overrides = {
+        k: str(v.resolve()) for k, v in {"raw_dir": raw_dir, "db": db, "export_dir": export_dir}.items() if v
+    }
+    try:
+        serve_(echo=typer.echo, no_export=no_export, **overrides)
+    except (ValueError, RuntimeError) as exc:
+        fail(str(exc))
 
 
 def predictions_from_db(db: Path) -> dict[str, list[dict]]:

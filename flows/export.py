@@ -191,6 +191,23 @@ def _check_target(target: Path, db_path: Path) -> None:
             )
 
 
+STALE_STAGING_SECONDS = 3600
+
+
+def _remove_stale_staging(target: Path) -> None:
+    """Staging folders a killed export left beside `target` (older than an hour) go."""
+    if not target.parent.is_dir():
+        return
+    cutoff = time.time() - STALE_STAGING_SECONDS
+    for prefix in (f".{target.name}.tmp-", f".{target.name}.old-"):
+        for stale in target.parent.glob(prefix + "*"):
+            try:
+                if stale.is_dir() and not stale.is_symlink() and stale.stat().st_mtime < cutoff:
+                    shutil.rmtree(stale, ignore_errors=True)
+            except OSError:
+                pass
+
+
 def _swap_in(staging: Path, target: Path) -> None:
     """Rename `staging` to `target`, moving an earlier export out of the way first."""
     old = None
@@ -248,6 +265,7 @@ def export_all(db_path: str | Path, export_dir: str | Path, run_id: str | None =
     db_path = Path(db_path)
     target = Path(export_dir).expanduser().resolve()
     _check_target(target, db_path)
+    _remove_stale_staging(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
@@ -261,8 +279,8 @@ def export_all(db_path: str | Path, export_dir: str | Path, run_id: str | None =
                 row = con.execute(
                     "select run_id from etl_runs where status = 'completed' "
                     "order by finished_at desc limit 1"
-                ).fetchone()
-                run_id = row[0] if row else f"manual-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+                ).fetchall()
+                run_id = row[0][0] if row else f"manual-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
             files = write_views(con, staging)
             report = render_report(con, safe_child(staging, REPORT_DIR), run_id)
         finally:

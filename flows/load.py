@@ -143,6 +143,7 @@ class KnownFile:
     sidecar_sig: str | None
     quarantined: bool
     sidecar_hash: str | None = None
+    reason: str | None = None  # quarantine reason
 
 
 def known_files(con: duckdb.DuckDBPyConnection) -> dict[str, KnownFile]:
@@ -152,10 +153,10 @@ def known_files(con: duckdb.DuckDBPyConnection) -> dict[str, KnownFile]:
         "select path, doc_id, size, mtime_ns, sidecar_sig, sidecar_hash from dim_source_files"
     ).fetchall():
         out[path] = KnownFile(doc_id, size, mtime_ns, sig, False, sidecar_hash)
-    for path, size, mtime_ns, sig in con.execute(
-        "select path, size, mtime_ns, sidecar_sig from etl_quarantine"
+    for path, size, mtime_ns, sig, reason in con.execute(
+        "select path, size, mtime_ns, sidecar_sig, reason from etl_quarantine"
     ).fetchall():
-        out.setdefault(path, KnownFile(None, size or -1, mtime_ns or -1, sig, True))
+        out.setdefault(path, KnownFile(None, size or -1, mtime_ns or -1, sig, True, None, reason))
     return out
 
 

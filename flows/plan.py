@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from flows.ingest import FileEntry
 from flows.load import KnownFile
 
+# Quarantined for a limit the user can raise: such files are read again on every run, so a run
+# with a higher --max-file-bytes or --max-paragraph-chars picks them up although they did not change.
+LIMIT_REASONS = frozenset({"too_large", "paragraph_too_long"})
+
 
 @dataclass
 class Plan:
@@ -29,7 +33,9 @@ def make_plan(entries: list[FileEntry], known: dict[str, KnownFile]) -> Plan:
         if k is None:
             plan.todo.append(e)
             plan.new_paths.add(e.path)
-        elif (k.size, k.mtime_ns, k.sidecar_sig) == (e.size, e.mtime_ns, e.sidecar_sig):
+        elif (k.size, k.mtime_ns, k.sidecar_sig) == (e.size, e.mtime_ns, e.sidecar_sig) and not (
+            k.quarantined and k.reason in LIMIT_REASONS
+        ):
             (plan.still_quarantined if k.quarantined else plan.unchanged).append(e.path)
         else:
             plan.todo.append(e)

@@ -1,7 +1,8 @@
 """Where the CPU-bound stages run: the Prefect task runner for `transform-batch` tasks.
 
     threads    one process, a thread pool (the default: no start-up cost, no pickling)
-    processes  a local process pool: the stages are pure Python, so this is what uses several cores
+    processes  a local pool of worker processes (flows/workers.py) fed by Prefect's thread runner:
+               the stages are pure Python, so this is what uses several cores of one machine
     dask       a Dask cluster: a local one of `workers` processes, or an existing one at `dask_address`
 
 Only decode, clean and extract move; the DuckDB load stays in the flow process whatever the
@@ -15,7 +16,7 @@ start-up time and memory); it is the way to spread a large corpus over several m
 """
 from __future__ import annotations
 
-from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 RUNNERS = ("threads", "processes", "dask")
 
@@ -45,11 +46,19 @@ def make_task_runner(
             )
         runner = "dask"
 
-    if runner == "threads":
+    if runner in ("threads", "processes"):
+        # "processes": each thread hands its batch to the local worker pool (see run_options);
+        # Prefect's ProcessPoolTaskRunner starts interpreters that import Prefect for every run
+        # (measured: 10 s for 2 trivial tasks), more than a daily run's whole work.
         return ThreadPoolTaskRunner(max_workers=max(1, workers))
-    if runner == "processes":
-        return ProcessPoolTaskRunner(max_workers=workers)
     return _dask_runner(workers, dask_address)
+
+
+def run_options(runner: str = "threads", workers: int = 1, dask_address: str | None = None) -> dict:
+    """Keyword arguments for `run_etl`: the task runner and the local worker processes, if any."""
+    task_runner = make_task_runner(runner, workers, dask_address)
+    local = (runner or "").strip().lower() == "processes" and dask_address is None
+    return {"task_runner": task_runner, "processes": workers if local else 0}
 
 
 def _dask_runner(workers: int, address: str | None) -> TaskRunner:

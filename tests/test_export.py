@@ -259,3 +259,21 @@ def test_old_warehouse_gets_an_actionable_error(tmp_path):
     with pytest.raises(ExportError, match="bankmetrics run"):
         export_all(tmp_path / "w.duckdb", tmp_path / "exports", "x")
     assert not (tmp_path / "exports").exists()
+
+
+def test_a_killed_exports_staging_folders_are_cleaned_up_later(tmp_path):
+    import os
+    import time as _time
+
+    from flows.export import _remove_stale_staging
+
+    target = tmp_path / "exports"
+    stale = tmp_path / ".exports.tmp-dead"
+    fresh = tmp_path / ".exports.tmp-live"
+    for d in (stale, fresh):
+        d.mkdir()
+        (d / "x.parquet").write_bytes(b"x")
+    old = _time.time() - 7200
+    os.utime(stale, (old, old))
+    _remove_stale_staging(target)
+    assert not stale.exists() and fresh.exists()

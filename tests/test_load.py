@@ -175,3 +175,25 @@ def test_plan_skips_unchanged_files_by_stat():
     assert plan.unchanged == ["same.txt"] and plan.still_quarantined == ["bad.txt"]
     assert plan.removed == ["gone.txt"]
     assert chunks(list(range(5)), 2) == [[0, 1], [2, 3], [4]]
+
+
+def test_one_unstorable_value_quarantines_its_file_not_the_batch(tmp_path: Path, monkeypatch):
+    from flows import batch as batch_mod
+    from flows.ingest import scan
+
+    (tmp_path / "a.txt").write_text("标题\n截至6月末，工行个人客户数达7.55亿户。", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("标题\n截至6月末，建行个人客户数达7.45亿户。", encoding="utf-8")
+    real = batch_mod._mention_rows
+
+    def poisoned(doc_id, clean, raw):
+        rows = real(doc_id, clean, raw)
+        if raw.path == "b.txt":
+            rows[0]["char_start"] = 2**40  # does not fit int32
+        return rows
+
+    monkeypatch.setattr(batch_mod, "_mention_rows", poisoned)
+    entries, _ = scan(tmp_path)
+    b = batch_mod.build_batch(tmp_path, entries)
+    assert b.paths.column("path").to_pylist() == ["a.txt"]
+    assert b.quarantined.column("path").to_pylist() == ["b.txt"]
+    assert b.mentions.num_rows >= 1

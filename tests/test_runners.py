@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.runners import make_task_runner
+from flows.runners import make_task_runner, run_options
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
@@ -22,14 +22,15 @@ CORPUS_SIZE = 300
 
 
 def test_runner_names_map_to_prefect_task_runners():
-    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+    from prefect.task_runners import ThreadPoolTaskRunner
     from prefect_dask import DaskTaskRunner
 
     threads = make_task_runner()
     assert isinstance(threads, ThreadPoolTaskRunner) and threads._max_workers == 1
     assert make_task_runner("threads", workers=4)._max_workers == 4
-    procs = make_task_runner("Processes", workers=2)
-    assert isinstance(procs, ProcessPoolTaskRunner) and procs._max_workers == 2
+    procs = run_options("Processes", workers=2)
+    assert isinstance(procs["task_runner"], ThreadPoolTaskRunner) and procs["processes"] == 2
+    assert run_options("threads", workers=2)["processes"] == 0
 
     local = make_task_runner("dask", workers=3)
     assert isinstance(local, DaskTaskRunner) and local.address is None
@@ -63,7 +64,7 @@ def test_bad_choices_fail_with_one_line(kwargs, message):
 
 
 def test_task_inputs_and_batch_round_trip_through_pickle(tmp_path: Path):
-    """ProcessPoolTaskRunner pickles with cloudpickle, Dask with pickle/cloudpickle: both ways."""
+    """The local worker pool pickles with pickle, Dask with pickle/cloudpickle: both ways."""
     import cloudpickle
 
     from flows.batch import build_batch
@@ -151,7 +152,7 @@ def test_processes_and_a_local_dask_cluster_load_the_same_rows(runner, corpus, b
 
     db = tmp_path / "w.duckdb"
     # batch_size 100: four transform tasks, so both workers get some.
-    summary = run_etl(task_runner=make_task_runner(runner, workers=2), raw_dir=str(corpus), db=str(db), batch_size=100)
+    summary = run_etl(**run_options(runner, workers=2), raw_dir=str(corpus), db=str(db), batch_size=100)
     assert {k: summary[k] for k in ("files_seen", "docs_new", "mentions_loaded", "files_quarantined")} == {
         k: base_summary[k] for k in ("files_seen", "docs_new", "mentions_loaded", "files_quarantined")
     }

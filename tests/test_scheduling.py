@@ -209,7 +209,7 @@ def test_deploy_creates_the_daily_schedule_and_its_runs(server: Server, deployme
     assert [s["schedule"]["cron"] for s in deployment["schedules"]] == [SPEC.cron]
     assert deployment["schedules"][0]["schedule"]["timezone"] == SPEC.timezone == "Asia/Shanghai"
     assert deployment["schedules"][0]["active"] is True
-    assert deployment["entrypoint"] == "flows/pipeline.py:etl"
+    assert deployment["entrypoint"] == "flows/pipeline.py:scheduled_etl"
     assert deployment["work_pool_name"] == work_pool_name()
     assert deployment["parameters"] == SPEC.parameters
     assert deployment["global_concurrency_limit"]["limit"] == 1
