@@ -13,6 +13,8 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 
+import lxml.etree
+import lxml.html
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
 
 from flows.config import RULES_DIR, Limits
@@ -97,6 +99,7 @@ _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
 _SOURCE_BREAK_CJK = re.compile(rf"(?:(?<=[{_CJK}])[ \t]*[\r\n][\s]*|[\s]*[\r\n][ \t]*(?=[{_CJK}]))")
 _SOURCE_BREAK = re.compile(r"\s*[\r\n]\s*")
 _PREFORMATTED = frozenset(("pre", "textarea", "listing", "plaintext", "xmp"))
+_LXML_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False)
 
 
 def _unwrap_source_lines(soup: BeautifulSoup) -> None:
@@ -136,19 +139,86 @@ def _title_from_html(soup: BeautifulSoup, rules: CleanRules) -> str | None:
     return None
 
 
+def _unwrap(text: str) -> str:
+    return _SOURCE_BREAK.sub(" ", _SOURCE_BREAK_CJK.sub("", text)) if "\n" in text or "\r" in text else text
+
+
+def _lxml_page(raw_text: str, rules: CleanRules, want_title: bool) -> tuple[str | None, list[str]]:
+    """(title, lines) of a page through lxml's HTML parser: the fast path, ~10x bs4's speed.
+
+    Same rules as the BeautifulSoup path below (which stays the fallback for what lxml refuses):
+    head, comments, dropped tags and chrome go; block elements end lines; source line breaks
+    inside text are whitespace except in preformatted elements.
+    """
+    root = lxml.html.document_fromstring(raw_text.encode("utf-8"), parser=_LXML_PARSER)
+    title = None
+    if want_title:
+        h1 = next(root.iter("h1"), None)
+        if h1 is not None:
+            title = normalise_space(_unwrap(" ".join(h1.itertext()))) or None
+        if title is None:
+            tt = next(root.iter("title"), None)
+            if tt is not None:
+                text = normalise_space(_unwrap(" ".join(tt.itertext())))
+                for sep in rules.title_separators:
+                    if sep in text:
+                        text = text.split(sep)[0].strip() or text
+                title = text or None
+    for el in list(root.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction, "head", *rules.drop_tags)):
+        if el.getparent() is not None:
+            el.drop_tree()  # keeps the text that follows the element
+    total = len(root.text_content())
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None:
+            continue
+        names = (el.get("class") or "") + " " + (el.get("id") or "")
+        if names.strip() and rules.chrome_class.search(names):
+            # A page whose article sits inside a wrongly-classed element must not lose its body.
+            if total and len(el.text_content()) > 0.4 * total:
+                continue
+            el.drop_tree()
+    out: list[str] = []
+
+    def walk(el, pre: bool) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        block = tag in BLOCK_TAGS
+        pre = pre or tag in _PREFORMATTED
+        if block:
+            out.append("\n")
+        if el.text and tag:
+            out.append(el.text if pre else _unwrap(el.text))
+        for child in el:
+            walk(child, pre)
+            if child.tail:
+                out.append(child.tail if pre else _unwrap(child.tail))
+        if block:
+            out.append("\n")
+
+    walk(root, False)
+    return title, "".join(out).split("\n")
+
+
+def _bs4_page(raw_text: str, rules: CleanRules, want_title: bool) -> tuple[str | None, list[str]]:
+    """(title, lines) through BeautifulSoup: the tolerant fallback."""
+    soup = BeautifulSoup(raw_text, "lxml")
+    _unwrap_source_lines(soup)
+    title = _title_from_html(soup, rules) if want_title else None
+    if soup.head is not None:
+        soup.head.decompose()  # <title> and <meta> are not body text
+    _strip_page(soup, rules)
+    return title, _html_lines(soup)
+
+
 def _clean(raw_text: str, fmt: str, sidecar_title: str | None) -> tuple[str, list[str], int]:
     """(title, paragraphs, number of visible body lines before the title was taken from them)."""
     rules = load_rules()
     title: str | None = sidecar_title
     if fmt == "html":
-        soup = BeautifulSoup(raw_text, "lxml")
-        _unwrap_source_lines(soup)
-        if title is None:
-            title = _title_from_html(soup, rules)
-        if soup.head is not None:
-            soup.head.decompose()  # <title> and <meta> are not body text
-        _strip_page(soup, rules)
-        lines = _html_lines(soup)
+        try:
+            found, lines = _lxml_page(raw_text, rules, title is None)
+        except (lxml.etree.ParserError, ValueError):  # e.g. a page of nothing but comments
+            found, lines = _bs4_page(raw_text, rules, title is None)
+        title = title if title is not None else found
     else:
         lines = raw_text.splitlines()
     paragraphs = [p for p in (normalise_space(line) for line in lines) if p]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flows.clean import clean_document, clean_text, compose_text, normalise_space
@@ -121,3 +123,40 @@ def test_paragraph_limit_covers_the_title_line():
     with pytest.raises(Rejected) as exc:
         clean_document(raw("很长" * 100 + "\n短段落", fmt="text"), Limits(max_paragraph_chars=50))
     assert exc.value.reason == "paragraph_too_long"
+
+
+def _html_fixtures() -> list[tuple[str, str]]:
+    """(name, decoded text) of every HTML article among the fixtures."""
+    from flows.ingest import Rejected, decode_bytes, sniff_format
+
+    root = Path(__file__).resolve().parent.parent
+    out = []
+    for folder in (root / "raw", root / "tests/fixtures/holdout", root / "tests/fixtures/holdout2",
+                   root / "tests/fixtures/bad_inputs/raw"):
+        for p in sorted(folder.glob("*")):
+            if not p.is_file() or p.is_symlink() or p.name.endswith(".json"):
+                continue
+            try:
+                text, _ = decode_bytes(p.read_bytes())
+            except (Rejected, OSError):
+                continue
+            if sniff_format(text) == "html":
+                out.append((p.name, text))
+    return out
+
+
+HTML_FIXTURES = _html_fixtures()
+
+
+def test_there_are_html_fixtures_to_compare():
+    assert len(HTML_FIXTURES) >= 6
+
+
+@pytest.mark.parametrize("name, text", HTML_FIXTURES, ids=[n for n, _ in HTML_FIXTURES])
+def test_the_fast_lxml_path_and_the_bs4_fallback_agree(name, text):
+    from flows.clean import _bs4_page, _lxml_page, load_rules
+
+    rules = load_rules()
+    fast, slow = _lxml_page(text, rules, True), _bs4_page(text, rules, True)
+    assert fast[0] == slow[0]
+    assert [x for x in map(normalise_space, fast[1]) if x] == [x for x in map(normalise_space, slow[1]) if x]
