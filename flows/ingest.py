@@ -248,11 +248,14 @@ _IMPLAUSIBLE = re.compile(
 )
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7e]")
+
+
 def plausible_text(text: str) -> bool:
     """False when a decoding looks like mojibake: over 10% of the non-ASCII characters (and at
     least 3) are ones a Chinese article does not hold."""
     sample = text[:65536]
-    non_ascii = sum(1 for ch in sample if ord(ch) > 0x7E)
+    non_ascii = len(_NON_ASCII.findall(sample))
     if non_ascii == 0:
         return True
     odd = len(_IMPLAUSIBLE.findall(sample))

@@ -7,9 +7,12 @@ when it does, we convert character by character instead.
 """
 from __future__ import annotations
 
-from functools import cache
+import re
+from functools import cache, lru_cache
 
 import opencc
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @cache
@@ -17,6 +20,8 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+# Clean (script detection) and extract convert the same document text: convert it once.
+@lru_cache(maxsize=8)
 def to_simplified(text: str) -> str:
     """Simplified copy of `text` with the same length (offsets map one to one)."""
     conv = _converter().convert(text)
@@ -30,6 +35,8 @@ def detect_script(text: str) -> str:
     """'traditional' when a noticeable share of the Han characters change under t2s."""
     sample = text[:20000]
     conv = to_simplified(sample)
+    if conv == sample:
+        return "simplified"
     changed = sum(1 for a, b in zip(sample, conv) if a != b)
-    han = sum(1 for ch in sample if "\u4e00" <= ch <= "\u9fff")
+    han = len(_HAN.findall(sample))
     return "traditional" if han and changed >= max(3, 0.03 * han) else "simplified"
