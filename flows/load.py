@@ -9,8 +9,8 @@ Natural keys (kept unique by this module, checked by tests):
 
 Every batch is one transaction: a document and all its mentions are there, or none of them.
 Values only ever reach SQL as bound parameters or registered Arrow tables, never as SQL text.
-DuckDB lets one process write a file at a time and then nobody else may open it, so a run
-holds the connection only while it loads.
+DuckDB lets one process write a file at a time and then nobody else may open it: a run holds
+the connection from the end of its scan to its end, and readers use the Parquet exports.
 """
 from __future__ import annotations
 

@@ -193,7 +193,7 @@ def etl(
     if export_dir:
         from flows.export import export_task  # issue 4: exports and report after the load
 
-        summary["export"] = export_task(db, export_dir, run_id)
+        summary["export"] = {**export_task(db, export_dir, run_id), "export_dir": export_dir}
     return summary
 
 
@@ -208,6 +208,11 @@ def summary_lines(summary: dict) -> list[str]:
     ]
     lines += [f"  {q['path']}: {q['reason']} ({q['detail']})" for q in summary.get("quarantine", [])]
     lines.append(f"time: {summary['seconds']:.2f}s (run {summary['run_id']})")
+    export = summary.get("export")
+    if export:
+        files = export.get("files", {})
+        lines.append(f"exported {len(files)} files to {export.get('export_dir', 'the export folder')}"
+                     + (f", report {export['report']['path']}" if export.get("report") else ""))
     return lines
 
 
