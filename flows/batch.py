@@ -201,3 +201,44 @@ def build_batch(
     secs["to_arrow"] += time.perf_counter() - t4
     batch.stage_seconds = dict(secs)
     return batch
+
+
+# --- spooling: a transformed batch travels to the loader as Arrow IPC files, not as a task result.
+# Prefect keeps every task result of a flow run in memory (for dependency tracking), so a task
+# returning a batch would make a backfill's memory grow with the corpus. A spooled batch is a
+# folder of five Arrow files; the task returns only its path and stage seconds.
+
+_SPOOL_TABLES = ("docs", "paths", "mentions", "quarantined", "touched")
+
+
+def write_spool(batch: Batch, folder: Path | str) -> None:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in _SPOOL_TABLES:
+        table = getattr(batch, name)
+        with pa.OSFile(str(folder / f"{name}.arrow"), "wb") as sink:
+            with pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+
+
+def read_spool(folder: Path | str, stage_seconds: dict | None = None) -> Batch:
+    folder = Path(folder)
+    tables = {}
+    for name in _SPOOL_TABLES:
+        with pa.memory_map(str(folder / f"{name}.arrow"), "r") as source:
+            tables[name] = pa.ipc.open_file(source).read_all()
+    return Batch(**tables, stage_seconds=dict(stage_seconds or {}))
+
+
+def build_spooled_batch(
+    raw_dir: Path | str,
+    entries: list[FileEntry],
+    known: dict[str, tuple[str | None, str | None]] | None,
+    limits: Limits,
+    folder: Path | str,
+) -> dict[str, float]:
+    """`build_batch` written to `folder` (see `write_spool`); returns its stage seconds."""
+    batch = build_batch(raw_dir, entries, known, limits)
+    t0 = time.perf_counter()
+    write_spool(batch, folder)
+    return {**batch.stage_seconds, "spool": time.perf_counter() - t0}

@@ -7,6 +7,7 @@ one file: each Prefect task run costs milliseconds of bookkeeping.
 """
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 from collections import deque
@@ -17,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
 from flows import load as wh
-from flows.batch import build_batch
+from flows.batch import build_spooled_batch, read_spool
 from flows.config import DEFAULT_DB, DEFAULT_RAW_DIR, Limits
 from flows.ingest import FileEntry, scan
 from flows.plan import chunks, make_plan
@@ -33,12 +34,16 @@ def scan_task(raw_dir: str) -> list[FileEntry]:
 
 @task(name="transform-batch", cache_policy=NO_CACHE)
 def transform_task(
-    raw_dir: str, entries: list[FileEntry], known: dict, limits: Limits, processes: int = 0
-) -> wh.Batch:
-    """Decode, clean and extract one batch: here, or in the local worker pool when `processes`."""
+    raw_dir: str, entries: list[FileEntry], known: dict, limits: Limits, spool: str, processes: int = 0
+) -> dict[str, float]:
+    """Decode, clean and extract one batch into the spool folder `spool`; returns stage seconds.
+
+    Runs here, or in the local worker pool when `processes` > 0 (or on a Dask worker, which then
+    needs the raw folder and the spool folder at the same paths).
+    """
     if processes > 0:
-        return local_pool(processes).submit(build_batch, raw_dir, entries, known, limits).result()
-    return build_batch(raw_dir, entries, known, limits)
+        return local_pool(processes).submit(build_spooled_batch, raw_dir, entries, known, limits, spool).result()
+    return build_spooled_batch(raw_dir, entries, known, limits, spool)
 
 
 def _warehouse_busy(task, task_run, state) -> bool:
@@ -94,6 +99,7 @@ def etl(
     in_flight: int = 2,
     processes: int = 0,
     wait_seconds: float = 110,
+    spool_dir: str | None = None,
 ) -> dict:
     """Load every new or changed article under `raw_dir` into the warehouse `db`.
 
@@ -101,6 +107,8 @@ def etl(
     batches wait for the loader, so memory follows the batch size, not the corpus size.
     `processes` > 0 transforms batches in that many local worker processes (flows/workers.py).
     `wait_seconds` bounds how long the run waits for a warehouse another process holds.
+    `spool_dir` holds transformed batches until they are loaded (default: a folder beside the
+    warehouse, removed at the end of the run; with Dask workers on other machines, a shared path).
     """
     log = get_run_logger()
     t_start = time.perf_counter()
@@ -112,10 +120,16 @@ def etl(
     entries = scan_task(raw_dir)
     stage["scan"] = time.perf_counter() - t
 
+    # Transformed batches wait for the loader as Arrow files here (see flows/batch.py).
+    spool_base = Path(spool_dir) if spool_dir else Path(db).resolve().parent
+    spool_root = spool_base / f".spool-{run_id}"
     con = open_warehouse_task.with_options(
         retries=len(delays := busy_retry_delays(wait_seconds)), retry_delay_seconds=delays or 0
     )(db)
     try:
+        # Holding the warehouse, no other run is alive: spool folders left here died with theirs.
+        for stale in spool_base.glob(".spool-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         wh.start_run(con, run_id, str(raw_dir), _flow_run_id())
         t = time.perf_counter()
         known = wh.known_files(con)
@@ -133,7 +147,8 @@ def etl(
         batches = chunks(plan.todo, batch_size)
 
         def drain_one() -> None:
-            batch = pending.popleft().result()
+            folder, future = pending.popleft()
+            batch = read_spool(folder, future.result())
             t0 = time.perf_counter()
             counts["mentions"] += load_task(con, batch, run_id)
             stage["load"] = stage.get("load", 0.0) + time.perf_counter() - t0
@@ -144,10 +159,14 @@ def etl(
             counts["docs_changed"] += sum(1 for p in loaded if p not in plan.new_paths)
             counts["touched"] += batch.touched.num_rows
             counts["quarantined"] += batch.quarantined.num_rows
+            shutil.rmtree(folder, ignore_errors=True)
 
-        for entries_chunk in batches:
+        for no, entries_chunk in enumerate(batches):
             sub_known = {e.path: known_ids[e.path] for e in entries_chunk if e.path in known_ids}
-            pending.append(transform_task.submit(raw_dir, entries_chunk, sub_known, limits, processes))
+            folder = str(spool_root / f"batch-{no:06d}")
+            pending.append(
+                (folder, transform_task.submit(raw_dir, entries_chunk, sub_known, limits, folder, processes))
+            )
             while len(pending) > max(in_flight, processes + 1):
                 drain_one()
         while pending:
@@ -190,6 +209,7 @@ def etl(
         raise
     finally:
         con.close()
+        shutil.rmtree(spool_root, ignore_errors=True)
     if export_dir:
         from flows.export import export_task  # issue 4: exports and report after the load
 

@@ -197,3 +197,14 @@ def test_one_unstorable_value_quarantines_its_file_not_the_batch(tmp_path: Path,
     assert b.paths.column("path").to_pylist() == ["a.txt"]
     assert b.quarantined.column("path").to_pylist() == ["b.txt"]
     assert b.mentions.num_rows >= 1
+
+
+def test_a_spooled_batch_reads_back_identical(tmp_path: Path):
+    from flows.batch import read_spool, write_spool
+
+    b = batch([doc_row("d1", "a.txt")], [path_row("a.txt", "d1")], [mention_row("d1", 1), mention_row("d1", 2)])
+    write_spool(b, tmp_path / "s")
+    back = read_spool(tmp_path / "s", {"clean": 1.5})
+    for name in ("docs", "paths", "mentions", "quarantined", "touched"):
+        assert getattr(back, name).equals(getattr(b, name)), name
+    assert back.stage_seconds == {"clean": 1.5}

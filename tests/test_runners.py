@@ -85,8 +85,11 @@ def test_task_inputs_and_batch_round_trip_through_pickle(tmp_path: Path):
     # The task object itself is shipped to the workers too.
     from flows.pipeline import transform_task
 
+    from flows.batch import read_spool
+
     shipped = cloudpickle.loads(cloudpickle.dumps(transform_task))
-    assert shipped.fn(str(RAW), entries, {}, limits).mentions.equals(batch.mentions)
+    seconds = shipped.fn(str(RAW), entries, {}, limits, str(tmp_path / "spool"))
+    assert read_spool(tmp_path / "spool", seconds).mentions.equals(batch.mentions)
 
 
 # --- same rows whatever the runner -----------------------------------------------------------
