@@ -275,55 +275,64 @@ def _unregister(con: duckdb.DuckDBPyConnection) -> None:
 # The statements of one batch load, in order. Each is set-based over the registered Arrow
 # tables: no per-row Python, no per-row INSERT.
 _LOAD_STEPS = (
+    # (guard, statement): a guarded statement runs only when its temp table has rows. In a
+    # backfill nothing is replaced or orphaned, and the guards spare a scan of fct_mentions per
+    # batch (which made a long load quadratic).
     # Paths whose old document may become an orphan once this batch has moved them.
-    """create or replace temp table t_old_docs as
+    (None, """create or replace temp table t_old_docs as
        select distinct doc_id from dim_source_files
-       where path in (select path from b_paths union all select path from b_quarantine)""",
+       where path in (select path from b_paths union all select path from b_quarantine)"""),
     # A document already loaded from a path that sorts first keeps that path's metadata: a new
     # duplicate of its bytes only adds a path row.
-    """create or replace temp table t_keep as
+    (None, """create or replace temp table t_keep as
        select d.doc_id from dim_documents d join b_docs b using (doc_id)
        where d.primary_path < b.primary_path
          and d.primary_path not in (select path from b_paths union all select path from b_quarantine)
-         and exists (select 1 from dim_source_files s where s.path = d.primary_path)""",
-    """delete from fct_mentions where doc_id in (select doc_id from b_docs)
-         and doc_id not in (select doc_id from t_keep)""",
-    """delete from dim_documents where doc_id in (select doc_id from b_docs)
-         and doc_id not in (select doc_id from t_keep)""",
-    """insert into dim_documents
+         and exists (select 1 from dim_source_files s where s.path = d.primary_path)"""),
+    # Documents of this batch the warehouse already holds: replaced whole.
+    (None, """create or replace temp table t_replace as
+       select doc_id from dim_documents
+       where doc_id in (select doc_id from b_docs) and doc_id not in (select doc_id from t_keep)"""),
+    ("t_replace", "delete from fct_mentions where doc_id in (select doc_id from t_replace)"),
+    ("t_replace", "delete from dim_documents where doc_id in (select doc_id from t_replace)"),
+    (None, """insert into dim_documents
        select b.*, $now as loaded_at, $run_id as run_id from b_docs b
-       where b.doc_id not in (select doc_id from t_keep)""",
-    """insert into fct_mentions
+       where b.doc_id not in (select doc_id from t_keep)"""),
+    (None, """insert into fct_mentions
        select m.*, $run_id as run_id from b_mentions m
-       where m.doc_id not in (select doc_id from t_keep)""",
+       where m.doc_id not in (select doc_id from t_keep)"""),
     # Path rows: replaced, keeping when each path was first seen.
-    """create or replace temp table t_first_seen as
-       select path, first_seen_at from dim_source_files where path in (select path from b_paths)""",
-    """delete from dim_source_files
-       where path in (select path from b_paths union all select path from b_quarantine)""",
-    """insert into dim_source_files
+    (None, """create or replace temp table t_first_seen as
+       select path, first_seen_at from dim_source_files where path in (select path from b_paths)"""),
+    (None, """delete from dim_source_files
+       where path in (select path from b_paths union all select path from b_quarantine)"""),
+    (None, """insert into dim_source_files
        select p.path, p.doc_id, p.size, p.mtime_ns, p.sidecar_sig, p.sidecar_hash,
               coalesce(f.first_seen_at, $now), $now, $run_id
-       from b_paths p left join t_first_seen f using (path)""",
-    """update dim_source_files s set mtime_ns = t.mtime_ns, size = t.size,
+       from b_paths p left join t_first_seen f using (path)"""),
+    (None, """update dim_source_files s set mtime_ns = t.mtime_ns, size = t.size,
               sidecar_sig = t.sidecar_sig, last_seen_at = $now
-       from b_touched t where s.path = t.path""",
+       from b_touched t where s.path = t.path"""),
     # Quarantine: loaded paths leave it; rejected ones enter or refresh it.
-    """create or replace temp table t_q_first as
-       select path, first_seen_at from etl_quarantine where path in (select path from b_quarantine)""",
-    """delete from etl_quarantine
+    (None, """create or replace temp table t_q_first as
+       select path, first_seen_at from etl_quarantine where path in (select path from b_quarantine)"""),
+    (None, """delete from etl_quarantine
        where path in (select path from b_paths union all select path from b_quarantine
-                      union all select path from b_touched)""",
-    """insert into etl_quarantine
+                      union all select path from b_touched)"""),
+    (None, """insert into etl_quarantine
        select q.path, q.reason, q.detail, q.size, q.mtime_ns, q.sidecar_sig,
               coalesce(f.first_seen_at, $now), $now, $run_id
-       from b_quarantine q left join t_q_first f using (path)""",
+       from b_quarantine q left join t_q_first f using (path)"""),
     # Documents no path carries any more.
-    """delete from fct_mentions where doc_id in (select doc_id from t_old_docs)
-         and doc_id not in (select doc_id from dim_source_files)""",
-    """delete from dim_documents where doc_id in (select doc_id from t_old_docs)
-         and doc_id not in (select doc_id from dim_source_files)""",
+    ("t_old_docs", """create or replace temp table t_orphans as
+       select doc_id from t_old_docs where doc_id not in (select doc_id from dim_source_files)"""),
+    ("t_old_docs", "delete from fct_mentions where doc_id in (select doc_id from t_orphans)"),
+    ("t_old_docs", "delete from dim_documents where doc_id in (select doc_id from t_orphans)"),
 )
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute(f"select exists (select 1 from {table})").fetchall()[0][0])
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str) -> None:
@@ -333,7 +342,13 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str) -> Non
     try:
         con.execute("begin transaction")
         try:
-            for step in _LOAD_STEPS:
+            guards: dict[str, bool] = {}
+            for guard, step in _LOAD_STEPS:
+                if guard is not None:
+                    if guard not in guards:
+                        guards[guard] = _has_rows(con, guard)
+                    if not guards[guard]:
+                        continue
                 con.execute(step, {k: v for k, v in params.items() if f"${k}" in step})
             con.execute("commit")
         except BaseException:
