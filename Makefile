@@ -37,6 +37,9 @@ eval: $(STAMP)
 	@echo "== holdout (tests/fixtures/holdout: other banks, years, scripts, layouts)"
 	$(BIN)/bankmetrics run --raw-dir tests/fixtures/holdout --db warehouse/holdout.duckdb --no-export > /dev/null
 	$(BIN)/bankmetrics eval --db warehouse/holdout.duckdb --gold tests/fixtures/holdout_gold.jsonl
+	@echo "== holdout2 (tests/fixtures/holdout2: a second set, blind when written)"
+	$(BIN)/bankmetrics run --raw-dir tests/fixtures/holdout2 --db warehouse/holdout2.duckdb --no-export > /dev/null
+	$(BIN)/bankmetrics eval --db warehouse/holdout2.duckdb --gold tests/fixtures/holdout2_gold.jsonl
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --n $(N)
