@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -41,6 +42,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+# DuckDB caches the warehouse's blocks up to 80% of the machine's memory by default, so a run's
+# memory would follow the warehouse's size; above this limit it evicts (and spills) instead.
+DUCKDB_MEMORY_LIMIT = os.environ.get("BANKMETRICS_DUCKDB_MEMORY_LIMIT", "512MB")
+
+
 def connect(db_path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, translating DuckDB's errors into one-line reasons."""
     db_path = Path(db_path)
@@ -52,7 +58,7 @@ def connect(db_path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConn
     elif not db_path.exists():
         raise WarehouseError(f"no warehouse at {db_path}: run `bankmetrics run` first")
     try:
-        return duckdb.connect(str(db_path), read_only=read_only)
+        return duckdb.connect(str(db_path), read_only=read_only, config={"memory_limit": DUCKDB_MEMORY_LIMIT})
     except duckdb.IOException as exc:
         msg = str(exc)
         if "lock" in msg.lower():
