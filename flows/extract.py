@@ -34,7 +34,7 @@ class Span:
 
     start: int
     end: int
-    kind: str  # 'number' | 'ratio'
+    kind: str  # 'number' | 'ratio' | 'fixed' (a change in words: 翻了一番, `number` its percent)
     number: str
     scale: str | None = None
     infix: str | None = None
@@ -83,6 +83,7 @@ class _Patterns:
     big_chars: frozenset[str]
     qualifier_before: re.Pattern
     not_after: re.Pattern
+    fixed: re.Pattern | None
 
 
 @cache
@@ -106,6 +107,7 @@ def patterns() -> _Patterns:
     # digit first: the numeral must be there, everything after it is optional
     # one optional space between the parts: some sites space Arabic numbers (达 7.55 亿户)
     main = re.compile(
+        rf"(?=[\d{''.join(sorted(cn_chars))}])"  # one set test rejects most positions
         rf"(?:(?P<ar>{arabic})(?P<inf1>{infix})?(?: ?(?P<scale>{scale}))?|(?P<cn>{cn}{cn_frac}))"  # 570 余 万 / 一千四百万
         rf"(?P<inf2>{infix})?"  # 3万 余 名
         rf"(?: ?(?P<unit>{unit}))?"  # 名
@@ -119,8 +121,10 @@ def patterns() -> _Patterns:
     idioms = re.compile(_alt(lex.idioms))
     qualifier_before = re.compile(rf"(?:{_alt(lex.qualifier_prefix)})$")
     not_after = re.compile(rf"(?:{_alt(lex.not_after)})$")
+    fixed = re.compile(_alt(lex.fixed_changes)) if lex.fixed_changes else None  # 翻了一番
     return _Patterns(main, percent_prefix, ratio, idioms, unit_class, frozenset(cn_chars),
-                     frozenset(lex.digits), frozenset(lex.big_scales), qualifier_before, not_after)
+                     frozenset(lex.digits), frozenset(lex.big_scales), qualifier_before, not_after,
+                     fixed)
 
 
 def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool, scale: str | None,
@@ -165,7 +169,7 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
     spans: list[Span] = []
 
     def free(a: int, b: int) -> bool:
-        return not any(mask[a:b])
+        return mask.find(1, a, b) < 0
 
     def take(a: int, b: int) -> None:
         mask[a:b] = b"\x01" * (b - a)
@@ -176,6 +180,13 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
                               unit_word=r.group("mw"), unit_class="percent",
                               denominator=r.group("den")))
             take(r.start(), r.end())
+    if p.fixed is not None:
+        for f in p.fixed.finditer(m):  # 翻了一番: +100 percent, before 一 is read as a numeral
+            if not free(f.start(), f.end()):
+                continue
+            spans.append(Span(f.start(), f.end(), "fixed", lex.fixed_changes[f.group()],
+                              unit_word=f.group(), unit_class="percent"))
+            take(f.start(), f.end())
     for pp in p.percent_prefix.finditer(m):
         if free(pp.start(), pp.end()):
             spans.append(Span(pp.start(), pp.end(), "number", pp.group("num"), unit_word="%",
@@ -220,34 +231,23 @@ def split_sentences(text: str, ends: str = SENTENCE_ENDS) -> list[tuple[int, int
     Leading and trailing whitespace is left out, empty sentences dropped.
     """
     out: list[tuple[int, int]] = []
-    start = 0
-    n = len(text)
-    for x in _ends_re(ends).finditer(text):
-        i = x.start()
-        if i < start:
-            continue  # inside closers already taken
-        if text[i] == "\n":
-            _push(text, start, i, out)
-            start = i + 1
+    for x in _sentence_re(ends).finditer(text):
+        a = x.start()
+        b = x.end(2) if x.group(2) is not None else x.end(1)  # a newline ends without being kept
+        seg = text[a:b]
+        if not seg or seg.isspace():
             continue
-        j = i + 1
-        while j < n and text[j] in CLOSERS:
-            j += 1
-        _push(text, start, j, out)
-        start = j
-    _push(text, start, n, out)
+        if seg[0].isspace():
+            a += len(seg) - len(seg.lstrip())
+        if seg[-1].isspace():
+            b -= len(seg) - len(seg.rstrip())
+        out.append((a, b))
     return out
 
 
 @cache
-def _ends_re(ends: str) -> re.Pattern:
-    return re.compile("[" + re.escape(ends) + "]")
-
-
-def _push(text: str, a: int, b: int, out: list[tuple[int, int]]) -> None:
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    if b > a:
-        out.append((a, b))
+def _sentence_re(ends: str) -> re.Pattern:
+    # a run without end marks, then an end mark with its closing quotes, a newline, or the end
+    marks = ends.replace("\n", "")
+    end_mark = f"([{re.escape(marks)}][{re.escape(CLOSERS)}]*)|" if marks else "(?!)()|"
+    return re.compile(f"([^{re.escape(ends)}]*)(?:{end_mark}\n|$)")

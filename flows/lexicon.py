@@ -11,6 +11,7 @@ import csv
 import re
 import tomllib
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 
@@ -94,6 +95,7 @@ class Lexicon:
     flow_over_stock: tuple[str, ...]
     period_rules: tuple[PeriodRule, ...]
     basis_prefixes: tuple[str, ...]
+    dated_basis_prefixes: tuple[str, ...]
     asof_prefixes: tuple[str, ...]
     continuation_openers: tuple[str, ...]
     relative_years: dict[str, int]
@@ -117,6 +119,12 @@ class Lexicon:
     subject_min_len: int
     money_cues: tuple[str, ...]
     count_cues: tuple[str, ...]
+    fixed_changes: dict[str, str]
+    heading_marker: str
+    heading_max_len: int
+    metric_modifiers: tuple[str, ...]
+    range_marks: tuple[str, ...]
+    reach_verbs: tuple[str, ...]
 
 
 def _longest_first(words) -> tuple[str, ...]:
@@ -204,6 +212,25 @@ def _regexes(data: dict, path: str, file: str, group: str) -> tuple[str, ...]:
         if group not in rx.groupindex:
             raise RuleError(f"{file}: [{path}] item {i}: needs a (?P<{group}>...) group")
     return out
+
+
+def _fixed_changes(data: dict) -> dict[str, str]:
+    table = _str_map(data, "fixed_changes", "units.toml")
+    for k, v in table.items():
+        try:
+            Decimal(v)
+        except InvalidOperation as exc:
+            raise RuleError(f"units.toml: [fixed_changes] {k!r} = {v!r} must be a decimal number") from exc
+    return table
+
+
+def _pattern(data: dict, path: str, file: str) -> str:
+    pattern = _get(data, path, str, file)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise RuleError(f"{file}: [{path}] bad pattern: {exc}") from exc
+    return pattern
 
 
 def _period_rules(data: dict, file: str) -> tuple[PeriodRule, ...]:
@@ -320,6 +347,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         flow_over_stock=_words(cues, "kind.flow_over_stock", "cues.toml"),
         period_rules=_period_rules(per, "periods.toml"),
         basis_prefixes=_longest_first(_words(per, "basis_prefixes", "periods.toml")),
+        dated_basis_prefixes=_longest_first(_words(per, "dated_basis_prefixes", "periods.toml")),
         asof_prefixes=_longest_first(_words(per, "asof_prefixes", "periods.toml")),
         relative_years=_rel_years(per),
         continuation_openers=_longest_first(_words(per, "continuation_openers", "periods.toml")),
@@ -343,6 +371,12 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         subject_min_len=_get(subj, "min_len", int, "subject.toml"),
         money_cues=_words(implied, "money", "subject.toml"),
         count_cues=_words(implied, "count", "subject.toml"),
+        fixed_changes=_fixed_changes(units),
+        heading_marker=_pattern(subj, "heading_marker", "subject.toml"),
+        heading_max_len=_get(subj, "heading_max_len", int, "subject.toml"),
+        metric_modifiers=_longest_first(_words(subj, "metric_modifiers", "subject.toml")),
+        range_marks=_longest_first(_words(subj, "range_marks", "subject.toml")),
+        reach_verbs=_longest_first(_words(subj, "reach_verbs", "subject.toml")),
     )
 
 
@@ -442,3 +476,38 @@ def first_chars(pattern: str) -> frozenset[str] | None:
     if chars is None or empty:
         return None
     return frozenset(chars)
+
+
+def required_chars(pattern: str) -> frozenset[str]:
+    """Characters every match of `pattern` contains (月 for 截至6月末); empty when none is sure.
+
+    A text without one of them cannot match, so the period scan leaves such rules out of its
+    alternation for that document.
+    """
+    try:
+        from re import _parser as sre_parse  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore
+
+    def req(items) -> set[str]:
+        out: set[str] = set()
+        for op, av in items:
+            name = str(op)
+            if name == "LITERAL":
+                out.add(chr(av))
+            elif name == "SUBPATTERN":
+                out |= req(av[-1])
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                if av[0] > 0:
+                    out |= req(av[2])
+            elif name == "BRANCH":
+                sets = [req(b) for b in av[1]]
+                if sets:
+                    out |= set.intersection(*sets)
+            # IN, ANY, assertions, group references ...: nothing certain
+        return out
+
+    try:
+        return frozenset(req(list(sre_parse.parse(pattern))))
+    except re.error:
+        return frozenset()

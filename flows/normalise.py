@@ -14,18 +14,20 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from flows.extract import (CLAUSE_ENDS, FULL_SENTENCE_ENDS, Span, find_spans, matching_copy,
                            split_sentences)
-from flows.lexicon import Lexicon, MetricRule, canonical_entity, first_chars, load_lexicon
+from flows.lexicon import (Lexicon, MetricRule, canonical_entity, first_chars, load_lexicon,
+                           required_chars)
 from flows.models import DocContext, Mention
-from flows.numerals import as_plain, parse_number
+from flows.numerals import as_plain, parse_number, parse_scaled
 
 _QUOTES = "“”\"'‘’「」『』《》〈〉()（）【】[]"
-_PUNCT = _QUOTES + "、,，;；:：.。!！?？ \t-—•·●○■□◆◇▪▶►*"
+_PUNCT = frozenset(_QUOTES + "、,，;；:：.。!！?？ \t-—•·●○■□◆◇▪▶►*")  # a set: tested once per character trimmed
 _HUNDRED = Decimal(100)
 _ASCII_DIGIT = re.compile(r"\d")
+_CLAUSE_MARK = re.compile("[" + re.escape(CLAUSE_ENDS) + "]")
 
 
 # ---------------------------------------------------------------- compiled document-wide scans
@@ -36,15 +38,17 @@ class _Scanners:
     cues: re.Pattern
     cue_class: dict[str, frozenset[str]]
     periods: re.Pattern
+    period_parts: tuple[tuple[str, frozenset[str]], ...]  # (branch, characters it needs)
+    period_needed: frozenset[str]  # every character some rule needs
     period_rules: dict[str, tuple[str, str]]  # group name -> (type, resolver)
     period_groups: dict[str, tuple[tuple[str, str], ...]]  # p3 -> (("p3_y", "y"), ...)
     entities: re.Pattern
     subject_lead: re.Pattern
-    subject_trail: re.Pattern
     subject_stop: re.Pattern
     metric_finder: re.Pattern  # (?=(synonym)) at every position
     metric_by_synonym: dict[str, MetricRule]
     basis_before: re.Pattern
+    dated_basis_before: re.Pattern
     qualifier_before: re.Pattern
     subject_cut: re.Pattern
     non_bank: re.Pattern
@@ -52,10 +56,37 @@ class _Scanners:
     self_reference: re.Pattern
     topic: re.Pattern
     topic_attribute: re.Pattern
+    heading_marker: re.Pattern
+    modifiers: re.Pattern
+    gloss: re.Pattern
+    reach_before: re.Pattern
 
 
 def _alt(words) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+def _by_first_char(words, guard: str = "") -> str:
+    """`_alt(words)` with the words grouped under their first character (a one-level trie).
+
+    The regex engine skips a branch that starts with a literal after one comparison, so
+    ``户(?:数|)|客(?:户数|户)`` is tried in a few steps where a flat list of a hundred words costs a
+    hundred; within a group the words keep their longest-first order and two groups can never
+    match at the same position, so what matches is unchanged. `guard` (a regex of the ASCII
+    word boundaries) wraps ASCII words: ICBC but not xICBCx.
+    """
+    groups: dict[str, list[str]] = {}
+    for w in sorted(set(words), key=lambda w: (-len(w), w)):
+        groups.setdefault(w[0], []).append(w)
+    out = []
+    for c, ws in groups.items():
+        if guard and c.isascii():
+            rests = "|".join(re.escape(w[1:]) + (r"(?![A-Za-z])" if w.isascii() else "") for w in ws)
+            out.append(rf"(?<![A-Za-z]){re.escape(c)}(?:{rests})")
+        else:
+            rests = "|".join(re.escape(w[1:]) for w in ws)
+            out.append(re.escape(c) + (f"(?:{rests})" if len(ws) > 1 or ws[0][1:] else ""))
+    return "|".join(out)
 
 
 def _gated(alternation: str) -> re.Pattern:
@@ -94,33 +125,41 @@ def scanners() -> _Scanners:
         # group names must be unique across the alternation: y -> p3_y
         body = re.sub(r"\(\?P<(\w+)>", lambda m, g=g: f"(?P<{g}_{m.group(1)}>", r.pattern)
         body = re.sub(r"\(\?P=(\w+)\)", lambda m, g=g: f"(?P={g}_{m.group(1)})", body)
-        parts.append(f"(?P<{g}>{body})")
+        # a branch that starts with its group is tried in full at every position; the lookahead
+        # of its own first characters rejects it in one step (halves the scan)
+        own = first_chars(r.pattern)
+        gate = "(?=[" + "".join(re.escape(c) for c in sorted(own)) + "])" if own else ""
+        parts.append((f"{gate}(?P<{g}>{body})", required_chars(r.pattern)))
         rules[g] = (r.type, r.resolve)
-    ent_parts = []
-    for alias in sorted({*lex.entity_aliases, *lex.entity_exclusions}, key=lambda w: (-len(w), w)):
-        esc = re.escape(alias)
-        ent_parts.append(rf"(?<![A-Za-z]){esc}(?![A-Za-z])" if alias.isascii() else esc)
+    names = {*lex.entity_aliases, *lex.entity_exclusions}
     return _Scanners(
-        cues=_gated(_alt(cue_class)),
+        cues=_gated(_by_first_char(cue_class)),
         cue_class=cue_class,
-        periods=_gated("|".join(parts)),
+        periods=_gated("|".join(p for p, _ in parts)),  # each part gated by its own first characters
+        period_parts=tuple(parts),
+        period_needed=frozenset().union(*(need for _, need in parts)),
         period_groups={g: tuple((f"{g}_{n}", n) for n in re.compile(r.pattern).groupindex)
                        for g, r in zip(rules, lex.period_rules)},
         period_rules=rules,
-        entities=_gated("|".join(ent_parts)),
-        subject_lead=re.compile(rf"(?:{_alt(lex.lead_words)})"),
-        subject_trail=re.compile(rf"(?:{_alt(lex.trail_words)})$"),
-        subject_stop=re.compile(_alt(lex.stop_after)),
+        entities=_gated(_by_first_char(names, guard="ascii")),
+        subject_lead=re.compile(rf"(?:{_by_first_char(lex.lead_words)})"),
+        subject_stop=re.compile(_by_first_char(lex.stop_after)),
         metric_finder=re.compile(f"(?=({_alt(m.synonym for m in lex.metrics)}))"),
         metric_by_synonym={m.synonym: m for m in lex.metrics},
-        basis_before=re.compile(rf"(?:{_alt(lex.basis_prefixes)})$"),
-        qualifier_before=re.compile(rf"(?:{_alt(lex.qualifier_prefix)})$"),
-        subject_cut=re.compile(_alt(lex.cut_at)),
-        non_bank=re.compile(_alt(lex.non_bank)),
+        basis_before=re.compile(rf"(?:{_by_first_char(lex.basis_prefixes)})$"),
+        dated_basis_before=re.compile(rf"(?:{_by_first_char(lex.dated_basis_prefixes)})$"),
+        qualifier_before=re.compile(rf"(?:{_by_first_char(lex.qualifier_prefix)})$"),
+        subject_cut=re.compile(_by_first_char(lex.cut_at)),
+        non_bank=re.compile(_by_first_char(lex.non_bank)),
         enumeration=re.compile(rf"(?:{_alt(lex.enumeration)})*"),
-        self_reference=re.compile(_alt(lex.self_reference)),
+        self_reference=re.compile(_by_first_char(lex.self_reference)),
         topic=_topic_pattern(lex.topic_frames),
         topic_attribute=re.compile(_alt(lex.topic_attributes)),
+        heading_marker=re.compile(lex.heading_marker),
+        modifiers=re.compile(_alt(lex.metric_modifiers)),
+        # 平安口袋银行APP（手机银行）注册用户数: the gloss in brackets names the kind of thing
+        gloss=re.compile(r"[（(]([^（）()]{2,12})[）)]"),
+        reach_before=re.compile(rf"(?:{_alt(lex.reach_verbs)})$"),
     )
 
 
@@ -233,27 +272,55 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
     return None
 
 
-def _period_hits(m: str, ctx: DocContext) -> list[_PeriodHit]:
+def _period_hits(m: str, ctx: DocContext) -> tuple[list[_PeriodHit], list[_PeriodHit]]:
+    """(as-of and period phrases, comparison-basis phrases such as 较2021年末)."""
     sc = scanners()
     pub = ctx.published_at
     prec = ctx.published_precision or ("day" if pub else None)
     hits = []
-    for x in sc.periods.finditer(m):
+    bases = []
+    needed = scanners().period_needed
+    for x in _period_scanner(frozenset(c for c in needed if c in m)).finditer(m):
         g = x.lastgroup
         typ, resolver = sc.period_rules[g]
-        if typ != "reset" and sc.basis_before.search(m[max(0, x.start() - 3):x.start()]):
-            continue  # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date
+        is_basis = typ != "reset" and sc.basis_before.search(m[max(0, x.start() - 3):x.start()])
+        # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date; a dated one
+        # (较2021年末) is kept as the start of a change
+        if is_basis and (typ != "point" or not sc.dated_basis_before.search(m, max(0, x.start() - 3), x.start())):
+            continue
         groups = {}
         for full, short in sc.period_groups[g]:  # only this rule's groups, not all ~100
             v = x.group(full)
             if v:
                 groups[short] = v
         dates = _resolve(resolver, groups, pub, prec)
+        if is_basis:
+            if dates is not None and dates[1] is not None:
+                bases.append(_PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
+            continue
         if dates is None:
             hits.append(_PeriodHit(x.start(), x.end(), "unresolved", None, None, resolver))
         else:
             hits.append(_PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
-    return hits
+    return hits, bases
+
+
+def _period_scanner(chars: frozenset[str]) -> re.Pattern:
+    """The period alternation without the rules that need a character `chars` lacks.
+
+    A rule left out could not match anywhere in the text, and the others keep their order,
+    so the scan finds exactly what the full alternation finds, in fewer steps.
+    """
+    sc = scanners()
+    return _period_subset(tuple(i for i, (_, need) in enumerate(sc.period_parts) if need <= chars))
+
+
+@lru_cache(maxsize=256)
+def _period_subset(active: tuple[int, ...]) -> re.Pattern:
+    sc = scanners()
+    if len(active) == len(sc.period_parts):
+        return sc.periods
+    return _gated("|".join(sc.period_parts[i][0] for i in active) or "(?!)")
 
 
 @dataclass
@@ -304,15 +371,21 @@ class _Doc:
     lead_as_of: date | None
     skip_at: dict[int, int]
     title_repeats: list[tuple[int, int]]
+    bases: list[_PeriodHit]
+    base_starts: list[int]
+    span_starts: list[int]
+    span_ends: list[int]
+    headings: dict[int, tuple[int, tuple[int, int] | None] | None]
+    clause_marks: list[int]
 
 
-def _index(text: str, m: str, ctx: DocContext) -> _Doc:
+def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
     lex = load_lexicon()
     sc = scanners()
     sentences = split_sentences(m)
     full = split_sentences(m, FULL_SENTENCE_ENDS)
     cues = [(x.start(), x.end(), sc.cue_class[x.group()]) for x in sc.cues.finditer(m)]
-    periods = _period_hits(m, ctx)
+    periods, bases = _period_hits(m, ctx)
     ents = [(x.start(), x.end(), lex.entity_aliases.get(x.group())) for x in sc.entities.finditer(m)]
     main = canonical_entity(ctx.entity)
     if main is None:
@@ -354,7 +427,9 @@ def _index(text: str, m: str, ctx: DocContext) -> _Doc:
                 cues, [c[0] for c in cues], periods, [p.start for p in periods], ents,
                 [e[0] for e in ents], main, title_end, lead_as_of,
                 {**{s: e for s, e, cls in cues if "basis" in cls},
-                 **{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods}}, repeats)
+                 **{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods}}, repeats,
+                bases, [h.start for h in bases], [sp.start for sp in spans], [sp.end for sp in spans], {},
+                [x.start() for x in _CLAUSE_MARK.finditer(m)])
 
 
 def _containing(starts: list[int], spans: list[tuple[int, int]], pos: int) -> tuple[int, int]:
@@ -377,11 +452,10 @@ def _between(starts: list[int], items: list, a: int, b: int) -> list:
     return out
 
 
-def _clause_start(m: str, pos: int, floor: int) -> int:
-    i = pos - 1
-    while i >= floor and m[i] not in CLAUSE_ENDS:
-        i -= 1
-    return i + 1
+def _clause_start(d: _Doc, pos: int, floor: int) -> int:
+    """Just after the last clause mark before `pos`, not before `floor`."""
+    k = bisect.bisect_left(d.clause_marks, pos) - 1
+    return d.clause_marks[k] + 1 if k >= 0 and d.clause_marks[k] >= floor else floor
 
 
 # ---------------------------------------------------------------- value and unit
@@ -391,7 +465,7 @@ def _value_unit(sp: Span, lex: Lexicon, m: str) -> tuple[Decimal, str | None, st
     """(value, unit or None when it must be inferred, measure word)."""
     if sp.kind == "ratio":
         return parse_number(sp.number) / parse_number(sp.denominator) * _HUNDRED, "percent", None
-    value = parse_number(sp.number + (sp.scale or ""))
+    value = parse_scaled(sp.number, sp.scale)
     cls = sp.unit_class
     if cls == "currency":
         code = lex.currencies[sp.unit_word]
@@ -464,11 +538,30 @@ def _trim_subject(d: _Doc, a: int, b: int) -> tuple[int, int]:
         while b > a and m[b - 1] in _PUNCT:
             b -= 1
             changed = True
-        x = sc.subject_trail.search(m, a, b)
-        if x and x.end() == b and x.start() >= a:
-            b = x.start()
+        n = _trail_len(m, a, b)
+        if n:
+            b -= n
             changed = True
     return a, b
+
+
+def _trail_len(m: str, a: int, b: int) -> int:
+    """Length of the longest trail word (达, 为, 增长 ...) ending `m[a:b]`, 0 when none does."""
+    if b <= a:
+        return 0
+    for w in _trail_by_last().get(m[b - 1], ()):
+        if len(w) <= b - a and m.startswith(w, b - len(w)):
+            return len(w)
+    return 0
+
+
+@cache
+def _trail_by_last() -> dict[str, tuple[str, ...]]:
+    # trail words by their last character: a suffix lookup instead of a regex search over the subject
+    out: dict[str, list[str]] = {}
+    for w in sorted(set(load_lexicon().trail_words), key=lambda w: (-len(w), w)):
+        out.setdefault(w[-1], []).append(w)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _following_phrase(d: _Doc, pos: int, limit: int) -> tuple[int, int]:
@@ -488,10 +581,33 @@ def _following_phrase(d: _Doc, pos: int, limit: int) -> tuple[int, int]:
     return a, b
 
 
+@lru_cache(maxsize=4096)
 def _metric(subject_m: str | None, unit: str, kind: str) -> MetricRule | None:
-    """Core metric named by the subject, if its unit fits (a change may be a percent of it)."""
+    """Core metric named by the subject, if its unit fits (a change may be a percent of it).
+
+    A subject that names none as written is tried again without the modifier words a metric
+    name tolerates (私人银行达标客户数 -> 私人银行客户数) and with a bracketed gloss standing for
+    the name before it (平安口袋银行APP（手机银行）注册用户数 -> 手机银行注册用户数).
+    """
     if not subject_m:
         return None
+    rule = _metric_named(subject_m, unit, kind)
+    if rule is not None:
+        return rule
+    sc = scanners()
+    variants = []
+    for g in sc.gloss.finditer(subject_m):
+        variants.append(g.group(1) + subject_m[g.end():])
+    variants = [*variants, *(sc.modifiers.sub("", v) for v in (subject_m, *variants))]
+    for v in variants:
+        if v != subject_m:
+            rule = _metric_named(v, unit, kind)
+            if rule is not None:
+                return rule
+    return None
+
+
+def _metric_named(subject_m: str, unit: str, kind: str) -> MetricRule | None:
     sc = scanners()
     # every synonym occurring in the subject (overlapping), the longest first
     found = sorted({x.group(1) for x in sc.metric_finder.finditer(subject_m)}, key=len, reverse=True)
@@ -541,15 +657,21 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     spans = find_spans(text, m)
     if not spans:
         return []
-    d = _index(text, m, ctx)
+    d = _index(text, m, ctx, spans)
     out: list[Mention] = []
     last_subject: dict = {}  # full sentence start (or "prev") -> last subject span
     prev_in: dict[int, _Prev] = {}  # full sentence start -> the previous mention in it
     span_end_in: dict[int, int] = {}  # full sentence start -> end of the previous span, kept or not
-    for sp in spans:
-        if any(a <= sp.start < b for a, b in d.title_repeats):
+    marks = lex.range_marks
+    for i, sp in enumerate(spans):
+        if d.title_repeats and any(a <= sp.start < b for a, b in d.title_repeats):
             continue  # a repeated headline states nothing new
-        mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in)
+        # 1000万至2000万元: a range, the lower bound borrows the upper bound's unit
+        upper = spans[i + 1] if i + 1 < len(spans) and m[sp.end:spans[i + 1].start] in marks \
+            and sp.kind == spans[i + 1].kind == "number" else None
+        lower = i > 0 and m[spans[i - 1].end:sp.start] in marks \
+            and sp.kind == spans[i - 1].kind == "number"
+        mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower)
         if mention is not None:
             out.append(mention)
     return out
@@ -573,16 +695,20 @@ def _signed_by_minus(m: str, start: int) -> bool:
 
 
 def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dict,
-               span_end_in: dict) -> Mention | None:
+               span_end_in: dict, upper: Span | None = None, lower: bool = False) -> Mention | None:
     m, text = d.m, d.text
     try:
         value, unit, measure_word = _value_unit(sp, lex, m)
+        if upper is not None and unit is None:
+            _, unit, measure_word = _value_unit(upper, lex, m)  # 1000万至2000万元
+            measure_word = None  # written on the other bound, not on this one
     except (ValueError, ArithmeticError):
         return None
+    borrowed = upper is not None and unit is not None and sp.unit_class is None
     fs, fe = _containing(d.full_starts, d.full, sp.start)
     ss, se = _containing(d.sent_starts, d.sentences, sp.start)
     qualifier, qstart = _qualifier(sp, lex, m)
-    cstart = _clause_start(m, sp.start, fs)
+    cstart = _clause_start(d, sp.start, fs)
     prev = prev_in.get(fs)
     same_clause = prev is not None and prev.end > cstart
     last_end = span_end_in.get(fs, -1)
@@ -597,14 +723,18 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         value = -value
 
     # subject: the clause before the number, trimmed of frames and linking verbs
-    a, b = _trim_subject(d, prev_end, qstart)
-    if b > a:
-        b = _cut_subject(d, a, b)
-        a, b = _trim_subject(d, a, b)
+    a, b = _subject_in(d, prev_end, qstart)
+    if prev_end > cstart:
+        # 私人銀行客戶（月日均資產600萬元以上）近7.8萬戶: the earlier number sits in a bracketed
+        # definition; the subject stands before the bracket
+        o = _open_bracket_before(m, cstart, prev_end, qstart)
+        if o is not None:
+            k = bisect.bisect_right(d.span_ends, o) - 1
+            a, b = _subject_in(d, max(cstart, d.span_ends[k] if k >= 0 else 0), o)
     subj = (a, b) if b - a >= lex.subject_min_len else None
-    if subj and m[a:b] in lex.empty_subjects:
-        subj = None
-    if subj is None and enum:
+    if subj and (m[a:b] in lex.empty_subjects or _only_cues(d, a, b)):
+        subj = None  # 成長, 收窄: a change verb says nothing about what changed
+    if subj is None and (enum or lower) and prev is not None:
         subj = prev.subj
     if subj is None and _clause_has_basis_or_direction(d, cstart, qstart):
         # 较年初增加超1400万户: the subject of the previous clause, or of the previous line
@@ -612,7 +742,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         carried = last_subject.get(fs) or last_subject.get("prev")
         if carried and carried[0] >= _previous_sentence_start(d, fs):
             subj = carried
-    following = _following_phrase(d, sp.end, _clause_end(m, sp.end, fe))
+    following = _following_phrase(d, sp.end, _clause_end(d, sp.end, fe))
     if measure_word and following[1] - following[0] >= lex.subject_min_len and (
             subj is None or _metric(m[subj[0]:subj[1]], unit, "level") is None):
         subj = following  # 布放70余台外币兑换机: the counted noun follows its measure word
@@ -620,7 +750,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         fa, fb = following
         if fb - fa >= lex.subject_min_len:
             subj = (fa, fb)
-    implied = False
+    heading = _list_heading(d, sp.start)
+    if subj is None and heading is not None and heading[1] is not None:
+        subj = heading[1]  # 工商银行：1.6亿户 under "## 手机银行月活跃用户（MAU，截至2023年6月末）"
+    implied = borrowed
     if unit is None:
         fa, fb = following
         unit = _implied_unit(m[fa:min(fb, fa + 8)], lex) if fb > fa else None
@@ -660,10 +793,23 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             basis = lex.basis[m[s:e]]
     if enum and prev.kind == "change" and not direction and not basis:
         direction, basis = prev.direction or "pos", prev.basis
+    if sp.kind == "fixed" and not direction:
+        direction = "pos"  # 翻了一番
+    if direction and not basis and prev is not None and prev.kind == "change" and prev.basis \
+            and subj is not None and subj == prev.subj and subj[1] <= cstart:
+        basis = prev.basis  # 較年初增加約1,860億元，增幅近9.7%: the same comparison again
+    basis_date = None
+    if basis is None and direction:
+        # 较2021年末翻了一番: a dated comparison basis
+        dated = _between(d.base_starts, d.bases, prev_end, qstart)
+        if dated:
+            basis_date = dated[-1].finish
     # dates carry through the paragraph (截至6月末，…。个人贷款余额…), but only a period phrase of
     # the same sentence makes a count a flow (前三季度…触客1.9亿户)
     para = m.rfind("\n", 0, sp.start) + 1
-    if para > d.title_end + 1 and m.startswith(lex.continuation_openers, para):
+    if heading is not None:
+        para = heading[0]  # a list's dates are in its heading
+    elif para > d.title_end + 1 and m.startswith(lex.continuation_openers, para):
         para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
     st = _period_state(_between(d.period_starts, d.periods, para, qstart))
     st_sentence = _period_state(_between(d.period_starts, d.periods, fs, qstart))
@@ -701,6 +847,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
                 start = date(y, 1, 1) if basis == "year_start" else date(y - 1, 12, 31)
         elif basis == "none":
             start = None
+        elif basis_date is not None:
+            start = basis_date
         else:
             start = st.range_start
         end = as_of
@@ -714,12 +862,16 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         back = [e for e in _between(d.entity_starts, d.entities, para, fs) if e[2]]
         if back:
             entity = back[-1][2]
-    if scanners().non_bank.search(m, cstart, qstart) and not (ents and ents[-1][0] >= cstart) \
+    if _non_bank(d, cstart, qstart, subj) and not (ents and ents[-1][0] >= cstart) \
             and not scanners().self_reference.search(m, fs, fe):
         # 全国个人养老金账户开户数, 银行业理财规模: a total that is not the bank's own figure
         # (交行已在全国两千余家网点… names the bank in the clause and stays the bank's)
         entity = None
 
+    if upper is not None and qualifier == "exact":
+        qualifier = "over"  # the lower bound of a range: at least
+    elif lower and qualifier == "exact":
+        qualifier = "up_to"  # the upper bound: at most
     surface = text[sp.start:sp.end]
     return Mention(
         char_start=sp.start,
@@ -742,8 +894,130 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     )
 
 
+def _subject_in(d: _Doc, a: int, b: int, inside: bool = True) -> tuple[int, int]:
+    """The subject inside [a, b): trimmed of frames and linking verbs, cut before a comparison.
+
+    A bracket left open before `b` means the number sits inside it: with `inside` the subject
+    is the bracket's text (（指月日均总资产在50万元…: 月日均总资产), else what precedes it.
+    """
+    a, b = _trim_subject(d, a, b)
+    if b > a:
+        b = _cut_subject(d, a, b)
+        a, b = _trim_subject(d, a, b)
+    a2, b2 = _balance_brackets(d.m, a, b, inside)
+    if a2 != a:
+        a2, b2 = _trim_subject(d, a2, b2)
+    return a2, b2
+
+
+def _balance_brackets(m: str, a: int, b: int, inside: bool) -> tuple[int, int]:
+    """管理个人金融资产（AUM）: keep the closing bracket; a bracket left open is not the subject's."""
+    for o, c in (("（", "）"), ("(", ")")):
+        seg = m[a:b]
+        if o in seg and seg.count(o) > seg.count(c):
+            if b < len(m) and m[b] == c:
+                b += 1
+            elif inside:
+                a = a + seg.rfind(o) + 1
+            else:
+                b = a + seg.rfind(o)
+                while b > a and m[b - 1] in _PUNCT:
+                    b -= 1
+    return a, b
+
+
+def _open_bracket_before(m: str, floor: int, pos: int, limit: int) -> int | None:
+    """Start of a bracket open at `pos` (opened at or after `floor`) and closed before `limit`."""
+    for o, c in (("（", "）"), ("(", ")")):
+        i = m.rfind(o, floor, pos)
+        if i >= 0 and m.find(c, i, pos) < 0 and m.find(c, pos, limit) >= 0:
+            return i
+    return None
+
+
+def _only_cues(d: _Doc, a: int, b: int) -> bool:
+    """The text [a, b) is nothing but direction or comparison words (成長, 同比收窄)."""
+    pos = a
+    for s, e, cls in _between(d.cue_starts, d.cues, a, b):
+        if s != pos or not cls & {"basis", "pos", "neg"} or "nodir" in cls:
+            return False
+        pos = e
+    return pos == b and b > a
+
+
+def _non_bank(d: _Doc, cstart: int, qstart: int, subj: tuple[int, int] | None) -> bool:
+    """A non-bank cue in the clause (全国…) or in a subject carried from before it (上述银行…)."""
+    sc = scanners()
+    ranges = [(cstart, qstart)]
+    if subj is not None and subj[0] < cstart:
+        ranges.append(subj)
+    for a, b in ranges:
+        for x in sc.non_bank.finditer(d.m, a, b):
+            if not sc.reach_before.search(d.m, max(0, x.start() - 4), x.start()):
+                return True  # 网点覆盖全国: the bank's reach, not a national total
+    return False
+
+
+def _list_heading(d: _Doc, pos: int) -> tuple[int, tuple[int, int] | None] | None:
+    """(heading start, heading subject) when `pos` is on a `名称：值` list line under a heading."""
+    m = d.m
+    ls = m.rfind("\n", 0, pos) + 1
+    if ls in d.headings:
+        return d.headings[ls]
+    out = None
+    if _is_list_line(d, ls):
+        cur = ls
+        while cur > 0:
+            hs = m.rfind("\n", 0, cur - 1) + 1
+            he = cur - 1
+            if _is_list_line(d, hs):
+                cur = hs
+                continue
+            k = bisect.bisect_left(d.span_starts, hs)
+            has_number = k < len(d.span_starts) and d.span_starts[k] < he
+            if not has_number and 0 < he - hs <= load_lexicon().heading_max_len:
+                out = (hs, _heading_subject(d, hs, he))
+            break
+    d.headings[ls] = out
+    return out
+
+
+def _is_list_line(d: _Doc, ls: int) -> bool:
+    """工商银行：1.6亿户（同比+8%）: the line's first number follows a colon after a bare label."""
+    m = d.m
+    k = bisect.bisect_left(d.span_starts, ls)
+    if k >= len(d.span_starts):
+        return False
+    first = d.span_starts[k]
+    nl = m.find("\n", ls)
+    if 0 <= nl < first:
+        return False
+    colon = max(m.rfind("：", ls, first), m.rfind(":", ls, first))
+    if colon < 0:
+        return False
+    between = m[colon + 1:first].strip(" ")
+    if between and not scanners().qualifier_before.fullmatch(between):
+        return False
+    a, b = _trim_subject(d, ls, colon)
+    return b - a < load_lexicon().subject_min_len  # the label names only the bank
+
+
+def _heading_subject(d: _Doc, a: int, b: int) -> tuple[int, int] | None:
+    x = scanners().heading_marker.match(d.m, a, b)
+    if x:
+        a = x.end()
+    for h in _between(d.period_starts, d.periods, a + 1, b):
+        b = h.start  # 手机银行月活跃用户（MAU，截至2023年6月末）: the dates are not the subject
+        break
+    a, b = _subject_in(d, a, b, inside=False)
+    return (a, b) if b - a >= load_lexicon().subject_min_len else None
+
+
+_QUOTE_MARKS = str.maketrans("", "", "“”\"「」『』")
+
+
 def _clean_subject(s: str) -> str | None:
-    s = "".join(ch for ch in s if ch not in "“”\"「」『』")
+    s = s.translate(_QUOTE_MARKS)
     return s or None
 
 
@@ -772,11 +1046,10 @@ def _scale_of(number: str, lex: Lexicon) -> str | None:
     return tail if tail in lex.scale_words else None
 
 
-def _clause_end(m: str, pos: int, limit: int) -> int:
-    i = pos
-    while i < limit and m[i] not in CLAUSE_ENDS:
-        i += 1
-    return i
+def _clause_end(d: _Doc, pos: int, limit: int) -> int:
+    """The first clause mark at or after `pos`, or `limit`."""
+    k = bisect.bisect_left(d.clause_marks, pos)
+    return d.clause_marks[k] if k < len(d.clause_marks) and d.clause_marks[k] < limit else limit
 
 
 def _topic(d: _Doc, para: int, pos: int) -> str | None:

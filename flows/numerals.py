@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from flows.lexicon import load_lexicon
 
@@ -92,6 +92,30 @@ def _combine(tokens: list[tuple[str, Decimal]], s: str) -> Decimal:
     return total + section + (number or 0)
 
 
+def parse_scaled(number: str, scale: str | None) -> Decimal:
+    """`parse_number(number + scale)` for an extractor span, without re-tokenising plain Arabic.
+
+    An ASCII number (``7.55``, ``3,654.8``) times its scale word's value (万亿 = 10^12, read once
+    through `parse_number` itself) is the same Decimal `parse_number` builds token by token.
+    """
+    if number.isascii():
+        mult = _scale_values().get(scale or "")
+        if mult is not None:
+            try:
+                return as_plain(Decimal(number.replace(",", "")) * mult)
+            except InvalidOperation:
+                pass
+    return parse_number(number + (scale or ""))
+
+
+@cache
+def _scale_values() -> dict[str, Decimal]:
+    out = {"": Decimal(1)}
+    for w in load_lexicon().scale_words:
+        out[w] = parse_number("1" + w)
+    return out
+
+
 def parse_number(s: str) -> Decimal:
     """Parse a numeral string to an exact Decimal.
 
@@ -101,6 +125,11 @@ def parse_number(s: str) -> Decimal:
     """
     if not isinstance(s, str):
         raise ValueError(f"not a string: {s!r}")
+    return _parse(s)
+
+
+@lru_cache(maxsize=8192)
+def _parse(s: str) -> Decimal:
     _, _, _, fw = _tables()
     t = (s if s.isascii() else s.translate(fw)).strip()
     if not t:

@@ -119,3 +119,21 @@ def test_period_examples_are_found_whole_by_the_combined_scan():
         for example in rule.examples:
             x = sc.periods.search(example)
             assert x and x.start() == 0 and x.end() == len(example), (rule.name, example, x and x.group())
+
+
+def test_fixed_change_must_be_a_number(rules_copy):
+    p = rules_copy / "units.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace('"翻一番" = "100"', '"翻一番" = "double"'),
+                 encoding="utf-8")
+    with pytest.raises(RuleError, match=r"units\.toml: \[fixed_changes\] '翻一番'"):
+        load_lexicon_from(rules_copy)
+
+
+def test_bad_heading_marker_names_file_and_key(rules_copy):
+    p = rules_copy / "subject.toml"
+    text = p.read_text(encoding="utf-8")
+    start = text.index("heading_marker = ")
+    end = text.index("\n", start)
+    p.write_text(text[:start] + "heading_marker = '[unclosed'" + text[end:], encoding="utf-8")
+    with pytest.raises(RuleError, match=r"subject\.toml: \[heading_marker\] bad pattern"):
+        load_lexicon_from(rules_copy)

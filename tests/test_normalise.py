@@ -59,6 +59,7 @@ def test_case(case):
             "metric": lambda: (m.metric_key or "") == exp["metric"],
             "entity": lambda: (m.entity or "") == exp["entity"],
             "measure_word": lambda: m.measure_word == exp["measure_word"],
+            "subject": lambda: (m.subject or "") == exp["subject"],
         }
         for field, ok in checks.items():
             if field in exp:
@@ -135,3 +136,82 @@ def test_never_raises_and_keeps_invariants(pieces, pub, prec):
         assert m.qualifier in {"exact", "approx", "over", "under", "up_to"}
         assert m.kind in {"level", "flow", "change"}
         assert isinstance(m.value, Decimal)
+
+
+# ---------------------------------------------------------------- output equivalence guard
+#
+# Speed work on the extractor must not change what it extracts. tests/cases/equivalence.json.gz
+# holds clean input texts (seeds, both holdouts, the cases above and 200 synthetic articles from
+# benchmarks/bench.py, stored as text so the clean stage and the generator cannot move them)
+# with a digest of extract_mentions' output for each. A deliberate rule change refreshes it:
+#     .venv/bin/python -m tests.test_normalise --update-equivalence
+
+EQUIVALENCE = Path(__file__).parent / "cases" / "equivalence.json.gz"
+
+
+def _digest(mentions: list[Mention]) -> str:
+    import dataclasses
+    import hashlib
+    import json
+
+    rows = [dataclasses.asdict(m) for m in mentions]
+    return hashlib.sha256(json.dumps(rows, default=str, ensure_ascii=False).encode()).hexdigest()
+
+
+def _equivalence_ctx(doc: dict) -> DocContext:
+    pub = date.fromisoformat(doc["published_at"]) if doc["published_at"] else None
+    return DocContext(published_at=pub, published_precision=doc["precision"], entity=doc["entity"],
+                      title=doc["title"])
+
+
+def _equivalence_inputs() -> list[dict]:
+    """Every input the guard covers, as plain dicts (for --update-equivalence)."""
+    import sys
+    import tempfile
+
+    from tests.test_eval_seeds import seed_docs
+
+    fixtures = Path(__file__).parent / "fixtures"
+    sets = {"seed": seed_docs(), "holdout": seed_docs(fixtures / "holdout"),
+            "holdout2": seed_docs(fixtures / "holdout2")}
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bench.generate(Path(tmp) / "raw", 200)
+        sets["synthetic"] = seed_docs(Path(tmp) / "raw")
+    sets["case"] = {f"{i:03d}_{c['name']}": (c["text"], _ctx(c)) for i, c in enumerate(CASES)}
+    out = []
+    for prefix, docs in sets.items():
+        for stem, (text, ctx) in sorted(docs.items()):
+            out.append({"name": f"{prefix}/{stem}", "text": text,
+                        "published_at": ctx.published_at.isoformat() if ctx.published_at else None,
+                        "precision": ctx.published_precision, "entity": ctx.entity, "title": ctx.title})
+    return out
+
+
+def test_output_unchanged_on_frozen_inputs():
+    import gzip
+    import json
+
+    docs = json.loads(gzip.decompress(EQUIVALENCE.read_bytes()).decode("utf-8"))
+    assert len(docs) >= 250
+    changed = [d["name"] for d in docs
+               if _digest(extract_mentions(d["text"], _equivalence_ctx(d))) != d["digest"]]
+    assert not changed, (f"extraction output changed on {len(changed)} of {len(docs)} frozen inputs "
+                         f"(first: {changed[:5]}); if the change is meant, run "
+                         f"`.venv/bin/python -m tests.test_normalise --update-equivalence`")
+
+
+if __name__ == "__main__":
+    import gzip
+    import json
+    import sys
+
+    if sys.argv[1:] != ["--update-equivalence"]:
+        sys.exit("usage: python -m tests.test_normalise --update-equivalence")
+    docs = _equivalence_inputs()
+    for d in docs:
+        d["digest"] = _digest(extract_mentions(d["text"], _equivalence_ctx(d)))
+    EQUIVALENCE.write_bytes(gzip.compress(json.dumps(docs, ensure_ascii=False).encode("utf-8"), mtime=0))
+    print(f"{len(docs)} inputs -> {EQUIVALENCE}")

@@ -123,3 +123,16 @@ def test_chinese_decimals_roundtrip(whole, frac, scale):
     word, factor = scale
     written = to_chinese(whole) + "点" + "".join(DIG[int(c)] for c in frac) + word
     assert parse_number(written) == Decimal(f"{whole}.{frac}") * factor, written
+
+
+def test_parse_scaled_equals_parse_number():
+    # the extractor's fast path for Arabic numbers must build the very same Decimal
+    from flows.lexicon import load_lexicon
+    from flows.numerals import parse_number, parse_scaled
+
+    for num in ("7.55", "3,654.8", "0.50", "1", "40,647.73", "12.340", "1000", "0.87"):
+        for scale in (None, *load_lexicon().scale_words):
+            want = parse_number(num + (scale or ""))
+            got = parse_scaled(num, scale)
+            assert (got, str(got)) == (want, str(want)), (num, scale)
+    assert str(parse_scaled("１，２００", "万")) == str(parse_number("１，２００万"))  # not ASCII: the slow path
