@@ -30,6 +30,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from flows.config import DEFAULT_BATCH_SIZE
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "raw"
 ENCODINGS = ("utf-8", "utf-8", "utf-8-sig", "utf-16", "gb18030")
@@ -167,7 +169,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="full loads on a fresh warehouse (median reported)")
     ap.add_argument("--runner", default="processes", help="threads | processes | dask")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--batch-size", type=int, default=500)
+    ap.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     ap.add_argument("--out", type=Path, default=ROOT / "bench-out")
     ap.add_argument("--skip-startup", action="store_true", help="skip the fixed start-up measurements")
     ap.add_argument("--json", type=Path, help="also write the figures here")

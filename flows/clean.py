@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import cache
 
 import lxml.etree
-import lxml.html
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
 
 from flows.config import RULES_DIR, Limits
@@ -32,10 +31,12 @@ BLOCK_TAGS = frozenset(
 # Characters that are whitespace in a page but not in `str.split()`'s eyes, or that a
 # reader does not see: ideographic space, nbsp, zero-width space/joiners, BOM. Line and
 # paragraph separators fold too: a paragraph (and the title) never spans lines of the stored text.
-_SPACES = re.compile(
-    r"[ \t\n\r\f\v\x1c-\x1e\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
-)
-_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
+_SPACE_CHARS_BUT_LF = r" \t\r\f\v\x1c-\x1e\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACES = re.compile(rf"[\n{_SPACE_CHARS_BUT_LF}]+")
+# The same within lines, to fold a whole text of lines at once (see `_paragraphs`).
+_LINE_SPACES = re.compile(rf"[{_SPACE_CHARS_BUT_LF}]+")
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,23 @@ def normalise_space(line: str) -> str:
     return _SPACES.sub(" ", line).strip()
 
 
+def _paragraphs(body: str) -> list[str]:
+    """`normalise_space` of each line of `body` (lines end at "\n"), the empty ones left out.
+
+    Regular expressions with large character classes are slow on CJK text, and a page has some
+    50 lines: this scans for the rare characters first. `str.split()` splits at exactly the
+    characters `_SPACES` folds, and at "\x1f", which `_SPACES` keeps: without a "\x1f",
+    `" ".join(line.split())` is `_SPACES.sub(" ", line).strip()`. Otherwise both patterns run
+    over the whole text at once, which they can as neither matches a line feed.
+    """
+    if any(c in body for c in _INVISIBLE_CHARS):
+        body = _INVISIBLE.sub("", body)
+    if "\x1f" in body:
+        body = _LINE_SPACES.sub(" ", body)
+        return [p for p in map(str.strip, body.split("\n")) if p]
+    return [p for p in (" ".join(line.split()) for line in body.split("\n") if line) if p]
+
+
 def _is_chrome(tag: Tag, rules: CleanRules) -> bool:
     attrs = tag.attrs or {}
     names = " ".join(attrs.get("class") or []) + " " + str(attrs.get("id") or "")
@@ -99,7 +117,31 @@ _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
 _SOURCE_BREAK_CJK = re.compile(rf"(?:(?<=[{_CJK}])[ \t]*[\r\n][\s]*|[\s]*[\r\n][ \t]*(?=[{_CJK}]))")
 _SOURCE_BREAK = re.compile(r"\s*[\r\n]\s*")
 _PREFORMATTED = frozenset(("pre", "textarea", "listing", "plaintext", "xmp"))
-_LXML_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False)
+# lxml.etree's parser rather than lxml.html's: the same tree, without the Python callback by
+# which lxml.html picks a class for every element it hands out (measured: 14% of a page's time).
+# `_drop_tree` and `_TEXT_CONTENT` stand in for the two lxml.html methods used here.
+_LXML_PARSER = lxml.etree.HTMLParser(encoding="utf-8", remove_comments=False)
+_TEXT_CONTENT = lxml.etree.XPath("string()", smart_strings=False)  # lxml.html's text_content()
+
+
+def _drop_tree(el: lxml.etree._Element) -> None:
+    """lxml.html's `drop_tree()`: remove `el` and what it holds, keeping the text after it."""
+    parent = el.getparent()
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
+
+
+def _parse_html(raw_text: str) -> lxml.etree._Element:
+    """lxml.html's `document_fromstring()` with `_LXML_PARSER`."""
+    root = lxml.etree.fromstring(raw_text.encode("utf-8"), _LXML_PARSER)
+    if root is None:
+        raise lxml.etree.ParserError("Document is empty")
+    return root
 
 
 def _unwrap_source_lines(soup: BeautifulSoup) -> None:
@@ -150,7 +192,13 @@ def _lxml_page(raw_text: str, rules: CleanRules, want_title: bool) -> tuple[str 
     head, comments, dropped tags and chrome go; block elements end lines; source line breaks
     inside text are whitespace except in preformatted elements.
     """
-    root = lxml.html.document_fromstring(raw_text.encode("utf-8"), parser=_LXML_PARSER)
+    title, body = _lxml_body(raw_text, rules, want_title)
+    return title, body.split("\n")
+
+
+def _lxml_body(raw_text: str, rules: CleanRules, want_title: bool) -> tuple[str | None, str]:
+    """`_lxml_page` with the lines still joined by "\n"."""
+    root = _parse_html(raw_text)
     title = None
     if want_title:
         h1 = next(root.iter("h1"), None)
@@ -166,36 +214,51 @@ def _lxml_page(raw_text: str, rules: CleanRules, want_title: bool) -> tuple[str 
                 title = text or None
     for el in list(root.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction, "head", *rules.drop_tags)):
         if el.getparent() is not None:
-            el.drop_tree()  # keeps the text that follows the element
-    total = len(root.text_content())
+            _drop_tree(el)  # keeps the text that follows the element
+    total = len(_TEXT_CONTENT(root))
     for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
+        # Most elements have neither class nor id: that is the cheapest test, so it goes first.
+        cls, el_id = el.get("class"), el.get("id")
+        if not (cls or el_id) or not isinstance(el.tag, str) or el.getparent() is None:
             continue
-        names = (el.get("class") or "") + " " + (el.get("id") or "")
+        names = (cls or "") + " " + (el_id or "")
         if names.strip() and rules.chrome_class.search(names):
             # A page whose article sits inside a wrongly-classed element must not lose its body.
-            if total and len(el.text_content()) > 0.4 * total:
+            if total and len(_TEXT_CONTENT(el)) > 0.4 * total:
                 continue
-            el.drop_tree()
+            _drop_tree(el)
+    return title, _block_text(root)
+
+
+def _block_text(root: lxml.etree._Element) -> str:
+    """The text under `root` with a line feed before and after each block element.
+
+    Source line breaks are unwrapped except inside preformatted elements. One pass of
+    `iterwalk` events (cheaper than a recursive walk). It skips comments and processing
+    instructions, tails included: the caller has dropped them all, keeping their tails.
+    """
     out: list[str] = []
-
-    def walk(el, pre: bool) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        block = tag in BLOCK_TAGS
-        pre = pre or tag in _PREFORMATTED
-        if block:
-            out.append("\n")
-        if el.text and tag:
-            out.append(el.text if pre else _unwrap(el.text))
-        for child in el:
-            walk(child, pre)
-            if child.tail:
-                out.append(child.tail if pre else _unwrap(child.tail))
-        if block:
-            out.append("\n")
-
-    walk(root, False)
-    return title, "".join(out).split("\n")
+    append = out.append
+    pre_depth = 0  # how many preformatted elements enclose the current point
+    for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""  # an entity has no text of its own
+        if event == "start":
+            if tag in _PREFORMATTED:
+                pre_depth += 1
+            if tag in BLOCK_TAGS:
+                append("\n")
+            text = el.text if tag else None
+            if text:
+                append(text if pre_depth else _unwrap(text))
+        else:
+            if tag in BLOCK_TAGS:
+                append("\n")
+            if tag in _PREFORMATTED:
+                pre_depth -= 1
+            tail = el.tail if el is not root else None
+            if tail:
+                append(tail if pre_depth else _unwrap(tail))
+    return "".join(out)
 
 
 def _bs4_page(raw_text: str, rules: CleanRules, want_title: bool) -> tuple[str | None, list[str]]:
@@ -215,13 +278,14 @@ def _clean(raw_text: str, fmt: str, sidecar_title: str | None) -> tuple[str, lis
     title: str | None = sidecar_title
     if fmt == "html":
         try:
-            found, lines = _lxml_page(raw_text, rules, title is None)
+            found, body = _lxml_body(raw_text, rules, title is None)
         except (lxml.etree.ParserError, ValueError):  # e.g. a page of nothing but comments
             found, lines = _bs4_page(raw_text, rules, title is None)
+            body = "\n".join(lines)
         title = title if title is not None else found
     else:
-        lines = raw_text.splitlines()
-    paragraphs = [p for p in (normalise_space(line) for line in lines) if p]
+        body = "\n".join(raw_text.splitlines())
+    paragraphs = _paragraphs(body)
     paragraphs = [p for p in paragraphs if not rules.boilerplate_line.search(p)]
     n_body = len(paragraphs)
     if title is None:

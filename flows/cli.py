@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from flows.config import DEFAULT_DB, DEFAULT_EXPORT_DIR, DEFAULT_RAW_DIR, Limits
+from flows.config import DEFAULT_BATCH_SIZE, DEFAULT_DB, DEFAULT_EXPORT_DIR, DEFAULT_RAW_DIR, Limits
 
 app = typer.Typer(
     add_completion=False,
@@ -56,7 +56,7 @@ def run(
         DEFAULT_EXPORT_DIR, "--export-dir", help="Parquet exports and report after the run"
     ),
     no_export: bool = typer.Option(False, "--no-export", help="skip exports and report"),
-    batch_size: int = typer.Option(500, "--batch-size", min=1, help="files per Prefect task"),
+    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="files per Prefect task"),
     runner: str = typer.Option(
         "threads", "--runner", help="where batches are transformed: threads | processes | dask"
     ),

@@ -16,6 +16,11 @@ RULES_DIR = Path(__file__).resolve().parent / "rules"
 DEFAULT_RAW_DIR = "raw"
 DEFAULT_DB = "warehouse/bankmetrics.duckdb"
 DEFAULT_EXPORT_DIR = "exports"
+# Files per transform task and per load transaction. Each Prefect task run and each DuckDB commit
+# has a fixed cost (measured: loading in batches of 2,000 costs 0.15 ms a document against 0.21 ms
+# in batches of 500; a backfill of 20,000 ran at 995 docs/s against 830 with batches of 1,000).
+# Memory follows this times the batches in flight (flows/pipeline.py).
+DEFAULT_BATCH_SIZE = 2000
 
 
 @dataclass(frozen=True)
@@ -24,13 +29,3 @@ class Limits:
 
     max_file_bytes: int = 8 * 1024 * 1024
     max_paragraph_chars: int = 50_000
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    raw_dir: Path
-    db_path: Path
-    export_dir: Path | None = None
-    batch_size: int = 500
-    workers: int = 1
-    limits: Limits = Limits()

@@ -66,9 +66,12 @@ class DocContext:
     title: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Mention:
     """One quantity stated in an article, normalised, with its evidence.
+
+    Not frozen, unlike the other models: an article yields dozens, and a frozen dataclass takes
+    four times as long to build (measured 1.7 µs against 0.4 µs).
 
     Invariant: ``text[char_start:char_end] == surface`` and
     ``text[sentence_start:sentence_start + len(sentence)] == sentence`` for the document's `text`.

@@ -45,7 +45,13 @@ def make_plan(entries: list[FileEntry], known: dict[str, KnownFile]) -> Plan:
     return plan
 
 
-def chunks(items: list, size: int) -> list[list]:
-    """Split `items` into consecutive lists of at most `size` (the last one shorter)."""
+def chunks(items: list, size: int, workers: int = 1) -> list[list]:
+    """Split `items` into consecutive lists of at most `size` (the last one shorter).
+
+    With several workers a small run is split evenly between them instead (a daily run of 300
+    files in batches of 2,000 would keep one worker idle).
+    """
+    if workers > 1:
+        size = min(size, -(-len(items) // workers))
     size = max(1, size)
     return [items[i : i + size] for i in range(0, len(items), size)]

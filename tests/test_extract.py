@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.extract import find_spans, matching_copy, split_sentences
+from flows.extract import (CLOSERS, FULL_SENTENCE_ENDS, SENTENCE_ENDS, find_spans, matching_copy,
+                           split_sentences)
 
 
 def surfaces(text: str) -> list[str]:
@@ -90,3 +91,34 @@ def test_split_sentences_on_ascii_marks():
 ])
 def test_split_sentences_offsets(text, ends, expected):
     assert split_sentences(text, *([ends] if ends else [])) == expected
+
+
+def _reference_split(text: str, ends: str) -> list[tuple[int, int]]:
+    """The definition, one character at a time: a sentence runs to its end mark and the closing
+    quotes after it (or to a newline or the end), trimmed of whitespace; blank ones dropped."""
+    out, start, i = [], 0, 0
+    while i <= len(text):
+        if i == len(text) or text[i] in ends:
+            stop = i
+            if i < len(text) and text[i] != "\n":
+                stop = i + 1
+                while stop < len(text) and text[stop] in CLOSERS:
+                    stop += 1
+            a, b = start, stop
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if a < b:
+                out.append((a, b))
+            start = i = stop if stop > i else i + 1
+            continue
+        i += 1
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="甲乙 \t\u3000\r\n\x1c\u2028。！？；!?;”’）)\"'，,", max_size=40),
+       st.sampled_from([SENTENCE_ENDS, FULL_SENTENCE_ENDS, "。", "\n"]))
+def test_split_sentences_matches_the_definition(text, ends):
+    assert split_sentences(text, ends) == _reference_split(text, ends)

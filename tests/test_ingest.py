@@ -294,3 +294,14 @@ def test_hostile_sidecars_give_warnings_never_exceptions(tmp_path: Path):
     assert (sidecar.title, sidecar.source) == ("标题", "ab")
     assert sidecar.published_at is None and len(sidecar.warnings) == 3
     sidecar.title.encode("utf-8")  # storable
+
+
+def test_a_name_too_long_for_its_sidecar_name_still_loads(tmp_path: Path):
+    # 82 three-byte characters: the article's name fits the 255-byte limit, NAME.meta.json does not
+    name = "甲" * 82 + ".txt"
+    (tmp_path / name).write_text("标题\n截至6月末，工行个人客户数达7.55亿户。", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("标题\n正文", encoding="utf-8")
+    entries, _ = scan(tmp_path)
+    assert sorted(e.path for e in entries) == sorted([name, "b.txt"])
+    doc = read_document(tmp_path, next(e for e in entries if e.path == name))
+    assert doc.sidecar_hash is None and "7.55亿户" in doc.text

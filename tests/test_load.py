@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -177,21 +178,28 @@ def test_plan_skips_unchanged_files_by_stat():
     assert chunks(list(range(5)), 2) == [[0, 1], [2, 3], [4]]
 
 
+def test_a_small_run_is_split_between_the_workers():
+    assert chunks(list(range(6)), 2000, workers=2) == [[0, 1, 2], [3, 4, 5]]
+    assert chunks(list(range(5)), 2000, workers=2) == [[0, 1, 2], [3, 4]]
+    assert chunks(list(range(10)), 2, workers=2) == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
+    assert chunks([], 2000, workers=2) == []
+
+
 def test_one_unstorable_value_quarantines_its_file_not_the_batch(tmp_path: Path, monkeypatch):
     from flows import batch as batch_mod
     from flows.ingest import scan
 
     (tmp_path / "a.txt").write_text("标题\n截至6月末，工行个人客户数达7.55亿户。", encoding="utf-8")
     (tmp_path / "b.txt").write_text("标题\n截至6月末，建行个人客户数达7.45亿户。", encoding="utf-8")
-    real = batch_mod._mention_rows
+    real = batch_mod.extract_mentions
 
-    def poisoned(doc_id, clean, raw):
-        rows = real(doc_id, clean, raw)
-        if raw.path == "b.txt":
-            rows[0]["char_start"] = 2**40  # does not fit int32
-        return rows
+    def poisoned(text, ctx):
+        mentions = real(text, ctx)
+        if "建行" in text:  # b.txt
+            mentions[0] = dataclasses.replace(mentions[0], char_start=2**40)  # does not fit int32
+        return mentions
 
-    monkeypatch.setattr(batch_mod, "_mention_rows", poisoned)
+    monkeypatch.setattr(batch_mod, "extract_mentions", poisoned)
     entries, _ = scan(tmp_path)
     b = batch_mod.build_batch(tmp_path, entries)
     assert b.paths.column("path").to_pylist() == ["a.txt"]

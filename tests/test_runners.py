@@ -83,12 +83,13 @@ def test_task_inputs_and_batch_round_trip_through_pickle(tmp_path: Path):
             assert getattr(back, name).equals(getattr(batch, name)), name
         assert back.stage_seconds == batch.stage_seconds
     # The task object itself is shipped to the workers too.
-    from flows.pipeline import transform_task
+    from flows.pipeline import Opaque, transform_task
 
     from flows.batch import read_spool
 
     shipped = cloudpickle.loads(cloudpickle.dumps(transform_task))
-    seconds = shipped.fn(str(RAW), entries, {}, limits, str(tmp_path / "spool"))
+    work = cloudpickle.loads(cloudpickle.dumps(Opaque((entries, {}))))
+    seconds = shipped.fn(str(RAW), work, limits, str(tmp_path / "spool"))
     assert read_spool(tmp_path / "spool", seconds).mentions.equals(batch.mentions)
 
 
