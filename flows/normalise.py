@@ -11,7 +11,7 @@ import bisect
 import calendar
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -360,6 +360,22 @@ def _period_state(hits: list[_PeriodHit]) -> _PeriodState:
     return st
 
 
+def _dates_between(d: _Doc, a: int, b: int) -> _PeriodState:
+    """`_period_state` of the period phrases within [a, b) (as `_between` selects them).
+
+    The mentions of a paragraph mostly see the same phrases: the state is built once per run of
+    phrases and shared (read only).
+    """
+    lo = bisect.bisect_left(d.period_starts, a)
+    hi = bisect.bisect_left(d.period_starts, b)
+    if hi > lo and d.periods[hi - 1].end > b:
+        hi -= 1
+    st = d.states.get((lo, hi))
+    if st is None:
+        st = d.states[(lo, hi)] = _period_state(d.periods[lo:hi])
+    return st
+
+
 # ---------------------------------------------------------------- per document index
 
 
@@ -389,6 +405,7 @@ class _Doc:
     span_ends: list[int]
     headings: dict[int, tuple[int, tuple[int, int] | None] | None]
     clause_marks: list[int]
+    states: dict[tuple[int, int], _PeriodState] = field(default_factory=dict)  # see _dates_between
 
 
 def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
@@ -824,13 +841,13 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         para = heading[0]  # a list's dates are in its heading
     elif para > d.title_end + 1 and m.startswith(lex.continuation_openers, para):
         para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
-    st = _period_state(_between(d.period_starts, d.periods, para, qstart))
+    st = _dates_between(d, para, qstart)
 
     kind = "change" if direction or basis else None
     rule = _metric(subject_m, unit, kind or "level")
     if kind is None:
         # only a period phrase of the same sentence makes a count a flow
-        st_sentence = _period_state(_between(d.period_starts, d.periods, fs, qstart))
+        st_sentence = _dates_between(d, fs, qstart)
         clause_cues = _between(d.cue_starts, d.cues, cstart, qstart)
         kind = _kind(lex, unit, measure_word, clause_cues, subject_m, rule, st_sentence)
     if kind == "change" and direction == "neg" and value > 0:
