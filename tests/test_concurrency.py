@@ -23,18 +23,34 @@ from test_crash import BIN, PYTHON, check_warehouse, kill_group, make_corpus, ru
 
 pytestmark = pytest.mark.prefect
 
-N_DOCS = 3000  # the first run must still be loading while the busy checks run
+N_DOCS = 3000
+# The first run must still hold the warehouse while the busy checks run (each starts a CLI: a few
+# seconds on a loaded machine). Loads got fast enough to finish first, so that run is the real CLI
+# with each batch's load held back this long, from the test's side (no hook in the code).
+SLOW_LOAD_SECONDS = 0.4
+_SLOW_CLI = (
+    "import sys, time\n"
+    "import flows.load as wh\n"
+    "real = wh.load_batch\n"
+    "def held(*args, **kwargs):\n"
+    f"    time.sleep({SLOW_LOAD_SECONDS})\n"
+    "    return real(*args, **kwargs)\n"
+    "wh.load_batch = held\n"
+    "from flows.cli import app\n"
+    "sys.argv[0] = 'bankmetrics'\n"
+    "app()\n"
+)
 
 
 def cli_cmd(*args: str) -> list[str]:
     return [str(BIN) if BIN.exists() else "bankmetrics", *args]
 
 
-def start_run(raw: Path, db: Path, log: Path, wait: float = 30) -> subprocess.Popen:
+def start_run(raw: Path, db: Path, log: Path, wait: float = 30, slow: bool = False) -> subprocess.Popen:
     out = open(log, "w", encoding="utf-8")
+    args = ("run", "--raw-dir", str(raw), "--db", str(db), "--no-export", "--batch-size", "100", "--wait", str(wait))
     return subprocess.Popen(
-        cli_cmd("run", "--raw-dir", str(raw), "--db", str(db), "--no-export", "--batch-size", "100",
-                "--wait", str(wait)),
+        [str(PYTHON), "-c", _SLOW_CLI, *args] if slow else cli_cmd(*args),
         stdout=out, stderr=subprocess.STDOUT, env=run_env(), cwd=raw.parent, start_new_session=True,
     )
 
@@ -56,7 +72,7 @@ def bankmetrics_line(stderr: str) -> list[str]:
 def test_second_run_and_reader_get_one_line_busy_third_run_queues(tmp_path: Path):
     raw, db = tmp_path / "raw", tmp_path / "w.duckdb"
     expected = set(make_corpus(raw, N_DOCS))
-    first = start_run(raw, db, tmp_path / "first.log")
+    first = start_run(raw, db, tmp_path / "first.log", slow=True)  # holds the file >= 12 s
     queued = None
     try:
         # "scan: ..." is logged once the flow holds the warehouse and has planned the run.
