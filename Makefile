@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 RAW ?= raw
 DB ?= warehouse/bankmetrics.duckdb
 EXPORTS ?= exports
+EVAL_DIR ?= warehouse/eval
 N ?= 20000
 
 export DO_NOT_TRACK := 1
@@ -30,16 +31,19 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Each set is scored on a fresh warehouse: a rerun skips unchanged files, so a warehouse kept from
+# before a rule change would score the old rules.
 eval: $(STAMP)
-	$(BIN)/bankmetrics run --raw-dir $(RAW) --db $(DB) --export-dir $(EXPORTS)
+	rm -rf $(EVAL_DIR) && mkdir -p $(EVAL_DIR)
 	@echo "== seeds (raw/)"
-	$(BIN)/bankmetrics eval --db $(DB) --gold tests/fixtures/seed_gold.jsonl
+	$(BIN)/bankmetrics run --raw-dir $(RAW) --db $(EVAL_DIR)/seeds.duckdb --no-export > /dev/null
+	$(BIN)/bankmetrics eval --db $(EVAL_DIR)/seeds.duckdb --gold tests/fixtures/seed_gold.jsonl
 	@echo "== holdout (tests/fixtures/holdout: other banks, years, scripts, layouts)"
-	$(BIN)/bankmetrics run --raw-dir tests/fixtures/holdout --db warehouse/holdout.duckdb --no-export > /dev/null
-	$(BIN)/bankmetrics eval --db warehouse/holdout.duckdb --gold tests/fixtures/holdout_gold.jsonl
+	$(BIN)/bankmetrics run --raw-dir tests/fixtures/holdout --db $(EVAL_DIR)/holdout.duckdb --no-export > /dev/null
+	$(BIN)/bankmetrics eval --db $(EVAL_DIR)/holdout.duckdb --gold tests/fixtures/holdout_gold.jsonl
 	@echo "== holdout2 (tests/fixtures/holdout2: a second set, blind when written)"
-	$(BIN)/bankmetrics run --raw-dir tests/fixtures/holdout2 --db warehouse/holdout2.duckdb --no-export > /dev/null
-	$(BIN)/bankmetrics eval --db warehouse/holdout2.duckdb --gold tests/fixtures/holdout2_gold.jsonl
+	$(BIN)/bankmetrics run --raw-dir tests/fixtures/holdout2 --db $(EVAL_DIR)/holdout2.duckdb --no-export > /dev/null
+	$(BIN)/bankmetrics eval --db $(EVAL_DIR)/holdout2.duckdb --gold tests/fixtures/holdout2_gold.jsonl
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --n $(N)

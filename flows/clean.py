@@ -44,6 +44,7 @@ class CleanRules:
     drop_tags: frozenset[str]
     chrome_class: re.Pattern[str]
     boilerplate_line: re.Pattern[str]
+    boilerplate_lead: re.Pattern[str]
     title_separators: tuple[str, ...]
 
 
@@ -60,10 +61,17 @@ def load_rules() -> CleanRules:
             boilerplate_line=re.compile(
                 "|".join(f"(?:{p})" for p in data["boilerplate_line_patterns"]), re.I
             ),
+            boilerplate_lead=re.compile(data.get("boilerplate_line_lead", "(?!)")),
             title_separators=tuple(data["title_site_separators"]),
         )
     except (KeyError, re.error) as exc:
         raise ValueError(f"{path}: bad rule: {exc}") from exc
+
+
+def _is_boilerplate(line: str, rules: CleanRules) -> bool:
+    """A line of the page around the article (编辑：…, 往期推荐…), decoration before it aside."""
+    lead = rules.boilerplate_lead.match(line)
+    return rules.boilerplate_line.search(line[lead.end():] if lead else line) is not None
 
 
 def normalise_space(line: str) -> str:
@@ -286,7 +294,7 @@ def _clean(raw_text: str, fmt: str, sidecar_title: str | None) -> tuple[str, lis
     else:
         body = "\n".join(raw_text.splitlines())
     paragraphs = _paragraphs(body)
-    paragraphs = [p for p in paragraphs if not rules.boilerplate_line.search(p)]
+    paragraphs = [p for p in paragraphs if not _is_boilerplate(p, rules)]
     n_body = len(paragraphs)
     if title is None:
         title = paragraphs.pop(0) if paragraphs else ""

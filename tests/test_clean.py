@@ -160,3 +160,14 @@ def test_the_fast_lxml_path_and_the_bs4_fallback_agree(name, text):
     fast, slow = _lxml_page(text, rules, True), _bs4_page(text, rules, True)
     assert fast[0] == slow[0]
     assert [x for x in map(normalise_space, fast[1]) if x] == [x for x in map(normalise_space, slow[1]) if x]
+
+
+@pytest.mark.parametrize("fmt,page", [
+    ("html", "<p>正文：个人客户数达7.55亿户。</p><p>▶ 往期推荐：平安银行前三季度实现净利润396.35亿元</p>"
+             "<p>• 编辑：张三</p><p>【相关阅读】一图读懂</p><p>▶ 个人存款余额1.2万亿元</p>"),
+    ("text", "正文：个人客户数达7.55亿户。\n▶ 往期推荐：平安银行前三季度实现净利润396.35亿元\n"
+             "• 编辑：张三\n【相关阅读】一图读懂\n▶ 个人存款余额1.2万亿元\n"),
+])
+def test_boilerplate_lines_behind_decoration_are_dropped_and_content_is_not(fmt, page):
+    _, paras = clean_text(page, fmt, "T")
+    assert paras == ["正文：个人客户数达7.55亿户。", "▶ 个人存款余额1.2万亿元"]
