@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from flows import lexicon
 from flows.clean import clean_document
 from flows.config import Limits
 from flows.ingest import FileEntry, Rejected, read_document
@@ -43,6 +44,7 @@ def _doc_row(raw: RawDocument, clean: CleanDocument) -> dict:
         "primary_path": raw.path,
         "sidecar_hash": raw.sidecar_hash,
         "warnings": list(sc.warnings),
+        "rules_hash": lexicon.rules_fingerprint(),
     }
 
 

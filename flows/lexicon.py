@@ -8,6 +8,7 @@ typo in a rule stops the pipeline at start-up instead of silently changing resul
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -378,6 +379,26 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         range_marks=_longest_first(_words(subj, "range_marks", "subject.toml")),
         reach_verbs=_longest_first(_words(subj, "reach_verbs", "subject.toml")),
     )
+
+
+# What the rule files cannot say: bump this when a code change alters what is extracted from the
+# same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
+# next run re-extracts every document with the new code.
+EXTRACTOR_VERSION = "2026-11-26"
+
+
+@cache
+def rules_fingerprint() -> str:
+    """What a document's extraction depends on besides its bytes: the rule files and the code.
+
+    Stored with every document; a run re-extracts documents whose fingerprint differs, so an
+    analyst's edit to a rule file reaches the articles already loaded, not only new ones.
+    """
+    h = hashlib.sha256(EXTRACTOR_VERSION.encode())
+    for path in sorted(RULES_DIR.iterdir()):
+        if path.is_file() and path.suffix in (".toml", ".csv"):
+            h.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 @cache

@@ -150,15 +150,17 @@ class KnownFile:
     quarantined: bool
     sidecar_hash: str | None = None
     reason: str | None = None  # quarantine reason
+    rules_hash: str | None = None  # what its document was extracted with (flows.lexicon.rules_fingerprint)
 
 
 def known_files(con: duckdb.DuckDBPyConnection) -> dict[str, KnownFile]:
     """Every path the warehouse holds, loaded or quarantined, with its stat signature."""
     out: dict[str, KnownFile] = {}
-    for path, doc_id, size, mtime_ns, sig, sidecar_hash in con.execute(
-        "select path, doc_id, size, mtime_ns, sidecar_sig, sidecar_hash from dim_source_files"
+    for path, doc_id, size, mtime_ns, sig, sidecar_hash, rules_hash in con.execute(
+        """select s.path, s.doc_id, s.size, s.mtime_ns, s.sidecar_sig, s.sidecar_hash, d.rules_hash
+           from dim_source_files s left join dim_documents d using (doc_id)"""
     ).fetchall():
-        out[path] = KnownFile(doc_id, size, mtime_ns, sig, False, sidecar_hash)
+        out[path] = KnownFile(doc_id, size, mtime_ns, sig, False, sidecar_hash, rules_hash=rules_hash)
     for path, size, mtime_ns, sig, reason in con.execute(
         "select path, size, mtime_ns, sidecar_sig, reason from etl_quarantine"
     ).fetchall():
@@ -188,6 +190,7 @@ DOC_SCHEMA = pa.schema(
         ("primary_path", pa.string()),
         ("sidecar_hash", pa.string()),
         ("warnings", pa.list_(pa.string())),
+        ("rules_hash", pa.string()),
     ]
 )
 PATH_SCHEMA = pa.schema(
@@ -301,7 +304,7 @@ _LOAD_STEPS = (
        where doc_id in (select doc_id from b_docs) and doc_id not in (select doc_id from t_keep)"""),
     ("t_replace", "delete from fct_mentions where doc_id in (select doc_id from t_replace)"),
     ("t_replace", "delete from dim_documents where doc_id in (select doc_id from t_replace)"),
-    (None, """insert into dim_documents
+    (None, """insert into dim_documents by name
        select b.*, $now as loaded_at, $run_id as run_id from b_docs b
        where b.doc_id not in (select doc_id from t_keep)"""),
     (None, """insert into fct_mentions

@@ -17,6 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
+from flows import lexicon
 from flows import load as wh
 from flows.batch import build_spooled_batch, read_spool
 from flows.config import DEFAULT_BATCH_SIZE, DEFAULT_DB, DEFAULT_RAW_DIR, Limits
@@ -148,16 +149,19 @@ def etl(
         wh.start_run(con, run_id, str(raw_dir), _flow_run_id())
         t = time.perf_counter()
         known = wh.known_files(con)
-        plan = make_plan(entries, known)
+        plan = make_plan(entries, known, lexicon.rules_fingerprint())
         stage["plan"] = time.perf_counter() - t
         log.info(
-            "scan: %d files, %d to read, %d unchanged, %d still quarantined, %d removed (%.2fs)",
-            len(entries), len(plan.todo), len(plan.unchanged), len(plan.still_quarantined),
-            len(plan.removed), stage["scan"] + stage["plan"],
+            "scan: %d files, %d to read (%d for changed rules), %d unchanged, %d still quarantined, "
+            "%d removed (%.2fs)", len(entries), len(plan.todo), len(plan.stale), len(plan.unchanged),
+            len(plan.still_quarantined), len(plan.removed), stage["scan"] + stage["plan"],
         )
-        known_ids = {p: (k.doc_id, k.sidecar_hash) for p, k in known.items() if k.doc_id}
+        # what the warehouse holds for each path, so a file whose bytes and sidecar are the same is
+        # only touched; a path extracted with other rules is left out: its document is extracted again
+        known_ids = {p: (k.doc_id, k.sidecar_hash) for p, k in known.items() if k.doc_id and p not in plan.stale}
 
-        counts = {"docs_new": 0, "docs_changed": 0, "touched": 0, "quarantined": 0, "mentions": 0}
+        counts = {"docs_new": 0, "docs_changed": 0, "docs_reextracted": 0, "touched": 0, "quarantined": 0,
+                  "mentions": 0}
         pending: deque = deque()
         batches = chunks(plan.todo, batch_size, max(processes, 1))
 
@@ -171,7 +175,8 @@ def etl(
                 stage[name] = stage.get(name, 0.0) + secs
             loaded = batch.paths.column("path").to_pylist()
             counts["docs_new"] += sum(1 for p in loaded if p in plan.new_paths)
-            counts["docs_changed"] += sum(1 for p in loaded if p not in plan.new_paths)
+            counts["docs_reextracted"] += sum(1 for p in loaded if p in plan.stale)
+            counts["docs_changed"] += sum(1 for p in loaded if p not in plan.new_paths and p not in plan.stale)
             counts["touched"] += batch.touched.num_rows
             counts["quarantined"] += batch.quarantined.num_rows
             shutil.rmtree(folder, ignore_errors=True)
@@ -201,6 +206,7 @@ def etl(
             "files_seen": len(entries),
             "docs_new": counts["docs_new"],
             "docs_changed": counts["docs_changed"],
+            "docs_reextracted": counts["docs_reextracted"],
             "docs_unchanged": len(plan.unchanged) + counts["touched"],
             "files_removed": removed,
             "files_quarantined": len(quarantine),
@@ -238,7 +244,9 @@ def summary_lines(summary: dict) -> list[str]:
     lines = [
         f"files seen: {summary['files_seen']}",
         f"documents: {summary['docs_new']} new, {summary['docs_changed']} changed, "
-        f"{summary['docs_unchanged']} unchanged, {summary['files_removed']} removed",
+        f"{summary['docs_unchanged']} unchanged, {summary['files_removed']} removed"
+        + (f", {summary['docs_reextracted']} extracted again (the rules changed)"
+           if summary.get("docs_reextracted") else ""),
         f"mentions loaded: {summary['mentions_loaded']}",
         f"quarantined: {summary['files_quarantined']}",
     ]

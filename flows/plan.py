@@ -1,7 +1,8 @@
 """Plan: decide which files a run must read, from what the scan saw and the warehouse knows.
 
 A file whose size, mtime and sidecar signature match the warehouse is unchanged and is never
-read: that is what keeps a rerun on an unchanged folder to a scan and one query.
+read: that is what keeps a rerun on an unchanged folder to a scan and one query. Unless its
+document was extracted with other rules (`rules_hash`): then it is read and extracted again.
 """
 from __future__ import annotations
 
@@ -22,9 +23,11 @@ class Plan:
     unchanged: list[str] = field(default_factory=list)  # loaded, same stat
     still_quarantined: list[str] = field(default_factory=list)  # quarantined, same stat
     removed: list[str] = field(default_factory=list)  # known, no longer in the folder
+    stale: set[str] = field(default_factory=set)  # unchanged, but extracted with other rules: in todo
 
 
-def make_plan(entries: list[FileEntry], known: dict[str, KnownFile]) -> Plan:
+def make_plan(entries: list[FileEntry], known: dict[str, KnownFile], rules_hash: str | None = None) -> Plan:
+    """`rules_hash`: the current `rules_fingerprint()`; None compares by stat only."""
     plan = Plan()
     seen = set()
     for e in entries:
@@ -36,7 +39,13 @@ def make_plan(entries: list[FileEntry], known: dict[str, KnownFile]) -> Plan:
         elif (k.size, k.mtime_ns, k.sidecar_sig) == (e.size, e.mtime_ns, e.sidecar_sig) and not (
             k.quarantined and k.reason in LIMIT_REASONS
         ):
-            (plan.still_quarantined if k.quarantined else plan.unchanged).append(e.path)
+            if k.quarantined:
+                plan.still_quarantined.append(e.path)
+            elif rules_hash is not None and k.rules_hash != rules_hash:
+                plan.todo.append(e)
+                plan.stale.add(e.path)
+            else:
+                plan.unchanged.append(e.path)
         else:
             plan.todo.append(e)
             if k.quarantined:

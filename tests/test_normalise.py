@@ -200,7 +200,8 @@ def test_output_unchanged_on_frozen_inputs():
                if _digest(extract_mentions(d["text"], _equivalence_ctx(d))) != d["digest"]]
     assert not changed, (f"extraction output changed on {len(changed)} of {len(docs)} frozen inputs "
                          f"(first: {changed[:5]}); if the change is meant, run "
-                         f"`.venv/bin/python -m tests.test_normalise --update-equivalence`")
+                         f"`.venv/bin/python -m tests.test_normalise --update-equivalence` and bump "
+                         f"flows.lexicon.EXTRACTOR_VERSION, so loaded documents are extracted again")
 
 
 if __name__ == "__main__":

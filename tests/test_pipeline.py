@@ -147,3 +147,34 @@ def test_worker_processes_give_the_same_rows_as_one_thread(raw_copy: Path, tmp_p
     assert one["docs_new"] == two["docs_new"] == 14
     rows = mention_rows(tmp_path / "one.duckdb")
     assert len(rows) > 14 * 30 and rows == mention_rows(tmp_path / "two.duckdb")
+
+
+def rules_hashes(db: Path) -> set[str | None]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {r[0] for r in con.execute("select rules_hash from dim_documents").fetchall()}
+    finally:
+        con.close()
+
+
+def test_documents_are_extracted_again_when_the_rules_change(raw_copy: Path, tmp_path: Path, monkeypatch):
+    from flows import lexicon
+
+    db = tmp_path / "w.duckdb"
+    shutil.copy(raw_copy / SEED_001, raw_copy / "same_bytes.txt")  # one document, two paths
+    first = run(raw_copy, db)
+    assert (first["docs_new"], first["docs_reextracted"]) == (3, 0)
+    assert rules_hashes(db) == {lexicon.rules_fingerprint()}
+    rows, counts = mention_rows(db), table_counts(db)
+
+    # an analyst edits a rule file: the unchanged articles are read and extracted again, replaced
+    # whole (nothing doubled), and the documents record the rules they now come from
+    monkeypatch.setattr(lexicon, "rules_fingerprint", lambda: "edited-rules")
+    second = run(raw_copy, db)
+    assert (second["docs_new"], second["docs_changed"], second["docs_reextracted"]) == (0, 0, 3)
+    assert second["mentions_loaded"] == len(rows)
+    assert mention_rows(db) == rows and table_counts(db) == counts
+    assert rules_hashes(db) == {"edited-rules"}
+
+    third = run(raw_copy, db)
+    assert (third["docs_reextracted"], third["docs_unchanged"], third["mentions_loaded"]) == (0, 3, 0)
