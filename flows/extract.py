@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
-from flows.lexicon import Lexicon, load_lexicon
+from flows.lexicon import Lexicon, alternation, load_lexicon
 from flows.script import to_simplified
 
 SENTENCE_ENDS = "。！？；!?;\n"
@@ -67,10 +67,6 @@ def _fullwidth_table(items: tuple[tuple[str, str], ...]) -> dict[int, str]:
     return str.maketrans(dict(items))
 
 
-def _alt(words) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
-
-
 @dataclass(frozen=True)
 class _Patterns:
     main: re.Pattern
@@ -92,18 +88,18 @@ def patterns() -> _Patterns:
     lex: Lexicon = load_lexicon()
     cn_chars = set(lex.digits) | set(lex.small_scales) | set(lex.big_scales)
     cn = "[" + "".join(sorted(cn_chars)) + "]+"  # 一千四百万, 两千, 万亿
-    cn_frac = (f"(?:(?:{_alt(lex.decimal_points)})[" + "".join(sorted(lex.digits)) + "]+"
+    cn_frac = (f"(?:(?:{alternation(lex.decimal_points)})[" + "".join(sorted(lex.digits)) + "]+"
                "[" + "".join(sorted(lex.big_scales)) + "]*)?")  # 十二点五, 三点五亿
     arabic = r"\d+(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 3,654.8 | 7.55 | 3000 | 1，000
-    scale = _alt(lex.scale_words)  # 万亿 | 亿 | 万 ...
-    infix = _alt(lex.over_infix)  # 余 | 多
+    scale = alternation(lex.scale_words)  # 万亿 | 亿 | 万 ...
+    infix = alternation(lex.over_infix)  # 余 | 多
     unit_class: dict[str, str] = {}
     for group, words in (("count", lex.count_words), ("currency", lex.currencies),
                          ("percent", lex.percent), ("pp", lex.pp), ("bp", lex.bp),
                          ("times", lex.times), ("tenths", lex.tenths)):
         for w in words:
             unit_class.setdefault(w, group)
-    unit = _alt(unit_class)  # 个百分点 | 亿元 ... | 户 | %
+    unit = alternation(unit_class)  # 个百分点 | 亿元 ... | 户 | %
     # digit first: the numeral must be there, everything after it is optional
     # one optional space between the parts: some sites space Arabic numbers (达 7.55 亿户)
     main = re.compile(
@@ -112,16 +108,16 @@ def patterns() -> _Patterns:
         rf"(?P<inf2>{infix})?"  # 3万 余 名
         rf"(?: ?(?P<unit>{unit}))?"  # 名
     )
-    percent_prefix = re.compile(rf"(?:{_alt(lex.percent_prefix)})(?P<num>{arabic}|{cn}{cn_frac})")  # 百分之十二点五
-    count = _alt(lex.count_words)
+    percent_prefix = re.compile(rf"(?:{alternation(lex.percent_prefix)})(?P<num>{arabic}|{cn}{cn_frac})")  # 百分之十二点五
+    count = alternation(lex.count_words)
     ratio = re.compile(  # 每3笔业务中，就有一笔
-        rf"(?:{_alt(lex.ratio_per)})(?P<den>{arabic}|{cn})(?P<mw>{count})[^。！？；;!?\n]{{0,16}}?"
-        rf"(?:{_alt(lex.ratio_then)})(?P<num>{arabic}|{cn})(?P=mw)?"
+        rf"(?:{alternation(lex.ratio_per)})(?P<den>{arabic}|{cn})(?P<mw>{count})[^。！？；;!?\n]{{0,16}}?"
+        rf"(?:{alternation(lex.ratio_then)})(?P<num>{arabic}|{cn})(?P=mw)?"
     )
-    idioms = re.compile(_alt(lex.idioms))
-    qualifier_before = re.compile(rf"(?:{_alt(lex.qualifier_prefix)})$")
-    not_after = re.compile(rf"(?:{_alt(lex.not_after)})$")
-    fixed = re.compile(_alt(lex.fixed_changes)) if lex.fixed_changes else None  # 翻了一番
+    idioms = re.compile(alternation(lex.idioms))
+    qualifier_before = re.compile(rf"(?:{alternation(lex.qualifier_prefix)})$")
+    not_after = re.compile(rf"(?:{alternation(lex.not_after)})$")
+    fixed = re.compile(alternation(lex.fixed_changes)) if lex.fixed_changes else None  # 翻了一番
     return _Patterns(main, percent_prefix, ratio, idioms, unit_class, frozenset(cn_chars),
                      frozenset(lex.digits), frozenset(lex.big_scales), qualifier_before, not_after,
                      fixed)

@@ -16,7 +16,8 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 
-RULES_DIR = Path(__file__).with_name("rules")
+from flows.config import RULES_DIR
+
 
 UNITS = frozenset({"CNY", "USD", "HKD", "EUR", "JPY", "GBP", "count", "percent", "pp", "times"})
 QUALIFIERS = frozenset({"exact", "approx", "over", "under", "up_to"})
@@ -497,6 +498,11 @@ def first_chars(pattern: str) -> frozenset[str] | None:
     if chars is None or empty:
         return None
     return frozenset(chars)
+
+
+def alternation(words) -> str:
+    """A regex alternation of `words`, longest first (so the longest word at a position wins)."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
 
 
 def required_chars(pattern: str) -> frozenset[str]:

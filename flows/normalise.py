@@ -19,8 +19,8 @@ from typing import NamedTuple
 
 from flows.extract import (CLAUSE_ENDS, FULL_SENTENCE_ENDS, Span, find_spans, matching_copy,
                            split_sentences)
-from flows.lexicon import (Lexicon, MetricRule, canonical_entity, first_chars, load_lexicon,
-                           required_chars)
+from flows.lexicon import (Lexicon, MetricRule, alternation, canonical_entity, first_chars,
+                           load_lexicon, required_chars)
 from flows.models import DocContext, Mention
 from flows.numerals import as_plain, parse_number, parse_scaled
 
@@ -67,12 +67,8 @@ class _Scanners:
     reach_before: re.Pattern
 
 
-def _alt(words) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
-
-
 def _by_first_char(words, guard: str = "") -> str:
-    """`_alt(words)` with the words grouped under their first character (a one-level trie).
+    """`alternation(words)` with the words grouped under their first character (a one-level trie).
 
     The regex engine skips a branch that starts with a literal after one comparison, so
     ``户(?:数|)|客(?:户数|户)`` is tried in a few steps where a flat list of a hundred words costs a
@@ -154,25 +150,25 @@ def scanners() -> _Scanners:
         entities=re.compile(_by_first_char(names, guard="ascii")),
         subject_lead=re.compile(rf"(?:{_by_first_char(lex.lead_words)})"),
         subject_stop=re.compile(_by_first_char(lex.stop_after)),
-        metric_finder=re.compile(f"(?=({_alt(m.synonym for m in lex.metrics)}))"),
+        metric_finder=re.compile(f"(?=({alternation(m.synonym for m in lex.metrics)}))"),
         metric_by_synonym={m.synonym: m for m in lex.metrics},
         basis_before=re.compile(rf"(?:{_by_first_char(lex.basis_prefixes)})$"),
         dated_basis_before=re.compile(rf"(?:{_by_first_char(lex.dated_basis_prefixes)})$"),
         qualifier_before=re.compile(rf"(?:{_by_first_char(lex.qualifier_prefix)})$"),
         qualifier_suffixes=tuple(lex.qualifier_suffix),
-        flow_over_stock=re.compile(_alt(lex.flow_over_stock) or "(?!)"),
-        stock_words=re.compile(_alt(lex.stock_words) or "(?!)"),
+        flow_over_stock=re.compile(alternation(lex.flow_over_stock) or "(?!)"),
+        stock_words=re.compile(alternation(lex.stock_words) or "(?!)"),
         subject_cut=re.compile(_by_first_char(lex.cut_at)),
         non_bank=re.compile(_by_first_char(lex.non_bank)),
-        enumeration=re.compile(rf"(?:{_alt(lex.enumeration)})*"),
+        enumeration=re.compile(rf"(?:{alternation(lex.enumeration)})*"),
         self_reference=re.compile(_by_first_char(lex.self_reference)),
         topic=_topic_pattern(lex.topic_frames),
-        topic_attribute=re.compile(_alt(lex.topic_attributes)),
+        topic_attribute=re.compile(alternation(lex.topic_attributes)),
         heading_marker=re.compile(lex.heading_marker),
-        modifiers=re.compile(_alt(lex.metric_modifiers)),
+        modifiers=re.compile(alternation(lex.metric_modifiers)),
         # 平安口袋银行APP（手机银行）注册用户数: the gloss in brackets names the kind of thing
         gloss=re.compile(r"[（(]([^（）()]{2,12})[）)]"),
-        reach_before=re.compile(rf"(?:{_alt(lex.reach_verbs)})$"),
+        reach_before=re.compile(rf"(?:{alternation(lex.reach_verbs)})$"),
     )
 
 

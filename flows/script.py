@@ -8,13 +8,11 @@ when it does, we convert character by character instead.
 from __future__ import annotations
 
 import math
-import re
 from functools import cache, lru_cache
 from itertools import islice
 
 import opencc
 
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 # High bytes of the UTF-16 code units of U+4E00-U+9FFF (see `_han_count`).
 _HAN_HIGH_BYTES = bytes(range(0x4E, 0xA0))
 
@@ -36,7 +34,8 @@ def to_simplified(text: str) -> str:
 
 
 def _han_count(text: str) -> int:
-    """`len(_HAN.findall(text))` without listing the characters (measured 40x faster).
+    """How many characters of U+4E00-U+9FFF `text` holds, without listing them (40x faster than
+    counting regex matches).
 
     In UTF-16 a character of U+4E00-U+9FFF is a single code unit whose high byte is 0x4E-0x9F;
     no other code unit has such a high byte (surrogates have 0xD8-0xDF).
