@@ -5,6 +5,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The extraction hot path, compiled by mypyc into the venv (tools/build_native.py). Rebuilt when one
+# of these changes; until then flows/__init__.py runs them as pure Python, never a stale build.
+NATIVE_SRC := flows/normalise.py flows/extract.py flows/numerals.py flows/models.py flows/lexicon.py flows/script.py
+NATIVE := $(VENV)/bankmetrics-native/manifest.json
 RAW ?= raw
 DB ?= warehouse/bankmetrics.duckdb
 EXPORTS ?= exports
@@ -15,9 +19,9 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run test eval bench export report clean
+.PHONY: setup run test eval bench export report clean native
 
-setup: $(STAMP)
+setup: $(STAMP) $(NATIVE)
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,15 +29,21 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-run: $(STAMP)
+# Optional: without a C compiler this prints why and the pipeline runs as pure Python.
+$(NATIVE): $(STAMP) $(NATIVE_SRC) tools/build_native.py
+	$(BIN)/python tools/build_native.py $(NATIVE_SRC)
+
+native: $(NATIVE)
+
+run: $(STAMP) $(NATIVE)
 	$(BIN)/bankmetrics run --raw-dir $(RAW) --db $(DB) --export-dir $(EXPORTS)
 
-test: $(STAMP)
+test: $(STAMP) $(NATIVE)
 	$(BIN)/python -m pytest -q
 
 # Each set is scored on a fresh warehouse: a rerun skips unchanged files, so a warehouse kept from
 # before a rule change would score the old rules.
-eval: $(STAMP)
+eval: $(STAMP) $(NATIVE)
 	rm -rf $(EVAL_DIR) && mkdir -p $(EVAL_DIR)
 	@echo "== seeds (raw/)"
 	$(BIN)/bankmetrics run --raw-dir $(RAW) --db $(EVAL_DIR)/seeds.duckdb --no-export > /dev/null
@@ -45,10 +55,10 @@ eval: $(STAMP)
 	$(BIN)/bankmetrics run --raw-dir tests/fixtures/holdout2 --db $(EVAL_DIR)/holdout2.duckdb --no-export > /dev/null
 	$(BIN)/bankmetrics eval --db $(EVAL_DIR)/holdout2.duckdb --gold tests/fixtures/holdout2_gold.jsonl
 
-bench: $(STAMP)
+bench: $(STAMP) $(NATIVE)
 	$(BIN)/python benchmarks/bench.py --n $(N)
 
-export: $(STAMP)
+export: $(STAMP) $(NATIVE)
 	$(BIN)/bankmetrics export --db $(DB) --to $(EXPORTS)
 
 clean:

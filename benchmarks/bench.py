@@ -30,6 +30,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import flows
 from flows.config import DEFAULT_BATCH_SIZE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,9 +238,11 @@ def main() -> None:
     figures.update(changed_files=changed, changed_rerun_s=round(ch_s, 2), changed_detected=ch["docs_changed"])
     me, kids = rss_mb()
     figures.update(peak_rss_flow_mb=round(me), peak_rss_worker_mb=round(kids))
+    figures["extraction"] = flows.NATIVE
 
     print()
-    print(f"N={args.n} runner={args.runner} workers={args.workers} batch={args.batch_size}")
+    print(f"N={args.n} runner={args.runner} workers={args.workers} batch={args.batch_size} "
+          f"extraction: {flows.NATIVE}")
     print(f"full load (median of {args.repeat}): {figures['full_load_s']}s = {figures['docs_per_s']:,} docs/s, "
           f"{figures['mentions']:,} mentions = {figures['mentions_per_s']:,} mentions/s")
     print("stage seconds (summed over workers): " + ", ".join(f"{k}={v:.2f}" for k, v in summary["stage_seconds"].items()))

@@ -145,7 +145,7 @@ def _read_toml(path: Path) -> dict:
 
 
 def _get(data: dict, path: str, kind: type, file: str):
-    node = data
+    node: object = data
     for part in path.split("."):
         if not isinstance(node, dict) or part not in node:
             raise RuleError(f"{file}: missing key [{path}]")
@@ -429,10 +429,7 @@ def first_chars(pattern: str) -> frozenset[str] | None:
     names), so the regex engine skips most positions after one test instead of trying every
     branch: the "digit first" advice for patterns that cannot start with a digit.
     """
-    try:
-        from re import _parser as sre_parse  # Python 3.11+
-    except ImportError:  # pragma: no cover
-        import sre_parse  # type: ignore
+    from re import _parser as sre_parse  # type: ignore[attr-defined]  # (typeshed lacks it)
     import re as _re
 
     try:
@@ -511,10 +508,7 @@ def required_chars(pattern: str) -> frozenset[str]:
     A text without one of them cannot match, so the period scan leaves such rules out of its
     alternation for that document.
     """
-    try:
-        from re import _parser as sre_parse  # Python 3.11+
-    except ImportError:  # pragma: no cover
-        import sre_parse  # type: ignore
+    from re import _parser as sre_parse  # type: ignore[attr-defined]  # (typeshed lacks it)
 
     def req(items) -> set[str]:
         out: set[str] = set()

@@ -129,8 +129,8 @@ def scanners() -> _Scanners:
     for i, r in enumerate(lex.period_rules):
         g = f"p{i}"
         # group names must be unique across the alternation: y -> p3_y
-        body = re.sub(r"\(\?P<(\w+)>", lambda m, g=g: f"(?P<{g}_{m.group(1)}>", r.pattern)
-        body = re.sub(r"\(\?P=(\w+)\)", lambda m, g=g: f"(?P={g}_{m.group(1)})", body)
+        body = re.sub(r"\(\?P<(\w+)>", rf"(?P<{g}_\1>", r.pattern)
+        body = re.sub(r"\(\?P=(\w+)\)", rf"(?P={g}_\1)", body)
         # a branch that starts with its group is tried in full at every position; the lookahead
         # of its own first characters rejects it in one step (halves the scan)
         own = first_chars(r.pattern)
@@ -258,7 +258,10 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             y = _year(g, n, pub, prec)
             return None if y is None else (date(y, 1, 1), _month_end(y, n))
         if resolver == "months_ending":
-            fin = date(int(g["y"]), _small_int(g["m"]), int(g["d"]))
+            month = _small_int(g["m"])
+            if month is None:
+                return None
+            fin = date(int(g["y"]), month, int(g["d"]))
             n = 12 if g.get("year") else _small_int(g.get("n"))
             if not n or not 1 <= n <= 12:
                 return None
@@ -290,6 +293,7 @@ def _period_hits(m: str, ctx: DocContext) -> tuple[list[_PeriodHit], list[_Perio
     needed = scanners().period_needed
     for x in _period_scanner(frozenset(c for c in needed if c in m)).finditer(m):
         g = x.lastgroup
+        assert g is not None  # every branch is a named group
         typ, resolver = sc.period_rules[g]
         is_basis = typ != "reset" and sc.basis_before.search(m[max(0, x.start() - 3):x.start()])
         # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date; a dated one
@@ -417,8 +421,8 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
         counts = Counter(code for _, _, code in ents if code)
         if ctx.title and ctx.title not in text:
             title_m = matching_copy(ctx.title)
-            counts.update(lex.entity_aliases.get(x.group()) for x in sc.entities.finditer(title_m)
-                          if lex.entity_aliases.get(x.group()))
+            counts.update(code for x in sc.entities.finditer(title_m)
+                          if (code := lex.entity_aliases.get(x.group())))
         if counts:
             first = {code: i for i, (_, _, code) in reversed(list(enumerate(ents))) if code}
             main = max(counts, key=lambda c: (counts[c], -first.get(c, 10**9)))
@@ -489,10 +493,12 @@ def _clause_start(d: _Doc, pos: int, floor: int) -> int:
 def _value_unit(sp: Span, lex: Lexicon, m: str) -> tuple[Decimal, str | None, str | None]:
     """(value, unit or None when it must be inferred, measure word)."""
     if sp.kind == "ratio":
+        assert sp.denominator is not None  # a ratio span always has one
         return parse_number(sp.number) / parse_number(sp.denominator) * _HUNDRED, "percent", None
     value = parse_scaled(sp.number, sp.scale)
     cls = sp.unit_class
     if cls == "currency":
+        assert sp.unit_word is not None  # a unit class comes with its word
         code = lex.currencies[sp.unit_word]
         before = m[max(0, sp.start - 4):sp.start]
         for word, pre_code in lex.currency_prefixes.items():
@@ -521,7 +527,7 @@ def _qualifier(sp: Span, lex: Lexicon, m: str) -> tuple[str, int]:
         start -= 1  # 超 1400 万户
     x = scanners().qualifier_before.search(m, max(0, start - 4), start)
     prefix = x.group() if x else None
-    if prefix:
+    if x is not None and prefix:
         start = x.start()
     if sp.infix and sp.kind == "number":
         return lex.qualifier_infix.get(sp.infix[0], "over"), start
@@ -740,7 +746,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     span_end_in[fs] = sp.end
     # the subject and the cues of this number start after the previous number of its clause
     prev_end = last_end if last_end > cstart else cstart
-    if same_clause and prev.end != last_end:
+    if same_clause and prev is not None and prev.end != last_end:
         same_clause = False  # a dropped number sits between: no enumeration
     # 分别增长5%、8% / 分别为1.2%和3.4%: an enumeration repeats the previous number's frame
     enum = same_clause and scanners().enumeration.fullmatch(m, prev_end, qstart) is not None
@@ -770,10 +776,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     # the noun phrase after the number: only a counted or unit-less number looks there
     following = _following_phrase(d, sp.end, _clause_end(d, sp.end, fe)) \
         if measure_word or unit is None or unit == "count" and subj is None else None
-    if measure_word and following[1] - following[0] >= lex.subject_min_len and (
+    if measure_word and following is not None and following[1] - following[0] >= lex.subject_min_len and (
             subj is None or _metric(m[subj[0]:subj[1]], unit, "level") is None):
         subj = following  # 布放70余台外币兑换机: the counted noun follows its measure word
     if unit in (None, "count") and subj is None:
+        assert following is not None  # looked for above: the unit is None or a count
         fa, fb = following
         if fb - fa >= lex.subject_min_len:
             subj = (fa, fb)
@@ -782,6 +789,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         subj = heading[1]  # 工商银行：1.6亿户 under "## 手机银行月活跃用户（MAU，截至2023年6月末）"
     implied = borrowed
     if unit is None:
+        assert following is not None
         fa, fb = following
         unit = _implied_unit(m[fa:min(fb, fa + 8)], lex) if fb > fa else None
         if unit is None and subj is not None:
@@ -817,7 +825,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     for s, e, cls in window_cues:
         if "basis" in cls:
             basis = lex.basis[m[s:e]]
-    if enum and prev.kind == "change" and not direction and not basis:
+    if enum and prev is not None and prev.kind == "change" and not direction and not basis:
         direction, basis = prev.direction or "pos", prev.basis
     if sp.kind == "fixed" and not direction:
         direction = "pos"  # 翻了一番
@@ -1054,6 +1062,7 @@ def _written_scale(sp: Span, text: str, lex: Lexicon) -> str | None:
     if sp.kind != "number" or sp.prefix_unit:
         return None
     if sp.scale:
+        assert sp.scale_start is not None  # set with `scale`
         return text[sp.scale_start:sp.scale_start + len(sp.scale)]
     tail = _scale_of(sp.number, lex)
     if not tail:

@@ -15,7 +15,7 @@ _ARABIC = re.compile(r"\d+(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")  # 3,654.8 
 
 
 @cache
-def _tables() -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[int, int]]:
+def _tables() -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[int, str]]:
     lex = load_lexicon()
     fw = str.maketrans(lex.fullwidth)
     return lex.digits, lex.small_scales, lex.big_scales, fw
@@ -30,6 +30,7 @@ def _tokens(s: str) -> list[tuple[str, Decimal]]:
         ch = s[i]
         if ch.isascii() and ch.isdigit():
             m = _ARABIC.match(s, i)
+            assert m is not None  # an ASCII digit always starts a match
             out.append(("arabic", Decimal(m.group().replace(",", "").replace("，", ""))))
             i = m.end()
             continue
@@ -59,7 +60,7 @@ def _combine(tokens: list[tuple[str, Decimal]], s: str) -> Decimal:
     number: Decimal | None = None
     last_big: Decimal | None = None
     last_scale: tuple[str, Decimal] | None = None
-    prev = None
+    prev: str | None = None
     for kind, v in tokens:
         if kind in ("arabic", "cdigit"):
             if number is not None and not (prev == "cdigit" and number == 0):

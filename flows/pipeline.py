@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
-from flows import lexicon
+from flows import NATIVE, lexicon
 from flows import load as wh
 from flows.batch import build_spooled_batch, read_spool
 from flows.config import DEFAULT_BATCH_SIZE, DEFAULT_DB, DEFAULT_RAW_DIR, Limits
@@ -151,6 +151,7 @@ def etl(
         known = wh.known_files(con)
         plan = make_plan(entries, known, lexicon.rules_fingerprint())
         stage["plan"] = time.perf_counter() - t
+        log.info("extraction modules: %s", NATIVE)
         log.info(
             "scan: %d files, %d to read (%d for changed rules), %d unchanged, %d still quarantined, "
             "%d removed (%.2fs)", len(entries), len(plan.todo), len(plan.stale), len(plan.unchanged),

@@ -58,9 +58,25 @@ def chunks(items: list, size: int, workers: int = 1) -> list[list]:
     """Split `items` into consecutive lists of at most `size` (the last one shorter).
 
     With several workers a small run is split evenly between them instead (a daily run of 300
-    files in batches of 2,000 would keep one worker idle).
+    files in batches of 2,000 would keep one worker idle). A run longer than one round of full
+    batches ends in smaller ones (halves, then quarters, then eighths of `size`): the loader
+    works behind the workers, and what it still has to load when they finish is a small batch,
+    not two full ones.
     """
     if workers > 1:
         size = min(size, -(-len(items) // workers))
     size = max(1, size)
+    tail = workers * size
+    if workers > 1 and len(items) > 2 * tail and size >= 8:
+        head = -(-(len(items) - tail) // size) * size
+        out = [items[i : i + size] for i in range(0, head, size)]
+        pieces = [size // 2] * workers + [size // 4] * workers
+        pieces += [size // 8] * -(-(len(items) - head - sum(pieces)) // (size // 8))
+        pos = head
+        for n in pieces:
+            if pos >= len(items):
+                break
+            out.append(items[pos : pos + n])
+            pos += n
+        return out
     return [items[i : i + size] for i in range(0, len(items), size)]

@@ -9,6 +9,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flows import load as wh
 from flows.config import SQL_DIR
@@ -183,6 +185,20 @@ def test_a_small_run_is_split_between_the_workers():
     assert chunks(list(range(5)), 2000, workers=2) == [[0, 1, 2], [3, 4]]
     assert chunks(list(range(10)), 2, workers=2) == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
     assert chunks([], 2000, workers=2) == []
+
+
+def test_a_long_run_ends_in_smaller_batches_so_the_last_load_is_short():
+    sizes = [len(c) for c in chunks(list(range(20_000)), 2000, workers=2)]
+    assert sizes == [2000] * 8 + [1000, 1000, 500, 500, 250, 250, 250, 250]
+    # one worker: nothing runs beside the loader, nothing to gain from a taper
+    assert {len(c) for c in chunks(list(range(20_000)), 2000)} == {2000}
+
+
+@given(st.integers(0, 3000), st.integers(1, 300), st.integers(1, 4))
+def test_chunks_keep_every_item_once_in_order_within_the_size(n, size, workers):
+    out = chunks(list(range(n)), size, workers)
+    assert [x for c in out for x in c] == list(range(n))
+    assert all(0 < len(c) <= size for c in out)
 
 
 def test_one_unstorable_value_quarantines_its_file_not_the_batch(tmp_path: Path, monkeypatch):
