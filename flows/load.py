@@ -47,6 +47,26 @@ def utcnow() -> datetime:
 DUCKDB_MEMORY_LIMIT = os.environ.get("BANKMETRICS_DUCKDB_MEMORY_LIMIT", "512MB")
 
 
+# Rows per row group in what this process writes (DuckDB's default: 122,880). A checkpoint
+# compresses again the whole row group that new rows joined, so with the default every commit's
+# checkpoint re-compressed every article text loaded so far (dim_documents stays in its first row
+# group for 122,880 documents): measured, 0.25 ms of load CPU per document at 20,000 documents and
+# growing, against 0.13 ms with 4,096 (and a smaller file). DuckDB takes it per ATTACH, not per file.
+LOAD_ROW_GROUP_SIZE = 4096
+
+
+def _attach_for_writing(db_path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+    try:
+        quoted = "'" + str(db_path).replace("'", "''") + "'"
+        con.execute(f"attach {quoted} as warehouse (row_group_size {LOAD_ROW_GROUP_SIZE})")
+        con.execute("use warehouse")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def connect(db_path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, translating DuckDB's errors into one-line reasons."""
     db_path = Path(db_path)
@@ -58,7 +78,9 @@ def connect(db_path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConn
     elif not db_path.exists():
         raise WarehouseError(f"no warehouse at {db_path}: run `bankmetrics run` first")
     try:
-        return duckdb.connect(str(db_path), read_only=read_only, config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+        if read_only:
+            return duckdb.connect(str(db_path), read_only=True, config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+        return _attach_for_writing(db_path)
     except duckdb.IOException as exc:
         msg = str(exc)
         if "lock" in msg.lower():

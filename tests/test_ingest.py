@@ -42,6 +42,34 @@ def test_scan_walks_recursively_skips_sidecars_and_hidden_folders(tmp_path: Path
     assert problems == []
 
 
+def test_scan_signs_the_sidecar_the_reader_reads(tmp_path: Path):
+    # The scan's sidecar signature decides whether a file is read again; it must describe the
+    # sidecar read_document picks: NAME.meta.json first, then FULLNAME.meta.json, files only.
+    from flows.ingest import _find_sidecar
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    for name in ("stem.txt", "full.txt", "both.txt", "none.txt", "dir.txt", "dangling.txt", "sub/x.htm"):
+        (tmp_path / name).write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "stem.meta.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "full.txt.meta.json").write_text('{"a": 1}', encoding="utf-8")
+    (tmp_path / "both.meta.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "both.txt.meta.json").write_text('{"b": 22}', encoding="utf-8")
+    (tmp_path / "dir.meta.json").mkdir()  # a folder is no sidecar: the full-name one counts
+    (tmp_path / "dir.txt.meta.json").write_text('{"c": 333}', encoding="utf-8")
+    (tmp_path / "dangling.meta.json").symlink_to(tmp_path / "missing.json")
+    (sub / "x.meta.json").write_text('{"d": 4444}', encoding="utf-8")
+    entries, _ = scan(tmp_path)
+    assert len(entries) == 7
+    for e in entries:
+        side = _find_sidecar(str(tmp_path / e.path))
+        expected = None if side is None else f"{os.stat(side).st_size}:{os.stat(side).st_mtime_ns}"
+        assert e.sidecar_sig == expected, e.path
+    by_path = {e.path: e.sidecar_sig for e in entries}
+    assert by_path["none.txt"] is None and by_path["dangling.txt"] is None
+    assert by_path["both.txt"].startswith("2:") and by_path["dir.txt"].startswith("10:")
+
+
 @pytest.mark.parametrize(
     "name, reason",
     [(".hidden.txt", "hidden"), ("c.txt~", "temporary"), ("d.tmp", "temporary"), ("e.swp", "temporary"),
