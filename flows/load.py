@@ -56,7 +56,7 @@ LOAD_ROW_GROUP_SIZE = 4096
 
 
 def _attach_for_writing(db_path: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "threads": 1})
     try:
         quoted = "'" + str(db_path).replace("'", "''") + "'"
         con.execute(f"attach {quoted} as warehouse (row_group_size {LOAD_ROW_GROUP_SIZE})")

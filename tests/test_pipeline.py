@@ -178,3 +178,26 @@ def test_documents_are_extracted_again_when_the_rules_change(raw_copy: Path, tmp
 
     third = run(raw_copy, db)
     assert (third["docs_reextracted"], third["docs_unchanged"], third["mentions_loaded"]) == (0, 3, 0)
+
+
+def test_an_ephemeral_run_sends_no_heartbeats(tmp_path: Path, monkeypatch):
+    # Heartbeats tell a server when a run died; the ephemeral server dies with the run, and the
+    # engine's heartbeat thread held the end of every run for up to a second.
+    from prefect.settings import get_current_settings
+
+    from flows import load as wh
+    from flows.pipeline import run_etl
+
+    seen = []
+    real = wh.start_run
+
+    def spy(*args, **kwargs):
+        seen.append(get_current_settings().flows.heartbeat_frequency)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(wh, "start_run", spy)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    (tmp_path / "raw").mkdir()
+    run_etl(raw_dir=str(tmp_path / "raw"), db=str(tmp_path / "w.duckdb"))
+    assert seen == [None]
+    assert get_current_settings().flows.heartbeat_frequency is not None  # restored after the run
