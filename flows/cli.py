@@ -58,9 +58,14 @@ def run(
     no_export: bool = typer.Option(False, "--no-export", help="skip exports and report"),
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="files per Prefect task"),
     runner: str = typer.Option(
-        "threads", "--runner", help="where batches are transformed: threads | processes | dask"
+        "auto", "--runner",
+        help="where batches are transformed: auto (processes from 1,000 files, else threads) | threads | "
+             "processes | dask",
     ),
-    workers: int = typer.Option(1, "--workers", min=1, help="worker threads, processes or Dask workers"),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", min=1,
+        help="worker threads, processes or Dask workers (default: one per core for auto and processes, else 1)",
+    ),
     dask_address: Optional[str] = typer.Option(
         None, "--dask-address", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --runner dask)"
     ),

@@ -115,6 +115,7 @@ def etl(
     max_paragraph_chars: int = Limits.max_paragraph_chars,
     in_flight: int = 2,
     processes: int = 0,
+    min_files_for_processes: int = 0,
     wait_seconds: float = 110,
     spool_dir: str | None = None,
 ) -> dict:
@@ -122,7 +123,8 @@ def etl(
 
     Returns the run summary (also stored in `etl_runs`). `in_flight` bounds how many transformed
     batches wait for the loader, so memory follows the batch size, not the corpus size.
-    `processes` > 0 transforms batches in that many local worker processes (flows/workers.py).
+    `processes` > 0 transforms batches in that many local worker processes (flows/workers.py),
+    when the run reads at least `min_files_for_processes` files (else in the flow's threads).
     `wait_seconds` bounds how long the run waits for a warehouse another process holds.
     `spool_dir` holds transformed batches until they are loaded (default: a folder beside the
     warehouse, removed at the end of the run; with Dask workers on other machines, a shared path).
@@ -152,7 +154,6 @@ def etl(
         known = wh.known_files(con)
         plan = make_plan(entries, known, lexicon.rules_fingerprint())
         stage["plan"] = time.perf_counter() - t
-        log.info("extraction modules: %s", NATIVE)
         log.info(
             "scan: %d files, %d to read (%d for changed rules), %d unchanged, %d still quarantined, "
             "%d removed (%.2fs)", len(entries), len(plan.todo), len(plan.stale), len(plan.unchanged),
@@ -165,6 +166,10 @@ def etl(
         counts = {"docs_new": 0, "docs_changed": 0, "docs_reextracted": 0, "touched": 0, "quarantined": 0,
                   "mentions": 0}
         pending: deque = deque()
+        if len(plan.todo) < min_files_for_processes:
+            processes = 0  # a small run: starting the worker pool costs more than it saves
+        log.info("transform: %s; extraction modules: %s",
+                 f"{processes} worker processes" if processes else "in the flow process", NATIVE)
         batches = chunks(plan.todo, batch_size, max(processes, 1))
 
         def drain_one() -> None:
@@ -215,6 +220,7 @@ def etl(
             "quarantined_this_run": counts["quarantined"],
             "quarantine": [{"path": p, "reason": r, "detail": d} for p, r, d in quarantine],
             "mentions_loaded": counts["mentions"],
+            "worker_processes": processes,
             "stage_seconds": {k: round(v, 4) for k, v in stage.items()},
         }
         summary["seconds"] = round(time.perf_counter() - t_start, 3)

@@ -1,6 +1,8 @@
 """Where the CPU-bound stages run: the Prefect task runner for `transform-batch` tasks.
 
-    threads    one process, a thread pool (the default: no start-up cost, no pickling)
+    auto       the CLI's default: `processes` with one worker per core when the run reads at least
+               AUTO_PROCESSES_MIN_FILES files (a backfill), else `threads` (a daily run: no pool to start)
+    threads    one process, a thread pool (no start-up cost, no pickling)
     processes  a local pool of worker processes (flows/workers.py) fed by Prefect's thread runner:
                the stages are pure Python, so this is what uses several cores of one machine
     dask       a Dask cluster: a local one of `workers` processes, or an existing one at `dask_address`
@@ -16,9 +18,20 @@ start-up time and memory); it is the way to spread a large corpus over several m
 """
 from __future__ import annotations
 
+import os
+
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-RUNNERS = ("threads", "processes", "dask")
+RUNNERS = ("auto", "threads", "processes", "dask")
+
+# `auto` starts worker processes from this many files to read. The pool costs ~0.3 s to start and
+# saves ~0.5 ms an article per extra core (measured: bench.py, 1 against 2 workers).
+AUTO_PROCESSES_MIN_FILES = 1000
+
+
+def default_workers(runner: str) -> int:
+    """Workers when none are given: one per core for `auto` and `processes`, else 1."""
+    return (os.cpu_count() or 1) if (runner or "").strip().lower() in ("auto", "processes") else 1
 
 
 def make_task_runner(
@@ -31,7 +44,7 @@ def make_task_runner(
     Dask scheduler and implies `runner="dask"`; that cluster's own workers do the work, so `workers`
     is not used then. Raises ValueError with a one-line message for a bad combination.
     """
-    runner = (runner or "threads").strip().lower()
+    runner = (runner or "auto").strip().lower()
     if runner not in RUNNERS:
         raise ValueError(f"unknown runner {runner!r}: use one of {', '.join(RUNNERS)}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -46,7 +59,7 @@ def make_task_runner(
             )
         runner = "dask"
 
-    if runner in ("threads", "processes"):
+    if runner in ("auto", "threads", "processes"):
         # "processes": each thread hands its batch to the local worker pool (see run_options);
         # Prefect's ProcessPoolTaskRunner starts interpreters that import Prefect for every run
         # (measured: 10 s for 2 trivial tasks), more than a daily run's whole work.
@@ -54,11 +67,18 @@ def make_task_runner(
     return _dask_runner(workers, dask_address)
 
 
-def run_options(runner: str = "threads", workers: int = 1, dask_address: str | None = None) -> dict:
-    """Keyword arguments for `run_etl`: the task runner and the local worker processes, if any."""
+def run_options(runner: str = "auto", workers: int | None = None, dask_address: str | None = None) -> dict:
+    """Keyword arguments for `run_etl`: the task runner and the local worker processes, if any.
+
+    `workers` None means `default_workers(runner)`.
+    """
+    if workers is None:
+        workers = default_workers(runner)
     task_runner = make_task_runner(runner, workers, dask_address)
-    local = (runner or "").strip().lower() == "processes" and dask_address is None
-    return {"task_runner": task_runner, "processes": workers if local else 0}
+    name = (runner or "auto").strip().lower()
+    local = name in ("auto", "processes") and dask_address is None
+    return {"task_runner": task_runner, "processes": workers if local else 0,
+            "min_files_for_processes": AUTO_PROCESSES_MIN_FILES if name == "auto" else 0}
 
 
 def _dask_runner(workers: int, address: str | None) -> TaskRunner:

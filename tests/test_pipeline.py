@@ -201,3 +201,14 @@ def test_an_ephemeral_run_sends_no_heartbeats(tmp_path: Path, monkeypatch):
     run_etl(raw_dir=str(tmp_path / "raw"), db=str(tmp_path / "w.duckdb"))
     assert seen == [None]
     assert get_current_settings().flows.heartbeat_frequency is not None  # restored after the run
+
+
+def test_auto_runner_starts_worker_processes_only_for_a_large_run(raw_copy: Path, tmp_path: Path):
+    from flows.pipeline import run_etl
+    from flows.runners import run_options
+
+    small = run_etl(**run_options("auto", workers=2), raw_dir=str(raw_copy), db=str(tmp_path / "a.duckdb"))
+    assert small["worker_processes"] == 0 and small["docs_new"] == 2  # 2 files: below the threshold
+    big = run_etl(**{**run_options("auto", workers=2), "min_files_for_processes": 2},
+                  raw_dir=str(raw_copy), db=str(tmp_path / "b.duckdb"))
+    assert big["worker_processes"] == 2 and big["mentions_loaded"] == small["mentions_loaded"]

@@ -3,6 +3,7 @@ boundary, and the same warehouse rows from threads, a process pool and a local D
 from __future__ import annotations
 
 import importlib.util
+import os
 import pickle
 import shutil
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.runners import make_task_runner, run_options
+from flows.runners import AUTO_PROCESSES_MIN_FILES, make_task_runner, run_options
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
@@ -31,6 +32,13 @@ def test_runner_names_map_to_prefect_task_runners():
     procs = run_options("Processes", workers=2)
     assert isinstance(procs["task_runner"], ThreadPoolTaskRunner) and procs["processes"] == 2
     assert run_options("threads", workers=2)["processes"] == 0
+
+    # the CLI's default: a worker process per core, used only by a run of 1,000 files or more
+    auto = run_options()
+    assert isinstance(auto["task_runner"], ThreadPoolTaskRunner)
+    assert auto["processes"] == (os.cpu_count() or 1) and auto["min_files_for_processes"] == AUTO_PROCESSES_MIN_FILES
+    assert run_options("processes", workers=2)["min_files_for_processes"] == 0
+    assert run_options("threads")["processes"] == 0 and run_options("threads")["task_runner"]._max_workers == 1
 
     local = make_task_runner("dask", workers=3)
     assert isinstance(local, DaskTaskRunner) and local.address is None
