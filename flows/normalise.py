@@ -143,14 +143,14 @@ def scanners() -> _Scanners:
         cue_class=cue_class,
         periods=_gated("|".join(p for p, _ in parts)),  # each part gated by its own first characters
         period_parts=tuple(parts),
-        period_needed=frozenset().union(*(need for _, need in parts)),
-        period_groups={g: tuple((f"{g}_{n}", n) for n in re.compile(r.pattern).groupindex)
+        period_needed=frozenset().union(*[need for _, need in parts]),
+        period_groups={g: tuple([(f"{g}_{n}", n) for n in re.compile(r.pattern).groupindex])
                        for g, r in zip(rules, lex.period_rules)},
         period_rules=rules,
         entities=re.compile(_by_first_char(names, guard="ascii")),
         subject_lead=re.compile(rf"(?:{_by_first_char(lex.lead_words)})"),
         subject_stop=re.compile(_by_first_char(lex.stop_after)),
-        metric_finder=re.compile(f"(?=({alternation(m.synonym for m in lex.metrics)}))"),
+        metric_finder=re.compile(f"(?=({alternation([m.synonym for m in lex.metrics])}))"),
         metric_by_synonym={m.synonym: m for m in lex.metrics},
         basis_before=re.compile(rf"(?:{_by_first_char(lex.basis_prefixes)})$"),
         dated_basis_before=re.compile(rf"(?:{_by_first_char(lex.dated_basis_prefixes)})$"),
@@ -418,7 +418,7 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
     ents = [(x.start(), x.end(), lex.entity_aliases.get(x.group())) for x in sc.entities.finditer(m)]
     main = canonical_entity(ctx.entity)
     if main is None:
-        counts = Counter(code for _, _, code in ents if code)
+        counts = Counter([code for _, _, code in ents if code])
         if ctx.title and ctx.title not in text:
             title_m = matching_copy(ctx.title)
             counts.update(code for x in sc.entities.finditer(title_m)
@@ -630,7 +630,7 @@ def _metric(subject_m: str | None, unit: str, kind: str) -> MetricRule | None:
     variants = []
     for g in sc.gloss.finditer(subject_m):
         variants.append(g.group(1) + subject_m[g.end():])
-    variants = [*variants, *(sc.modifiers.sub("", v) for v in (subject_m, *variants))]
+    variants = [*variants, *[sc.modifiers.sub("", v) for v in (subject_m, *variants)]]
     for v in variants:
         if v != subject_m:
             rule = _metric_named(v, unit, kind)

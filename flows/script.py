@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from functools import cache, lru_cache
-from itertools import islice
 
 import opencc
 
@@ -55,5 +54,10 @@ def detect_script(text: str) -> str:
         return "simplified"
     # Count changed characters only up to the threshold: a Traditional text gets there early.
     needed = math.ceil(max(3, 0.03 * han))
-    changed = sum(islice((1 for a, b in zip(sample, conv) if a != b), needed))
-    return "traditional" if changed >= needed else "simplified"
+    changed = 0
+    for a, b in zip(sample, conv):
+        if a != b:
+            changed += 1
+            if changed >= needed:
+                return "traditional"
+    return "simplified"
