@@ -10,6 +10,7 @@ import decimal
 import time
 from collections import defaultdict
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 
 import pyarrow as pa
@@ -61,6 +62,13 @@ def fit_decimal(value: Decimal) -> Decimal | None:
     return value.quantize(_SCALE, context=_DECIMAL_CONTEXT)
 
 
+# A mention row is MENTION_SCHEMA's columns in order: doc_id, mention_no, then the Mention's
+# attributes of the same names, `value` fitted to the warehouse's decimal (read in C by attrgetter).
+_VALUE_AT = MENTION_SCHEMA.names.index("value")
+_FIELDS_BEFORE_VALUE = attrgetter(*MENTION_SCHEMA.names[2:_VALUE_AT])
+_FIELDS_AFTER_VALUE = attrgetter(*MENTION_SCHEMA.names[_VALUE_AT + 1:])
+
+
 def _mention_rows(doc_id: str, clean: CleanDocument, raw: RawDocument) -> list[tuple]:
     """The document's mentions as rows of `MENTION_SCHEMA`: tuples in its column order.
 
@@ -79,29 +87,7 @@ def _mention_rows(doc_id: str, clean: CleanDocument, raw: RawDocument) -> list[t
         value = fit_decimal(m.value)
         if value is None:
             continue  # e.g. a 40-digit string of numerals: not a figure any bank states
-        rows.append(
-            (
-                doc_id,
-                len(rows) + 1,
-                m.char_start,
-                m.char_end,
-                m.surface,
-                m.sentence,
-                m.sentence_start,
-                value,
-                m.unit,
-                m.measure_word,
-                m.scale_word,
-                m.qualifier,
-                m.kind,
-                m.period_start,
-                m.period_end,
-                m.subject,
-                m.metric_key,
-                m.entity,
-                m.is_implied_unit,
-            )
-        )
+        rows.append((doc_id, len(rows) + 1, *_FIELDS_BEFORE_VALUE(m), value, *_FIELDS_AFTER_VALUE(m)))
     return rows
 
 

@@ -142,13 +142,18 @@ def _is_file(path: str) -> bool:
         return False
 
 
+def _sidecar_names(name: str) -> tuple[str, str]:
+    """The sidecar names of article `name`, in the order they are tried: NAME.meta.json where NAME
+    is the file's stem (000_x.txt -> 000_x.meta.json), then the full file name (000_x.txt.meta.json)."""
+    return _stem(name) + SIDECAR_SUFFIX, name + SIDECAR_SUFFIX
+
+
 def _find_sidecar(article: str) -> str | None:
-    # NAME.meta.json where NAME is the file's stem (000_x.txt -> 000_x.meta.json); a sidecar
-    # named after the full file name (000_x.txt.meta.json) is accepted too.
     folder, name = os.path.split(article)
-    for cand in (os.path.join(folder, _stem(name) + SIDECAR_SUFFIX), os.path.join(folder, name + SIDECAR_SUFFIX)):
-        if _is_file(cand):
-            return cand
+    for cand in _sidecar_names(name):
+        path = os.path.join(folder, cand)
+        if _is_file(path):
+            return path
     return None
 
 
@@ -169,7 +174,7 @@ def _entry(rel: str, size: int, mtime_ns: int, sig: str | None) -> FileEntry:
 def _sidecar_sig(folder: str, name: str, listed: set[str]) -> str | None:
     """`_find_sidecar`'s choice, as "size:mtime_ns", looked up in the folder's listing `listed`
     (a candidate not listed does not exist: no stat spent on it)."""
-    for cand in (_stem(name) + SIDECAR_SUFFIX, name + SIDECAR_SUFFIX):
+    for cand in _sidecar_names(name):
         if cand in listed:
             try:
                 sst = os.stat(os.path.join(folder, cand))

@@ -290,8 +290,7 @@ def _period_hits(m: str, ctx: DocContext) -> tuple[list[_PeriodHit], list[_Perio
     prec = ctx.published_precision or ("day" if pub else None)
     hits = []
     bases = []
-    needed = scanners().period_needed
-    for x in _period_scanner(frozenset(c for c in needed if c in m)).finditer(m):
+    for x in _period_scanner(frozenset(c for c in sc.period_needed if c in m)).finditer(m):
         g = x.lastgroup
         assert g is not None  # every branch is a named group
         typ, resolver = sc.period_rules[g]

@@ -70,12 +70,10 @@ def chunks(items: list, size: int, workers: int = 1) -> list[list]:
     if workers > 1 and len(items) > 2 * tail and size >= 8:
         head = -(-(len(items) - tail) // size) * size
         out = [items[i : i + size] for i in range(0, head, size)]
-        pieces = [size // 2] * workers + [size // 4] * workers
-        pieces += [size // 8] * -(-(len(items) - head - sum(pieces)) // (size // 8))
+        pieces = [size // 2] * workers + [size // 4] * workers  # then eighths to the end
         pos = head
-        for n in pieces:
-            if pos >= len(items):
-                break
+        while pos < len(items):
+            n = pieces.pop(0) if pieces else size // 8
             out.append(items[pos : pos + n])
             pos += n
         return out

@@ -29,9 +29,13 @@ RUNNERS = ("auto", "threads", "processes", "dask")
 AUTO_PROCESSES_MIN_FILES = 1000
 
 
+def _name(runner: str | None) -> str:
+    return (runner or "auto").strip().lower()
+
+
 def default_workers(runner: str) -> int:
     """Workers when none are given: one per core for `auto` and `processes`, else 1."""
-    return (os.cpu_count() or 1) if (runner or "").strip().lower() in ("auto", "processes") else 1
+    return (os.cpu_count() or 1) if _name(runner) in ("auto", "processes") else 1
 
 
 def make_task_runner(
@@ -44,7 +48,7 @@ def make_task_runner(
     Dask scheduler and implies `runner="dask"`; that cluster's own workers do the work, so `workers`
     is not used then. Raises ValueError with a one-line message for a bad combination.
     """
-    runner = (runner or "auto").strip().lower()
+    runner = _name(runner)
     if runner not in RUNNERS:
         raise ValueError(f"unknown runner {runner!r}: use one of {', '.join(RUNNERS)}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -75,7 +79,7 @@ def run_options(runner: str = "auto", workers: int | None = None, dask_address: 
     if workers is None:
         workers = default_workers(runner)
     task_runner = make_task_runner(runner, workers, dask_address)
-    name = (runner or "auto").strip().lower()
+    name = _name(runner)
     local = name in ("auto", "processes") and dask_address is None
     return {"task_runner": task_runner, "processes": workers if local else 0,
             "min_files_for_processes": AUTO_PROCESSES_MIN_FILES if name == "auto" else 0}

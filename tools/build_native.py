@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -60,8 +61,6 @@ def main(argv: list[str]) -> int:
         print("usage: python tools/build_native.py flows/MODULE.py ...", file=sys.stderr)
         return 2
     t = time.perf_counter()
-    import os
-
     os.chdir(ROOT)  # mypyc names modules by their path: flows/normalise.py -> flows.normalise
     try:
         message = build(sources)
