@@ -65,14 +65,22 @@ class Server:
     proc: subprocess.Popen
     log: Path
 
-    def get(self, path: str) -> dict | list:
-        r = httpx.get(f"{self.api}{path}", timeout=30)
+    def _call(self, method: str, path: str, body: dict | None = None) -> httpx.Response:
+        # Prefect's server answers 503 while its SQLite database is busy (seen once in CI on a
+        # loaded machine); Prefect's own client retries 429/502/503, and so does this one.
+        for delay in (0.5, 1, 2, 4, 0):
+            r = httpx.request(method, f"{self.api}{path}", json=body, timeout=30)
+            if r.status_code not in (429, 502, 503) or not delay:
+                break
+            time.sleep(delay)
         r.raise_for_status()
-        return r.json()
+        return r
+
+    def get(self, path: str) -> dict | list:
+        return self._call("GET", path).json()
 
     def post(self, path: str, body: dict | None = None) -> dict | list:
-        r = httpx.post(f"{self.api}{path}", json=body or {}, timeout=30)
-        r.raise_for_status()
+        r = self._call("POST", path, body or {})
         return r.json() if r.content else {}
 
     def cli(self, *args: str, timeout: float = 120) -> str:
