@@ -87,7 +87,8 @@ def patterns() -> _Patterns:
     """All extraction regexes, built from the lexicon's named parts and compiled once."""
     lex: Lexicon = load_lexicon()
     cn_chars = set(lex.digits) | set(lex.small_scales) | set(lex.big_scales)
-    cn = "[" + "".join(sorted(cn_chars)) + "]+"  # 一千四百万, 两千, 万亿
+    cn_class = "[" + "".join(sorted(cn_chars)) + "]"
+    cn = cn_class + "+"  # 一千四百万, 两千, 万亿
     cn_frac = (f"(?:(?:{alternation(lex.decimal_points)})[" + "".join(sorted(lex.digits)) + "]+"
                "[" + "".join(sorted(lex.big_scales)) + "]*)?")  # 十二点五, 三点五亿
     arabic = r"\d+(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 3,654.8 | 7.55 | 3000 | 1，000
@@ -100,11 +101,16 @@ def patterns() -> _Patterns:
         for w in words:
             unit_class.setdefault(w, group)
     unit = alternation(unit_class)  # 个百分点 | 亿元 ... | 户 | %
-    # digit first: the numeral must be there, everything after it is optional
-    # one optional space between the parts: some sites space Arabic numbers (达 7.55 亿户)
+    # digit first: the numeral must be there, everything after it is optional. The pattern
+    # starts by consuming the numeral's first character, so the regex engine skips to the next
+    # candidate in a tight C loop instead of entering the pattern at every position (a third
+    # faster than a lookahead gate); `ar` and `cn` hold the rest of the numeral (see find_spans).
+    # One optional space between the parts: some sites space Arabic numbers (达 7.55 亿户).
+    arabic_rest = r"\d*(?:[,，]\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?"  # `arabic` after its first digit
     main = re.compile(
-        rf"(?=[\d{''.join(sorted(cn_chars))}])"  # one set test rejects most positions
-        rf"(?:(?P<ar>{arabic})(?P<inf1>{infix})?(?: ?(?P<scale>{scale}))?|(?P<cn>{cn}{cn_frac}))"  # 570 余 万 / 一千四百万
+        rf"[\d{''.join(sorted(cn_chars))}]"
+        rf"(?:(?<=\d)(?P<ar>{arabic_rest})(?P<inf1>{infix})?(?: ?(?P<scale>{scale}))?"  # 570 余 万
+        rf"|(?<={cn_class})(?P<cn>{cn_class}*{cn_frac}))"  # 一千四百万
         rf"(?P<inf2>{infix})?"  # 3万 余 名
         rf"(?: ?(?P<unit>{unit}))?"  # 名
     )
@@ -193,14 +199,14 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
         mask[i.start():i.end()] = b"\x01" * (i.end() - i.start())
     big_chars = p.big_chars
     for x in p.main.finditer(m):
-        ar, inf1, scale, cn, inf2, unit_word = x.group("ar", "inf1", "scale", "cn", "inf2", "unit")
-        if unit_word is None and scale is None and (cn is None or big_chars.isdisjoint(cn)):
-            continue  # a bare number (2019, 9.0): `_keep` would say no; a third of all candidates
+        inf1, scale, inf2, unit_word = x.group("inf1", "scale", "inf2", "unit")
         a, b = x.span()
+        is_cn = x.start("ar") < 0
+        num = m[a:x.end("cn" if is_cn else "ar")]  # the groups hold the numeral after its first character
+        if unit_word is None and scale is None and (not is_cn or big_chars.isdisjoint(num)):
+            continue  # a bare number (2019, 9.0): `_keep` would say no; a third of all candidates
         if mask.find(1, a, b) >= 0:
             continue
-        is_cn = cn is not None
-        num = cn if is_cn else ar
         unit_cls = p.unit_class.get(unit_word) if unit_word else None
         if unit_word and b < len(m) and (
                 m[b] in lex.unit_not_before.get(unit_word, ())

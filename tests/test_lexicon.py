@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.lexicon import (ENTITY_CODES, RULES_DIR, RuleError, canonical_entity, first_chars,
-                           load_lexicon, load_lexicon_from)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flows.lexicon import (ENTITY_CODES, RULES_DIR, RuleError, alternation, canonical_entity,
+                           first_chars, first_pairs, load_lexicon, load_lexicon_from)
 
 
 def test_loads_once_and_is_complete():
@@ -100,6 +103,43 @@ def test_first_chars():
     assert first_chars("(?:截至|到)?6月") == frozenset("截到6")
     assert first_chars(r"\d+") is None
     assert first_chars("a?") is None
+    assert first_chars("(?=x)[ab]c{2,}") == frozenset("ab")  # lookarounds take no character
+    assert first_chars("(?i)a") is None  # ignoring case, a is also A
+
+
+def test_first_pairs():
+    assert first_pairs("(?:截至|到)?6月") == {"截": frozenset("至"), "到": frozenset("6"), "6": frozenset("月")}
+    # 上 can end a match (上升?): nothing is known of what follows it
+    assert first_pairs("上半年|上年|上升?") == {"上": None}
+    assert first_pairs(r"(?:19|20)\d{2}年|a\d") == {"1": frozenset("9"), "2": frozenset("0"), "a": None}
+    assert first_pairs("x{0,3}y") == {"x": frozenset("xy"), "y": None}
+    assert first_pairs(r"\d+") is None
+    assert first_pairs("a?") is None
+    assert first_pairs("(?i:ab)") is None
+
+
+def _flat(words, ascii_guard=False) -> str:
+    """The plain longest-first alternation `alternation` must behave as."""
+    out = []
+    for w in sorted(set(words), key=lambda w: (-len(w), w)):
+        guarded = ascii_guard and w[:1].isascii() and w
+        out.append(("(?<![A-Za-z])" if guarded else "") + re.escape(w)
+                   + ("(?![A-Za-z])" if guarded and w.isascii() else ""))
+    return "|".join(out)
+
+
+_WORD = st.text(alphabet="ab上年Ix", max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORD, min_size=1, max_size=8), st.text(alphabet="ab上年Ix ", max_size=30),
+       st.booleans())
+def test_alternation_matches_as_the_flat_longest_first_list(words, text, guard):
+    # alone, and followed by more pattern, so backtracking into the alternation is compared too
+    for wrap in ("{}", "(?:{})b", "(?:{})+年"):
+        got = re.compile(wrap.format(alternation(words, ascii_guard=guard)))
+        want = re.compile(wrap.format(_flat(words, ascii_guard=guard)))
+        assert [x.span() for x in got.finditer(text)] == [x.span() for x in want.finditer(text)]
 
 
 def test_period_rule_examples_are_checked(rules_copy):

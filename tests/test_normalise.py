@@ -138,6 +138,24 @@ def test_never_raises_and_keeps_invariants(pieces, pub, prec):
         assert isinstance(m.value, Decimal)
 
 
+_PERIOD_PIECES = ["上半年", "上升", "以上", "上年", "下半年", "2023", "年", "20", "19", "1", "3", "12", "月",
+                  "末", "底", "季度", "第", "三", "前", "截至", "至", "到", "今年", "本年", "以来", "年初", "年中",
+                  "报告期末", "目前", "近日", "个月", "-", "/", ".", " ", "，", "增长", "5", "%"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PERIOD_PIECES), max_size=30))
+def test_period_gates_never_change_what_the_scan_finds(pieces):
+    import re
+
+    from flows.normalise import scanners
+
+    text = "".join(pieces)
+    bare = re.compile("|".join(part for part, _ in scanners().period_parts))
+    got = [(x.span(), x.lastgroup, x.groupdict()) for x in scanners().periods.finditer(text)]
+    assert got == [(x.span(), x.lastgroup, x.groupdict()) for x in bare.finditer(text)]
+
+
 # ---------------------------------------------------------------- output equivalence guard
 #
 # Speed work on the extractor must not change what it extracts. tests/cases/equivalence.json.gz
