@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from flows.extract import (CLAUSE_ENDS, FULL_SENTENCE_ENDS, Span, find_spans, matching_copy,
+from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import (Lexicon, MetricRule, alternation, canonical_entity, first_chars,
                            first_pairs, load_lexicon, required_chars)
@@ -388,7 +388,7 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
     lex = load_lexicon()
     sc = scanners()
     sentences = split_sentences(m)
-    full = split_sentences(m, FULL_SENTENCE_ENDS)
+    full = full_sentences(m, sentences)
     cues = [(x.start(), x.end(), sc.cue_class[x.group()]) for x in sc.cues.finditer(m)]
     periods, bases = _period_hits(m, ctx)
     ents = [(x.start(), x.end(), lex.entity_aliases.get(x.group())) for x in sc.entities.finditer(m)]

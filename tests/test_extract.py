@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.extract import (CLOSERS, FULL_SENTENCE_ENDS, SENTENCE_ENDS, find_spans, matching_copy,
-                           split_sentences)
+from flows.extract import (CLOSERS, FULL_SENTENCE_ENDS, SENTENCE_ENDS, find_spans, full_sentences,
+                           matching_copy, split_sentences)
 
 
 def surfaces(text: str) -> list[str]:
@@ -122,3 +122,9 @@ def _reference_split(text: str, ends: str) -> list[tuple[int, int]]:
        st.sampled_from([SENTENCE_ENDS, FULL_SENTENCE_ENDS, "。", "\n"]))
 def test_split_sentences_matches_the_definition(text, ends):
     assert split_sentences(text, ends) == _reference_split(text, ends)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="甲乙 \t\u3000\r\n\x1c\u2028。！？；!?;”’）)\"'，,", max_size=40))
+def test_full_sentences_join_the_sentences_a_semicolon_ends(text):
+    assert full_sentences(text, split_sentences(text)) == _reference_split(text, FULL_SENTENCE_ENDS)
