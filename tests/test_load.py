@@ -90,6 +90,33 @@ def test_an_older_warehouse_upgrades_in_place(tmp_path: Path):
     assert c.execute("select count(*) from dim_source_files").fetchall()[0][0] == 1
 
 
+def test_the_long_text_columns_are_stored_with_zstd_and_survive_the_rebuild(tmp_path: Path):
+    """070 rebuilds dim_documents and fct_mentions with zstd text columns: a warehouse from
+    before it keeps its rows, its views still answer, and new checkpoints write zstd."""
+    old_sql = tmp_path / "sql"
+    old_sql.mkdir()
+    for f in sorted(SQL_DIR.glob("*.sql")):
+        if not f.name.startswith("070_"):
+            shutil.copy(f, old_sql)
+    c = wh.connect(tmp_path / "w.duckdb")
+    wh.migrate(c, old_sql)
+    wh.load_batch(c, batch([doc_row("d1", "a.txt")], [path_row("a.txt", "d1")], [mention_row("d1", 1)]), "r0")
+    before = c.execute("select * from rpt_mentions").fetchall()
+    assert "070_text_columns_zstd" in wh.migrate(c)
+    assert c.execute("select * from rpt_mentions").fetchall() == before
+    assert counts(c) == (1, 1, 1, 0)
+    wh.load_batch(c, batch([doc_row("d2", "b.txt", "标题\n另一篇正文")], [path_row("b.txt", "d2")],
+                           [mention_row("d2", 1)]), "r1")
+    c.execute("checkpoint")
+    stored = set(c.execute(
+        """select column_name, compression from pragma_storage_info('dim_documents') where column_name = 'body_text'
+           union all
+           select column_name, compression from pragma_storage_info('fct_mentions') where column_name = 'sentence'"""
+    ).fetchall())
+    assert {("body_text", "ZSTD"), ("sentence", "ZSTD")} <= stored
+    c.close()
+
+
 def test_misnamed_migration_fails_loudly(tmp_path: Path):
     (tmp_path / "1_bad.sql").write_text("select 1")
     with pytest.raises(wh.WarehouseError, match="NNN_snake_name"):
