@@ -103,7 +103,7 @@ def patterns() -> _Patterns:
     unit = alternation(unit_class)  # 个百分点 | 亿元 ... | 户 | %
     # digit first: the numeral must be there, everything after it is optional. The pattern
     # starts by consuming the numeral's first character, so the regex engine skips to the next
-    # candidate in a tight C loop instead of entering the pattern at every position (a third
+    # candidate in a tight C loop instead of entering the pattern at every position (a quarter
     # faster than a lookahead gate); `ar` and `cn` hold the rest of the numeral (see find_spans).
     # One optional space between the parts: some sites space Arabic numbers (达 7.55 亿户).
     arabic_rest = r"\d*(?:[,，]\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?"  # `arabic` after its first digit
