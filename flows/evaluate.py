@@ -7,6 +7,7 @@ the reference line by line (GOLD_FORMAT.md, "Scoring").
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import asdict
@@ -17,6 +18,18 @@ from flows.models import Mention
 
 def _norm(s: str | None) -> str:
     return unicodedata.normalize("NFKC", s or "")
+
+
+_SUBJ_NOISE = re.compile(r"[\[\]【】\-—•·●▶►|]|^\d|\d\]")  # list, footnote and heading debris
+
+
+def subject_ok(pred: str | None, gold: str | None) -> bool:
+    """The gold subject, or it plus at most 4 characters with no list/footnote/heading debris
+    (both compared in Simplified script)."""
+    from flows.script import to_simplified  # local import: script pulls in OpenCC
+
+    p, g = to_simplified(_norm(pred).strip()), to_simplified(_norm(gold).strip())
+    return p == g or (g in p and len(p) - len(g) <= 4 and not _SUBJ_NOISE.search(p))
 
 
 def load_gold(path: str | Path) -> list[dict]:
@@ -98,6 +111,8 @@ def score(pred_by_doc: dict[str, list[dict]], gold: list[dict], docs: set[str] |
             if g.get("metric"):
                 chk("metric", p["metric_key"] == g["metric"])
             strict += int(ok_all)
+            fields["subject"][1] += 1  # not part of strict, as in the reference
+            fields["subject"][0] += int(subject_ok(p["subject"], g["subject"]))
         ign_text = [_norm(x["ignore"]) for x in ignores[doc]]
         for i, p in enumerate(preds):
             if used[i]:

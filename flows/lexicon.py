@@ -19,11 +19,8 @@ from pathlib import Path
 from flows.config import RULES_DIR
 
 
-UNITS = frozenset({"CNY", "USD", "HKD", "EUR", "JPY", "GBP", "count", "percent", "pp", "times"})
+UNITS = frozenset({"CNY", "USD", "HKD", "MOP", "TWD", "EUR", "JPY", "GBP", "count", "percent", "pp", "times"})
 QUALIFIERS = frozenset({"exact", "approx", "over", "under", "up_to"})
-ENTITY_CODES = frozenset(
-    "ICBC CCB ABC BOC BOCOM PSBC CMB CITIC CIB SPDB CMBC CEB HXB PAB CZB".split()
-)
 PERIOD_TYPES = frozenset({"point", "range", "open", "reset"})
 PERIOD_RESOLVERS = frozenset({
     "day", "month_end", "quarter_end", "half1_end", "year_end", "first_quarters", "first_months",
@@ -31,7 +28,8 @@ PERIOD_RESOLVERS = frozenset({
     "months_ending", "report_end",
 })
 BASIS_STARTS = frozenset({"year_start", "prev_year_end", "none"})
-NATURES = frozenset({"stock", "flow"})
+NATURES = frozenset({"stock", "flow", "ratio"})
+INSTITUTION_KINDS = frozenset({"large_state", "joint_stock", "city", "rural", "policy", "private", "foreign"})
 
 
 class RuleError(ValueError):
@@ -45,6 +43,27 @@ class PeriodRule:
     type: str
     resolve: str
     examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """One key of the metric taxonomy (metric_taxonomy.csv): what analysts see it as."""
+
+    key: str
+    unit: str
+    nature: str  # stock | flow | ratio (a ratio is a level, in percent)
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Institution:
+    """One bank of the registry (institutions.csv)."""
+
+    code: str
+    name_zh: str
+    short_name_zh: str
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -104,6 +123,8 @@ class Lexicon:
     lead_lines: int
     idioms: tuple[str, ...]
     metrics: tuple[MetricRule, ...]
+    metric_catalog: dict[str, MetricInfo]
+    institutions: dict[str, Institution]
     entity_aliases: dict[str, str]
     entity_exclusions: tuple[str, ...]
     non_bank: tuple[str, ...]
@@ -196,6 +217,32 @@ def _read_csv(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]
     return rows
 
 
+def _metric_catalog(rules_dir: Path) -> dict[str, MetricInfo]:
+    """metric_taxonomy.csv: the 46 keys the warehouse speaks (tools/derive_catalogues.py writes it)."""
+    out: dict[str, MetricInfo] = {}
+    cols = ["key", "unit", "nature", "name_zh", "name_en"]
+    for line, row in _read_csv(rules_dir / "metric_taxonomy.csv", cols):
+        if row["unit"] not in UNITS or row["nature"] not in NATURES or not row["name_zh"]:
+            raise RuleError(f"metric_taxonomy.csv:{line}: bad unit {row['unit']!r}, nature {row['nature']!r} "
+                            f"or empty name_zh")
+        if row["key"] in out:
+            raise RuleError(f"metric_taxonomy.csv:{line}: key {row['key']!r} listed twice")
+        out[row["key"]] = MetricInfo(row["key"], row["unit"], row["nature"], row["name_zh"], row["name_en"])
+    return out
+
+
+def _institutions(rules_dir: Path) -> dict[str, Institution]:
+    """institutions.csv: the bank registry (codes, Chinese full and short names, kind)."""
+    out: dict[str, Institution] = {}
+    for line, row in _read_csv(rules_dir / "institutions.csv", ["code", "name_zh", "short_name_zh", "kind"]):
+        if row["kind"] not in INSTITUTION_KINDS or not row["short_name_zh"]:
+            raise RuleError(f"institutions.csv:{line}: bad kind {row['kind']!r} or empty short_name_zh")
+        if row["code"] in out:
+            raise RuleError(f"institutions.csv:{line}: code {row['code']!r} listed twice")
+        out[row["code"]] = Institution(row["code"], row["name_zh"], row["short_name_zh"], row["kind"])
+    return out
+
+
 def _rel_years(data: dict) -> dict[str, int]:
     table = _get(data, "relative_years", dict, "periods.toml")
     for k, v in table.items():
@@ -276,28 +323,28 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         if len(k) != 1 or len(v) != 1:  # offsets must stay one to one
             raise RuleError(f"numerals.toml: [fullwidth] {k!r} -> {v!r} must map one char to one char")
 
+    catalog = _metric_catalog(rules_dir)
     metrics = []
-    for line, row in _read_csv(rules_dir / "metrics.csv", ["key", "unit", "nature", "synonym"]):
-        if row["unit"] not in UNITS or row["nature"] not in NATURES or not row["synonym"]:
-            raise RuleError(f"metrics.csv:{line}: bad unit {row['unit']!r} or nature {row['nature']!r}")
-        metrics.append(MetricRule(row["key"], row["unit"], row["nature"], row["synonym"]))
+    for line, row in _read_csv(rules_dir / "metrics.csv", ["key", "synonym"]):
+        info = catalog.get(row["key"])
+        if info is None or not row["synonym"]:
+            raise RuleError(f"metrics.csv:{line}: unknown metric key {row['key']!r} (see metric_taxonomy.csv)"
+                            if info is None else f"metrics.csv:{line}: empty synonym")
+        metrics.append(MetricRule(info.key, info.unit, info.nature, row["synonym"]))
     seen: dict[str, str] = {}
     for m in metrics:
         if seen.setdefault(m.synonym, m.key) != m.key:
             raise RuleError(f"metrics.csv: synonym {m.synonym!r} belongs to {seen[m.synonym]} and {m.key}")
-    keys_units: dict[str, str] = {}
-    for m in metrics:
-        if keys_units.setdefault(m.key, m.unit) != m.unit:
-            raise RuleError(f"metrics.csv: metric {m.key} has two units")
 
+    institutions = _institutions(rules_dir)
     aliases: dict[str, str] = {}
     for line, row in _read_csv(rules_dir / "entities.csv", ["code", "alias"]):
-        if row["code"] not in ENTITY_CODES:
-            raise RuleError(f"entities.csv:{line}: unknown institution code {row['code']!r}")
+        if row["code"] not in institutions:
+            raise RuleError(f"entities.csv:{line}: unknown institution code {row['code']!r} (see institutions.csv)")
         if aliases.setdefault(row["alias"], row["code"]) != row["code"]:
             raise RuleError(f"entities.csv:{line}: alias {row['alias']!r} maps to two codes")
         aliases[row["alias"]] = row["code"]
-    missing = ENTITY_CODES - set(aliases.values())
+    missing = set(institutions) - set(aliases.values())
     if missing:
         raise RuleError(f"entities.csv: no alias for {sorted(missing)}")
     exclusions = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "entity_exclusions.csv", ["phrase", "why"]))
@@ -356,6 +403,8 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         lead_lines=_get(per, "lead_lines", int, "periods.toml"),
         idioms=_longest_first(idioms),
         metrics=tuple(metrics),
+        metric_catalog=catalog,
+        institutions=institutions,
         entity_aliases=aliases,
         entity_exclusions=_longest_first(exclusions),
         non_bank=_longest_first(non_bank),
@@ -413,9 +462,10 @@ def canonical_entity(name: str | None) -> str | None:
     if not name:
         return None
     name = name.strip()
-    if name.upper() in ENTITY_CODES:
+    lex = load_lexicon()
+    if name.upper() in lex.institutions:
         return name.upper()
-    aliases = load_lexicon().entity_aliases
+    aliases = lex.entity_aliases
     if name in aliases:
         return aliases[name]
     from flows.script import to_simplified  # local import: script pulls in OpenCC

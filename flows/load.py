@@ -154,10 +154,32 @@ def open_warehouse(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     con = connect(db_path)
     try:
         migrate(con)
+        sync_catalogues(con)
     except Exception:
         con.close()
         raise
     return con
+
+
+def sync_catalogues(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite dim_metrics and dim_institutions from the rule files (a hundred rows, one transaction)."""
+    import pandas as pd  # noqa: PLC0415 (pandas is heavy; only the writer needs it here)
+
+    from flows.lexicon import load_lexicon
+
+    lex = load_lexicon()
+    metrics = pd.DataFrame([vars(m) for m in lex.metric_catalog.values()])
+    banks = pd.DataFrame([vars(i) for i in lex.institutions.values()]).rename(columns={"code": "entity"})
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from dim_metrics")
+        con.execute("insert into dim_metrics select key, unit, nature, name_zh, name_en from metrics")
+        con.execute("delete from dim_institutions")
+        con.execute("insert into dim_institutions select entity, name_zh, short_name_zh, kind from banks")
+        con.execute("commit")
+    except duckdb.Error:
+        con.execute("rollback")
+        raise
 
 
 # --- what the warehouse already knows -------------------------------------------------------

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.lexicon import (ENTITY_CODES, RULES_DIR, RuleError, alternation, canonical_entity,
+from flows.lexicon import (RULES_DIR, RuleError, alternation, canonical_entity,
                            first_chars, first_pairs, load_lexicon, load_lexicon_from)
 
 
 def test_loads_once_and_is_complete():
     lex = load_lexicon()
     assert load_lexicon() is lex
-    assert set(lex.entity_aliases.values()) == ENTITY_CODES
+    assert set(lex.entity_aliases.values()) == set(lex.institutions)
     assert {m.key for m in lex.metrics} >= {
         "personal_customers", "personal_financial_assets", "mobile_banking_customers", "mobile_banking_mau",
         "private_banking_customers", "personal_deposits", "personal_loans", "consumer_loans", "card_spending",
@@ -31,6 +31,7 @@ def test_loads_once_and_is_complete():
     ("中國工商銀行", "ICBC"), ("建行", "CCB"), ("農行", "ABC"), ("中国银行", "BOC"), ("交行", "BOCOM"),
     ("邮储银行", "PSBC"), ("招行", "CMB"), ("中信银行", "CITIC"), ("兴业银行", "CIB"), ("浦发银行", "SPDB"),
     ("民生银行", "CMBC"), ("光大银行", "CEB"), ("华夏银行", "HXB"), ("平安银行", "PAB"), ("浙商银行", "CZB"),
+    ("重慶農商銀行", "CQRCB"), ("国家开发银行", "CDB"), ("進出口銀行", "EXIM"), ("微众银行", "WEBANK"),
     ("不是银行", None), (None, None),
 ])
 def test_canonical_entity(alias, code):
@@ -51,9 +52,38 @@ def test_copy_loads(rules_copy):
 def test_bad_csv_row_names_file_and_line(rules_copy):
     p = rules_copy / "metrics.csv"
     lines = p.read_text(encoding="utf-8").splitlines()
-    lines[2] = "personal_customers,dollars,stock,个人客户数"
+    lines[2] = "personal_customer,个人客户数"  # a key the taxonomy does not have
     p.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(RuleError, match=r"metrics\.csv:3"):
+    with pytest.raises(RuleError, match=r"metrics\.csv:3: unknown metric key"):
+        load_lexicon_from(rules_copy)
+
+
+def test_catalogues_match_the_shared_registry():
+    """The rule files are derived from ../shared/eval (tools/derive_catalogues.py): every key and code."""
+    import csv
+    shared = Path(__file__).resolve().parents[2] / "shared" / "eval"
+    if not shared.is_dir():
+        pytest.fail(f"{shared} is missing: the catalogues cannot be checked against it")
+    lex = load_lexicon()
+    with open(shared / "metric_taxonomy.csv", encoding="utf-8") as f:
+        taxonomy = {r["key"]: r for r in csv.DictReader(f)}
+    assert {k: (m.unit, m.nature, m.name_zh) for k, m in lex.metric_catalog.items()} == {
+        k: (r["unit"], r["nature"], r["name_zh"]) for k, r in taxonomy.items()}
+    with open(shared / "institutions.csv", encoding="utf-8") as f:
+        registry = {r["code"]: r for r in csv.DictReader(f)}
+    assert {c: i.name_zh for c, i in lex.institutions.items()} == {c: r["name_zh"] for c, r in registry.items()}
+    assert lex.institutions["ICBC"].short_name_zh == "工商银行" and lex.institutions["BOC"].short_name_zh == "中国银行"
+    for code, r in registry.items():  # every name the registry has seen resolves to its bank, but the
+        # two-character abbreviations, which a person adds by hand (口行 stands inside 出口行业)
+        for name in [r["name_zh"], *(n for n in r["names_seen"].split("|") if n and (len(n) > 2 or n.isascii()))]:
+            assert canonical_entity(name) == code, name
+
+
+def test_metric_key_outside_taxonomy_unit_mismatch(rules_copy):
+    p = rules_copy / "metric_taxonomy.csv"
+    p.write_text(p.read_text(encoding="utf-8").replace("total_assets,CNY,stock", "total_assets,dollars,stock"),
+                 encoding="utf-8")
+    with pytest.raises(RuleError, match=r"metric_taxonomy\.csv:2: bad unit"):
         load_lexicon_from(rules_copy)
 
 
