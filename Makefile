@@ -54,6 +54,12 @@ eval: $(STAMP) $(NATIVE)
 	@echo "== holdout2 (tests/fixtures/holdout2: a second set, blind when written)"
 	$(BIN)/bankmetrics run --raw-dir tests/fixtures/holdout2 --db $(EVAL_DIR)/holdout2.duckdb --no-export > /dev/null
 	$(BIN)/bankmetrics eval --db $(EVAL_DIR)/holdout2.duckdb --gold tests/fixtures/holdout2_gold.jsonl
+	@echo "== devset (devset/raw: real articles, git-ignored; blind labels in devset/gold)"
+	@if ls devset/raw/*.txt >/dev/null 2>&1; then \
+	  cat devset/gold/*.jsonl > $(EVAL_DIR)/devset_gold.jsonl && \
+	  $(BIN)/bankmetrics run --raw-dir devset/raw --db $(EVAL_DIR)/devset.duckdb --no-export > /dev/null && \
+	  $(BIN)/bankmetrics eval --db $(EVAL_DIR)/devset.duckdb --gold $(EVAL_DIR)/devset_gold.jsonl | tail -n 1; \
+	else echo "devset/raw holds no pages: rebuild it from devset/manifest/*.csv as devset/README.md says"; fi
 
 bench: $(STAMP) $(NATIVE)
 	$(BIN)/python benchmarks/bench.py --n $(N)
