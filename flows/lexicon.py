@@ -25,7 +25,7 @@ PERIOD_TYPES = frozenset({"point", "range", "open", "reset"})
 PERIOD_RESOLVERS = frozenset({
     "day", "month_end", "quarter_end", "half1_end", "year_end", "first_quarters", "first_months",
     "half1", "half2", "quarter", "since_year", "year_to_date", "year", "rel_year", "none",
-    "months_ending", "report_end",
+    "months_ending", "report_end", "half_code",
 })
 BASIS_STARTS = frozenset({"year_start", "prev_year_end", "none"})
 NATURES = frozenset({"stock", "flow", "ratio"})
@@ -121,6 +121,8 @@ class Lexicon:
     continuation_openers: tuple[str, ...]
     relative_years: dict[str, int]
     lead_lines: int
+    frame_cues: tuple[str, ...]
+    source_after: tuple[str, ...]
     idioms: tuple[str, ...]
     metrics: tuple[MetricRule, ...]
     metric_catalog: dict[str, MetricInfo]
@@ -130,6 +132,8 @@ class Lexicon:
     non_bank: tuple[str, ...]
     self_reference: tuple[str, ...]
     lead_words: tuple[str, ...]
+    segment_marks: str
+    generic_heads: tuple[str, ...]
     trail_words: tuple[str, ...]
     stop_after: tuple[str, ...]
     cut_at: tuple[str, ...]
@@ -401,6 +405,8 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         relative_years=_rel_years(per),
         continuation_openers=_longest_first(_words(per, "continuation_openers", "periods.toml")),
         lead_lines=_get(per, "lead_lines", int, "periods.toml"),
+        frame_cues=_longest_first(_words(per, "frame.results_cues", "periods.toml")),
+        source_after=_longest_first(_words(per, "frame.source_after", "periods.toml")),
         idioms=_longest_first(idioms),
         metrics=tuple(metrics),
         metric_catalog=catalog,
@@ -410,6 +416,8 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         non_bank=_longest_first(non_bank),
         self_reference=_longest_first(self_ref),
         lead_words=_longest_first(_words(subj, "lead_words", "subject.toml")),
+        segment_marks=_pattern(subj, "segment_marks", "subject.toml"),
+        generic_heads=_longest_first(_words(subj, "generic_heads", "subject.toml")),
         trail_words=_longest_first(_words(subj, "trail_words", "subject.toml")),
         stop_after=_longest_first(_words(subj, "stop_after", "subject.toml")),
         cut_at=_longest_first(_words(subj, "cut_at", "subject.toml")),

@@ -11,12 +11,16 @@ import bisect
 import calendar
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache
 from typing import NamedTuple
 
+from flows.context import PeriodHit as _PeriodHit
+from flows.context import PeriodState as _PeriodState
+from flows.context import document_year, frame_state, mark_sources, results_frame
+from flows.subject import after_last_bank, after_segment_marks, product_prefix, quoted_names
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import (Lexicon, MetricRule, alternation, canonical_entity, first_chars,
@@ -152,15 +156,6 @@ def scanners() -> _Scanners:
 # ---------------------------------------------------------------- periods
 
 
-class _PeriodHit(NamedTuple):  # (start, end, ...) like the other scan hits
-    start: int
-    end: int
-    type: str  # point | range | open | reset | unresolved
-    begin: date | None
-    finish: date | None
-    resolver: str = ""
-
-
 def _month_end(y: int, m: int) -> date:
     return date(y, m, calendar.monthrange(y, m)[1])
 
@@ -178,6 +173,8 @@ def _year(groups: dict, end_month: int, pub: date | None, precision: str | None)
     """Year of a phrase: written (2024年), relative (今年, 去年) or the latest one not after publication."""
     if groups.get("y"):
         return int(groups["y"])
+    if groups.get("yy"):
+        return 2000 + int(groups["yy"])  # 1H25, 2Q25
     rel = groups.get("rel")
     if rel:
         if pub is None:
@@ -216,6 +213,11 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
         if resolver in ("half1_end", "half1"):
             y = _year(g, 6, pub, prec)
             return None if y is None else ((None if resolver == "half1_end" else date(y, 1, 1)), date(y, 6, 30))
+        if resolver == "half_code":
+            y = _year(g, 6, pub, prec)
+            if y is None:
+                return None
+            return (date(y, 1, 1), date(y, 6, 30)) if g.get("n") == "1" else (date(y, 7, 1), date(y, 12, 31))
         if resolver == "half2":
             y = _year(g, 12, pub, prec)
             return None if y is None else (date(y, 7, 1), date(y, 12, 31))
@@ -223,7 +225,7 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             y = _year(g, 12, pub, prec) if (g.get("y") or g.get("rel")) else None
             return None if y is None else (None, date(y, 12, 31))
         if resolver == "first_quarters":
-            n = _small_int(g.get("n"))
+            n = _small_int(g.get("n") or "1")  # 首季: the first quarter
             if n is None or not 1 <= n <= 4:
                 return None
             y = _year(g, 3 * n, pub, prec)
@@ -311,17 +313,11 @@ def _period_subset(active: tuple[int, ...]) -> re.Pattern:
     return _gated("|".join(sc.period_parts[i][0] for i in active) or "(?!)")
 
 
-@dataclass
-class _PeriodState:
-    as_of: date | None = None
-    range_start: date | None = None
-    has_range: bool = False
-    has_point: bool = False
-
-
 def _period_state(hits: list[_PeriodHit]) -> _PeriodState:
     st = _PeriodState()
     for h in hits:
+        if h.type == "source":
+            continue  # 在2019年年度报告中: names a report, does not date what follows
         if h.type == "reset":
             st = _PeriodState()
         elif h.type == "unresolved":
@@ -381,6 +377,8 @@ class _Doc:
     span_ends: list[int]
     headings: dict[int, tuple[int, tuple[int, int] | None] | None]
     clause_marks: list[int]
+    frame: _PeriodHit | None = None  # the document's reporting period (flows.context)
+    quotes: list[tuple[int, int]] = field(default_factory=list)  # quoted names (flows.subject)
     states: dict[tuple[int, int], _PeriodState] = field(default_factory=dict)  # see _dates_between
 
 
@@ -391,6 +389,18 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
     full = full_sentences(m, sentences)
     cues = [(x.start(), x.end(), sc.cue_class[x.group()]) for x in sc.cues.finditer(m)]
     periods, bases = _period_hits(m, ctx)
+    title_end = m.find("\n")
+    title_end = len(m) if title_end < 0 else title_end
+    if ctx.published_at is None:
+        # no publication date: year-less phrases take the year the document states, that of
+        # its reporting period first
+        frame = results_frame(m, periods, full, title_end, lex)
+        year = frame.finish.year if frame is not None and frame.finish else document_year(
+            [h for h in periods if h.resolver != "since_year"])
+        if year is not None:
+            ctx = replace(ctx, published_at=date(year, 12, 31), published_precision="day")
+            periods, bases = _period_hits(m, ctx)
+    periods = mark_sources(m, periods)
     ents = [(x.start(), x.end(), lex.entity_aliases.get(x.group())) for x in sc.entities.finditer(m)]
     main = canonical_entity(ctx.entity)
     if main is None:
@@ -402,8 +412,6 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
         if counts:
             first = {code: i for i, (_, _, code) in reversed(list(enumerate(ents))) if code}
             main = max(counts, key=lambda c: (counts[c], -first.get(c, 10**9)))
-    title_end = m.find("\n")
-    title_end = len(m) if title_end < 0 else title_end
     # the headline summarises the lead: its as-of date is the first one the body states
     lead_as_of = None
     lead_end = title_end
@@ -434,7 +442,8 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
                 {**{s: e for s, e, cls in cues if "basis" in cls},
                  **{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods}}, repeats,
                 bases, [h.start for h in bases], [sp.start for sp in spans], [sp.end for sp in spans], {},
-                [x.start() for x in _CLAUSE_MARK.finditer(m)])
+                [x.start() for x in _CLAUSE_MARK.finditer(m)], results_frame(m, periods, full, title_end, lex),
+                quoted_names(m))
 
 
 def _containing(starts: list[int], spans: list[tuple[int, int]], pos: int) -> tuple[int, int]:
@@ -523,6 +532,8 @@ def _qualifier(sp: Span, lex: Lexicon, m: str) -> tuple[str, int]:
 def _trim_subject(d: _Doc, a: int, b: int) -> tuple[int, int]:
     sc = scanners()
     m = d.m
+    a = after_segment_marks(m, a, b)  # [5] 资产质量 - 不良贷款率: past footnotes, bullets, headings
+    a = after_last_bank(_between(d.entity_starts, d.entities, a, b), a, b)  # the entity is its own field
     changed = True
     while changed and a < b:
         changed = False
@@ -781,6 +792,13 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     subject_m = m[subj[0]:subj[1]] if subj else None
     if subject_m in lex.chrome_subjects:
         return None  # 阅读 1.2万次, 评论 12条: the page around the article
+    product = None
+    if subject_m and subj is not None:
+        # “工小智”…已累计服务客户12亿人次: a generic subject is about the quoted product before it
+        product = product_prefix(m, d.quotes, subject_m, fs, subj[0]) or product_prefix(
+            m, d.quotes, subject_m, m.rfind("\n", 0, sp.start) + 1, subj[0])
+        if product is not None:
+            subject_m = m[product[0]:product[1]] + subject_m
 
     # kind and sign
     window_cues = _between(d.cue_starts, d.cues, prev_end, qstart)
@@ -822,6 +840,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     elif para > d.title_end + 1 and m.startswith(lex.continuation_openers, para):
         para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
     st = _dates_between(d, para, qstart)
+    if st.as_of is None and not st.has_range and d.frame is not None:
+        st = frame_state(d.frame)  # results coverage: the report's period dates the undated figure
 
     kind = "change" if direction or basis else None
     rule = _metric(subject_m, unit, kind or "level")
@@ -837,8 +857,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         rule = _metric(subject_m, unit, kind)
     if rule is None and subject_m and scanners().topic_attribute.search(subject_m):
         topic = _topic(d, para, qstart)
-        if topic:
-            rule = _metric(topic + subject_m, unit, kind)
+        if topic is not None:
+            rule = _metric(m[topic[0]:topic[1]] + subject_m, unit, kind)
 
     # period
     in_title = sp.start < d.title_end
@@ -898,7 +918,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         kind=kind,
         period_start=start,
         period_end=end,
-        subject=_clean_subject(text[subj[0]:subj[1]]) if subj else None,
+        subject=_clean_subject((text[product[0]:product[1]] if product else "") + text[subj[0]:subj[1]])
+        if subj else None,
         metric_key=rule.key if rule else None,
         entity=entity,
         scale_word=_written_scale(sp, text, lex),
@@ -1067,11 +1088,13 @@ def _clause_end(d: _Doc, pos: int, limit: int) -> int:
     return d.clause_marks[k] if k < len(d.clause_marks) and d.clause_marks[k] < limit else limit
 
 
-def _topic(d: _Doc, para: int, pos: int) -> str | None:
-    """The last topic frame of the paragraph before `pos` (从个人养老金账户看，… -> 个人养老金账户)."""
+def _topic(d: _Doc, para: int, pos: int) -> tuple[int, int] | None:
+    """(start, end) of the last topic frame of the paragraph before `pos`
+    (从个人养老金账户看，… -> 个人养老金账户)."""
     topic = None
     for x in scanners().topic.finditer(d.m, para, pos):
-        topic = next(v for k, v in x.groupdict().items() if v)
+        name = next(k for k, v in x.groupdict().items() if v)
+        topic = x.span(name)
     return topic
 
 

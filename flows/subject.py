@@ -1,0 +1,70 @@
+"""Where a subject (what a figure measures) starts: past list, footnote and heading debris, and
+past the bank that states it (the entity is a field of its own).
+
+`flows.normalise` cuts the clause before a number; these helpers move the start of that cut so
+that "[5] 资产质量 - 北京银行不良贷款率" reads 不良贷款率. Marks and words are rules
+(`rules/subject.toml`: segment_marks).
+"""
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from flows.lexicon import load_lexicon
+
+
+@cache
+def _segment_marks() -> re.Pattern:
+    return re.compile(load_lexicon().segment_marks)
+
+
+def after_segment_marks(m: str, a: int, b: int) -> int:
+    """Start of the last segment of m[a:b]: after its last footnote marker, bullet or dash."""
+    start = a
+    for x in _segment_marks().finditer(m, a, b):
+        start = x.end()
+    return start
+
+
+def after_last_bank(entities: list[tuple[int, int, str | None]], a: int, b: int) -> int:
+    """Start after the last bank named inside m[a:b] (另一家…巨头上海农商银行实现营业收入 ->
+    实现营业收入), when something of the subject is left after it; `entities` are (start, end,
+    code) hits in text order."""
+    start = a
+    for s, e, code in entities:
+        if s >= b:
+            break
+        if code is not None and s >= a and e < b:
+            start = e
+    return start
+
+
+_QUOTED = re.compile(r"[“「『]([^”」』“「『\n，,。；;]{2,16})[”」』]")
+
+
+def quoted_names(m: str) -> list[tuple[int, int]]:
+    """(start, end) of every quoted name (“工小智”, 「天天盈」), inside the quote marks."""
+    return [(x.start(1), x.end(1)) for x in _QUOTED.finditer(m)]
+
+
+@cache
+def _generic() -> re.Pattern:
+    from flows.lexicon import alternation
+    return re.compile(rf"(?:{alternation(load_lexicon().generic_heads)})")
+
+
+def product_prefix(m: str, quotes: list[tuple[int, int]], subject: str, floor: int,
+                   pos: int) -> tuple[int, int] | None:
+    """The quoted product a generic subject is about: the last quote in [floor, pos), when the
+    subject says only what kind of thing was counted; (start, end) of the name."""
+    if not _generic().fullmatch(subject):
+        return None
+    name = None
+    for s, e in quotes:
+        if s >= pos:
+            break
+        if s >= floor:
+            name = (s, e)
+    if name is None or m[name[0]:name[1]] in subject:
+        return None
+    return name
