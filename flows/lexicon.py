@@ -114,6 +114,7 @@ class Lexicon:
     cumulative_words: tuple[str, ...]
     stock_words: tuple[str, ...]
     flow_over_stock: tuple[str, ...]
+    change_heads: tuple[str, ...]
     period_rules: tuple[PeriodRule, ...]
     basis_prefixes: tuple[str, ...]
     dated_basis_prefixes: tuple[str, ...]
@@ -397,7 +398,8 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         flow_words=_longest_first(_words(cues, "kind.flow_words", "cues.toml")),
         cumulative_words=_words(cues, "kind.cumulative_words", "cues.toml"),
         stock_words=_longest_first(_words(cues, "kind.stock_words", "cues.toml")),
-        flow_over_stock=_words(cues, "kind.flow_over_stock", "cues.toml"),
+        flow_over_stock=_words(cues, "kind.flow_over_stock", "cues.toml") + _words(cues, "kind.flow_heads", "cues.toml"),
+        change_heads=_longest_first(_words(cues, "kind.change_heads", "cues.toml")),
         period_rules=_period_rules(per, "periods.toml"),
         basis_prefixes=_longest_first(_words(per, "basis_prefixes", "periods.toml")),
         dated_basis_prefixes=_longest_first(_words(per, "dated_basis_prefixes", "periods.toml")),

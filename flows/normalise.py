@@ -58,6 +58,7 @@ class _Scanners:
     qualifier_before: re.Pattern
     qualifier_suffixes: tuple[str, ...]
     flow_over_stock: re.Pattern  # any of the words, anywhere: one C scan instead of a loop of `in`
+    change_head: re.Pattern  # a growth-rate subject ends in one (营收增速)
     stock_words: re.Pattern
     subject_cut: re.Pattern
     non_bank: re.Pattern
@@ -138,6 +139,7 @@ def scanners() -> _Scanners:
         qualifier_before=re.compile(rf"(?:{alternation(lex.qualifier_prefix)})$"),
         qualifier_suffixes=tuple(lex.qualifier_suffix),
         flow_over_stock=re.compile(alternation(lex.flow_over_stock) or "(?!)"),
+        change_head=re.compile(rf"(?:{alternation(lex.change_heads)})$"),
         stock_words=re.compile(alternation(lex.stock_words) or "(?!)"),
         subject_cut=re.compile(alternation(lex.cut_at)),
         non_bank=re.compile(alternation(lex.non_bank)),
@@ -844,6 +846,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         st = frame_state(d.frame)  # results coverage: the report's period dates the undated figure
 
     kind = "change" if direction or basis else None
+    if kind is None and unit in ("percent", "pp") and (
+            m[sp.start - 1:sp.start] == "+" or value < 0 and sp.kind == "number"
+            or subject_m and scanners().change_head.search(subject_m)):
+        kind = "change"  # 营收增速13.68%, (+8.78%): a growth rate, stated with or without its verb
     rule = _metric(subject_m, unit, kind or "level")
     if kind is None:
         # only a period phrase of the same sentence makes a count a flow

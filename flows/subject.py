@@ -50,7 +50,7 @@ def quoted_names(m: str) -> list[tuple[int, int]]:
 @cache
 def _generic() -> re.Pattern:
     from flows.lexicon import alternation
-    return re.compile(rf"(?:{alternation(load_lexicon().generic_heads)})")
+    return re.compile(rf"(?:{alternation(load_lexicon().generic_heads)})(?:数|数量|总数|人数)?")
 
 
 def product_prefix(m: str, quotes: list[tuple[int, int]], subject: str, floor: int,
