@@ -38,28 +38,55 @@ class PeriodState:
 _FRAMING = frozenset({
     "month_end", "quarter_end", "half1_end", "year_end", "first_quarters", "first_months", "half1",
     "half2", "quarter", "months_ending", "year", "rel_year", "day",
-})
+})  # not a bare month (在7月举行的论坛上披露): an event's time, rarely a reporting period
 
 
 @dataclass(frozen=True)
 class _Words:
     cues: re.Pattern
-    source_after: re.Pattern
+    source_after: re.Pattern  # the report word, and what makes it a source: 年度报告中, 年报显示
+    source_before: re.Pattern
+    comparison_open: re.Pattern
+    comparison_close: re.Pattern
+    reach: int
 
 
 @cache
 def _words() -> _Words:
     lex = load_lexicon()
     return _Words(re.compile(alternation(lex.frame_cues)),
-                  re.compile(rf"[ 的]?(?:{alternation(lex.source_after)})"))
+                  re.compile(rf"[ 的]?(?:{alternation(lex.source_after)})(?:{alternation(lex.source_then)})"),
+                  re.compile(rf"(?:{alternation(lex.source_before)})$"),
+                  re.compile(rf"(?:{alternation(lex.comparison_openers)})$"),
+                  re.compile(alternation(lex.comparison_closers)),
+                  lex.comparison_reach)
 
 
 def mark_sources(m: str, hits: list[PeriodHit]) -> list[PeriodHit]:
     """Phrases naming a report as a source (在2019年年度报告中, 去年年报显示) become type 'source':
-    they may frame the document but do not date the clauses after them."""
-    after = _words().source_after
-    return [h._replace(type="source") if h.type in ("point", "range") and after.match(m, h.end) else h
-            for h in hits]
+    they may frame the document but do not date the clauses after them. A report phrase that
+    dates its figures (2011年年报公布的交易量) stays a date."""
+    w = _words()
+    out = []
+    for h in hits:
+        if h.type in ("point", "range") and w.source_after.match(m, h.end) or (
+                h.type in ("point", "range") and w.source_before.search(m, max(0, h.start - 2), h.start)
+                and re.match(r"[ 的]?(?:年度报告|年报|中报|半年报|季报|报告)", m[h.end:h.end + 6])):
+            h = h._replace(type="source")
+        out.append(h)
+    return out
+
+
+def is_comparison_basis(m: str, start: int, end: int) -> bool:
+    """与2023年相比, 與2005年度同比增长: the phrase is what a figure is compared with."""
+    w = _words()
+    if not w.comparison_open.search(m, max(0, start - 1), start):
+        return False
+    stop = end
+    limit = min(len(m), end + w.reach)
+    while stop < limit and m[stop] not in "，,。；;！？\n":
+        stop += 1
+    return w.comparison_close.search(m, end, stop) is not None
 
 
 def document_year(hits: list[PeriodHit]) -> int | None:

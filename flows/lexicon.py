@@ -25,7 +25,7 @@ PERIOD_TYPES = frozenset({"point", "range", "open", "reset"})
 PERIOD_RESOLVERS = frozenset({
     "day", "month_end", "quarter_end", "half1_end", "year_end", "first_quarters", "first_months",
     "half1", "half2", "quarter", "since_year", "year_to_date", "year", "rel_year", "none",
-    "months_ending", "report_end", "half_code",
+    "months_ending", "report_end", "half_code", "month",
 })
 BASIS_STARTS = frozenset({"year_start", "prev_year_end", "none"})
 NATURES = frozenset({"stock", "flow", "ratio"})
@@ -124,6 +124,11 @@ class Lexicon:
     lead_lines: int
     frame_cues: tuple[str, ...]
     source_after: tuple[str, ...]
+    source_before: tuple[str, ...]
+    source_then: tuple[str, ...]
+    comparison_openers: tuple[str, ...]
+    comparison_closers: tuple[str, ...]
+    comparison_reach: int
     idioms: tuple[str, ...]
     metrics: tuple[MetricRule, ...]
     metric_catalog: dict[str, MetricInfo]
@@ -409,6 +414,11 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         lead_lines=_get(per, "lead_lines", int, "periods.toml"),
         frame_cues=_longest_first(_words(per, "frame.results_cues", "periods.toml")),
         source_after=_longest_first(_words(per, "frame.source_after", "periods.toml")),
+        source_before=_longest_first(_words(per, "frame.source_before", "periods.toml")),
+        source_then=_longest_first(_words(per, "frame.source_then", "periods.toml")),
+        comparison_openers=_longest_first(_words(per, "comparison.openers", "periods.toml")),
+        comparison_closers=_longest_first(_words(per, "comparison.closers", "periods.toml")),
+        comparison_reach=_get(per, "comparison.reach", int, "periods.toml"),
         idioms=_longest_first(idioms),
         metrics=tuple(metrics),
         metric_catalog=catalog,

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from flows.context import PeriodHit as _PeriodHit
 from flows.context import PeriodState as _PeriodState
-from flows.context import document_year, frame_state, mark_sources, results_frame
+from flows.context import document_year, frame_state, is_comparison_basis, mark_sources, results_frame
 from flows.subject import after_last_bank, after_segment_marks, product_prefix, quoted_names
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
@@ -215,6 +215,12 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
         if resolver in ("half1_end", "half1"):
             y = _year(g, 6, pub, prec)
             return None if y is None else ((None if resolver == "half1_end" else date(y, 1, 1)), date(y, 6, 30))
+        if resolver == "month":
+            mo = _small_int(g.get("m"))
+            if mo is None or not 1 <= mo <= 12:
+                return None
+            y = _year(g, mo, pub, prec)
+            return None if y is None else (date(y, mo, 1), _month_end(y, mo))
         if resolver == "half_code":
             y = _year(g, 6, pub, prec)
             if y is None:
@@ -275,10 +281,12 @@ def _period_hits(m: str, ctx: DocContext) -> tuple[list[_PeriodHit], list[_Perio
         g = x.lastgroup
         assert g is not None  # every branch is a named group
         typ, resolver = sc.period_rules[g]
-        is_basis = typ != "reset" and sc.basis_before.search(m[max(0, x.start() - 3):x.start()])
+        framed = typ != "reset" and is_comparison_basis(m, x.start(), x.end())  # 与2023年相比
+        is_basis = framed or typ != "reset" and sc.basis_before.search(m[max(0, x.start() - 3):x.start()])
         # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date; a dated one
         # (较2021年末) is kept as the start of a change
-        if is_basis and (typ != "point" or not sc.dated_basis_before.search(m, max(0, x.start() - 3), x.start())):
+        if is_basis and not framed and (
+                typ != "point" or not sc.dated_basis_before.search(m, max(0, x.start() - 3), x.start())):
             continue
         groups = {}
         for full, short in sc.period_groups[g]:  # only this rule's groups, not all ~100
