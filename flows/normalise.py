@@ -450,10 +450,22 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
                 cues, [c[0] for c in cues], periods, [p.start for p in periods], ents,
                 [e[0] for e in ents], main, title_end, lead_as_of,
                 {**{s: e for s, e, cls in cues if "basis" in cls},
+                 **_dated_basis_starts(m, bases),
                  **{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods}}, repeats,
                 bases, [h.start for h in bases], [sp.start for sp in spans], [sp.end for sp in spans], {},
                 [x.start() for x in _CLAUSE_MARK.finditer(m)], results_frame(m, periods, full, title_end, lex),
                 quoted_names(m))
+
+
+def _dated_basis_starts(m: str, bases: list[_PeriodHit]) -> dict[int, int]:
+    """较2024年末, 比2023年: where a dated comparison starts (its 较) -> where it ends, so that a
+    subject opening with it skips it (较2024年末下降12个基点: the subject is carried)."""
+    out = {}
+    for h in bases:
+        for k in range(1, 3):
+            if h.start - k >= 0 and m[h.start - k:h.start] in ("较", "比", "相比", "对比", "与"):
+                out[h.start - k] = h.end
+    return out
 
 
 def _containing(starts: list[int], spans: list[tuple[int, int]], pos: int) -> tuple[int, int]:
