@@ -20,7 +20,8 @@ from typing import NamedTuple
 from flows.context import PeriodHit as _PeriodHit
 from flows.context import PeriodState as _PeriodState
 from flows.context import document_year, frame_state, is_comparison_basis, mark_sources, results_frame
-from flows.subject import after_last_bank, after_segment_marks, product_prefix, quoted_names
+from flows.subject import (after_last_bank, after_segment_marks, product_prefix, quoted_names,
+                           respective_parts)
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import (Lexicon, MetricRule, alternation, canonical_entity, first_chars,
@@ -724,6 +725,7 @@ class _Prev(NamedTuple):
     direction: str | None
     basis: str | None
     subj: tuple[int, int] | None
+    enum_k: int = 0  # its place in an enumeration (分别为x、y、z: 0, 1, 2)
 
 
 def _signed_by_minus(m: str, start: int) -> bool:
@@ -815,7 +817,14 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     if subject_m in lex.chrome_subjects:
         return None  # 阅读 1.2万次, 评论 12条: the page around the article
     product = None
-    if subject_m and subj is not None:
+    enum_k = prev.enum_k + 1 if enum and prev is not None else 0
+    if subj is not None:
+        # 国有行、股份行、城商行净息差分别为1.32%、1.54%、1.47%: the k-th figure is the k-th item's
+        parts = respective_parts(m, subj[0], subj[1], enum_k)
+        if parts is not None:
+            product, subj = parts
+            subject_m = (m[product[0]:product[1]] if product else "") + m[subj[0]:subj[1]]
+    if subject_m and subj is not None and product is None:
         # “工小智”…已累计服务客户12亿人次: a generic subject is about the quoted product before it
         product = product_prefix(m, d.quotes, subject_m, fs, subj[0]) or product_prefix(
             m, d.quotes, subject_m, m.rfind("\n", 0, sp.start) + 1, subj[0])
@@ -878,7 +887,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         kind = _kind(lex, unit, measure_word, clause_cues, subject_m, rule, st_sentence)
     if kind == "change" and direction == "neg" and value > 0:
         value = -value
-    prev_in[fs] = _Prev(sp.end, kind, direction, basis, subj)
+    prev_in[fs] = _Prev(sp.end, kind, direction, basis, subj, enum_k)
     if rule is None and kind == "change":
         rule = _metric(subject_m, unit, kind)
     if rule is None and subject_m and scanners().topic_attribute.search(subject_m):

@@ -68,3 +68,30 @@ def product_prefix(m: str, quotes: list[tuple[int, int]], subject: str, floor: i
     if name is None or m[name[0]:name[1]] in subject:
         return None
     return name
+
+
+_ITEM_SEP = re.compile(r"[、，, ]+")  # not 和/及/与: they stand inside words (参与者)
+_RESPECTIVELY = "分别"
+
+
+def respective_parts(m: str, a: int, b: int, k: int) -> tuple[tuple[int, int] | None, tuple[int, int]] | None:
+    """The k-th figure of "A、B、C净息差分别为x、y、z" measures item k with the shared tail:
+    (item span, tail span) for A净息差, or (None, item span) when nothing is shared; None when the
+    subject is not a list followed by 分别 or has fewer than k + 1 items."""
+    if not m.startswith(_RESPECTIVELY, b) and not m.startswith(_RESPECTIVELY, b + 1):
+        return None
+    parts: list[tuple[int, int]] = []
+    pos = a
+    for x in _ITEM_SEP.finditer(m, a, b):
+        if x.start() > pos:
+            parts.append((pos, x.start()))
+        pos = x.end()
+    if pos < b:
+        parts.append((pos, b))
+    if len(parts) < 2 or k >= len(parts):
+        return None
+    width = parts[0][1] - parts[0][0]
+    last = parts[-1]
+    tail = (last[0] + width, last[1]) if last[1] - last[0] > width + 1 else None
+    item = parts[k] if k < len(parts) - 1 or tail is None else (last[0], last[0] + width)
+    return (item, tail) if tail is not None else (None, item)
