@@ -818,6 +818,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         return None  # 阅读 1.2万次, 评论 12条: the page around the article
     product = None
     enum_k = prev.enum_k + 1 if enum and prev is not None else 0
+    list_subj = subj  # what the next figure of an enumeration carries
     if subj is not None:
         # 国有行、股份行、城商行净息差分别为1.32%、1.54%、1.47%: the k-th figure is the k-th item's
         parts = respective_parts(m, subj[0], subj[1], enum_k)
@@ -887,7 +888,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         kind = _kind(lex, unit, measure_word, clause_cues, subject_m, rule, st_sentence)
     if kind == "change" and direction == "neg" and value > 0:
         value = -value
-    prev_in[fs] = _Prev(sp.end, kind, direction, basis, subj, enum_k)
+    prev_in[fs] = _Prev(sp.end, kind, direction, basis, list_subj, enum_k)
     if rule is None and kind == "change":
         rule = _metric(subject_m, unit, kind)
     if rule is None and subject_m and scanners().topic_attribute.search(subject_m):
