@@ -101,6 +101,7 @@ class Lexicon:
     unit_not_before: dict[str, frozenset[str]]
     min_bare_chinese: int
     flow_measure_words: frozenset[str]
+    stock_measure_words: frozenset[str]
     qualifier_prefix: dict[str, str]
     qualifier_suffix: dict[str, str]
     qualifier_infix: dict[str, str]
@@ -391,6 +392,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
                          for k in _get(units, "unit_not_before", dict, "units.toml")},
         min_bare_chinese=_get(units, "filters.min_bare_chinese", int, "units.toml"),
         flow_measure_words=frozenset(_words(units, "measure_words.flow", "units.toml")),
+        stock_measure_words=frozenset(_words(units, "measure_words.stock", "units.toml")),
         qualifier_prefix=_str_map(qual, "prefix", "qualifiers.toml", QUALIFIERS),
         qualifier_suffix=_str_map(qual, "suffix", "qualifiers.toml", QUALIFIERS),
         qualifier_infix=_str_map(qual, "infix", "qualifiers.toml", QUALIFIERS),

@@ -1170,6 +1170,8 @@ def _kind(lex: Lexicon, unit: str, measure_word: str | None, clause_cues: list,
         return "flow" if "cum" in classes and st.has_range else "level"
     if subj_stock:
         return "level"
+    if measure_word and measure_word in lex.stock_measure_words:
+        return "level"  # 16家银行, 2600余台ATM: things that exist, counted at a date
     if "flow" in classes:
         return "flow"
     if st.has_range and not st.has_point:
