@@ -23,14 +23,17 @@ from flows.lexicon import (UNITS, Lexicon, MetricRule, alternation, canonical_en
                            first_pairs, load_lexicon, required_chars)
 from flows.models import DocContext, Mention
 from flows.numerals import as_plain, parse_number, parse_scaled
-from flows.values import DocCurrency, document_currency, span_currency
+from flows.values import (DocCurrency, adjacent_direction, document_currency, improvement_direction,
+                          span_currency)
 
 _QUOTES = "“”\"'‘’「」『』《》〈〉()（）【】[]"
 _PUNCT = frozenset(_QUOTES + "、,，;；:：.。!！?？ \t-—•·●○■□◆◇▪▶►*")  # a set: tested once per character trimmed
 _HUNDRED = Decimal(100)
 _ASCII_DIGIT = re.compile(r"\d")
 _CLAUSE_MARK = re.compile("[" + re.escape(CLAUSE_ENDS) + "]")
-_CHANGE_CUES = frozenset({"basis", "pos", "neg"})  # cue classes that make a number a change
+# cue classes that make a number a change
+_CHANGE_CUES = frozenset({"basis", "pos", "neg", "better", "worse"})
+_DIRECTIONS = frozenset({"pos", "neg", "better", "worse"})
 _MONEY = UNITS - {"count", "percent", "pp", "times"}  # a money metric is one in any currency (HKD too)
 
 
@@ -99,6 +102,7 @@ def scanners() -> _Scanners:
     lex = load_lexicon()
     classes: dict[str, set[str]] = {}
     for name, words in (("pos", lex.positive), ("neg", lex.negative), ("nodir", lex.not_direction),
+                        ("better", lex.better), ("worse", lex.worse),
                         ("basis", lex.basis), ("flow", lex.flow_words),
                         ("cum", lex.cumulative_words), ("stock", lex.stock_words)):
         for w in words:
@@ -676,11 +680,14 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     for i, sp in enumerate(spans):
         if d.title_repeats and any(a <= sp.start < b for a, b in d.title_repeats):
             continue  # a repeated headline states nothing new
-        # 1000万至2000万元: a range, the lower bound borrows the upper bound's unit
+        # 1000万至2000万元: a range, the lower bound borrows the upper bound's unit (增长1.1%至
+        # 38亿元 is a change and the new level: two units, no range)
         upper = spans[i + 1] if i + 1 < len(spans) and m[sp.end:spans[i + 1].start] in marks \
-            and sp.kind == spans[i + 1].kind == "number" else None
+            and sp.kind == spans[i + 1].kind == "number" \
+            and sp.unit_class in (None, spans[i + 1].unit_class) else None
         lower = i > 0 and m[spans[i - 1].end:sp.start] in marks \
-            and sp.kind == spans[i - 1].kind == "number"
+            and sp.kind == spans[i - 1].kind == "number" \
+            and spans[i - 1].unit_class in (None, sp.unit_class)
         mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower)
         if mention is not None:
             out.append(mention)
@@ -790,14 +797,18 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     for s, e, cls in window_cues:
         if "nodir" in cls:
             continue
-        if ("pos" in cls or "neg" in cls) and m[e:e + 1] in lex.to_level:
+        if cls & _DIRECTIONS and m[e:e + 1] in lex.to_level:
             continue  # 提升至98%: the new level, not the change
         if qstart - e > lex.direction_reach:
             continue  # too far: it describes another part of the clause
-        if "neg" in cls:
+        if "better" in cls or "worse" in cls:  # 不良贷款率改善0.1个百分点: down
+            direction = improvement_direction(lex, m, cstart, s, "worse" in cls)
+        elif "neg" in cls:
             direction = "neg"
         elif "pos" in cls:
             direction = "pos"
+    if direction is None and sp.kind == "number":
+        direction = adjacent_direction(lex, m, qstart, sp.end)  # 低约8个基点, 录得5%的跌幅
     basis = None
     # a basis earlier in the clause belongs to the earlier number (同比增加3.5个百分点至45.6%)
     for s, e, cls in window_cues:

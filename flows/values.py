@@ -1,4 +1,5 @@
-"""What a quantity span is worth beyond its numeral: the currency of a bare 元.
+"""What a quantity span is worth beyond its numeral: the currency of a bare 元, and the direction
+words that sit right next to a number rather than before it in the clause.
 
 Called by `flows.normalise` for each span; the document-level part (`document_currency`) runs once
 per document. Every word list is a rule table (flows/rules/currency.toml, units.toml, cues.toml).
@@ -143,3 +144,37 @@ def span_currency(sp: Span, lex: Lexicon, m: str, doc: DocCurrency | None) -> tu
             if stated:
                 return stated, factor
     return (doc.at(m, sp.start) if doc is not None else "CNY"), factor
+
+
+def improvement_direction(lex: Lexicon, m: str, clause_start: int, cue_start: int, worse: bool) -> str:
+    """改善 / 恶化 a ratio: 'neg' when it went down (a lower-is-better ratio improved), else 'pos'."""
+    lower_better = any(m.find(w, clause_start, cue_start) >= 0 for w in lex.lower_is_better)
+    return "neg" if lower_better != worse else "pos"
+
+
+@cache
+def _adjacent_chars() -> tuple[frozenset[str], frozenset[str]]:
+    """Last characters of the words before a number, first characters of those after it: most
+    numbers have neither next to them, and one set test tells."""
+    lex = load_lexicon()
+    return (frozenset(w[-1] for w in (*lex.negative_adjacent, *lex.positive_adjacent)),
+            frozenset(w[0] for w in (*lex.negative_after, *lex.positive_after)))
+
+
+def adjacent_direction(lex: Lexicon, m: str, qstart: int, end: int) -> str | None:
+    """A direction written right next to the number: 低约8个基点 (before it, a qualifier aside),
+    录得5%的跌幅 (after it)."""
+    last, first = _adjacent_chars()
+    at = qstart - 1 if qstart > 0 and m[qstart - 1] == " " else qstart
+    if at > 0 and m[at - 1] in last and not m.endswith(lex.not_adjacent, 0, at):
+        if m.endswith(lex.negative_adjacent, 0, at):
+            return "neg"
+        if m.endswith(lex.positive_adjacent, 0, at):
+            return "pos"
+    after = end + 1 if m[end:end + 1] == " " else end
+    if after < len(m) and m[after] in first:
+        if m.startswith(lex.negative_after, after):
+            return "neg"
+        if m.startswith(lex.positive_after, after):
+            return "pos"
+    return None

@@ -1,4 +1,4 @@
-"""flows.values: the currency a bare 元 takes."""
+"""flows.values: the currency a bare 元 takes, and direction words next to a number."""
 from __future__ import annotations
 
 from datetime import date
@@ -6,9 +6,10 @@ from datetime import date
 import pytest
 
 from flows.extract import matching_copy
+from flows.lexicon import load_lexicon
 from flows.models import DocContext
 from flows.normalise import extract_mentions
-from flows.values import document_currency
+from flows.values import adjacent_direction, document_currency
 
 HK_TEXT = "業績\n該行上半年溢利98億元。"  # Traditional, no currency named
 
@@ -78,6 +79,27 @@ def test_document_currency_is_none_for_plain_documents():
     assert document_currency(text, m, DocContext(), None) is None
     assert document_currency(text, m, DocContext(url="https://a.example.com.hk/"), "ICBC") is None
     assert document_currency(text, m, DocContext(url="https://a.example.com.hk/"), None).default == "HKD"
+
+
+@pytest.mark.parametrize("text,want", [
+    ("较同业低约8个基点", "neg"),
+    ("较同业低 8个基点", "neg"),
+    ("较同业高0.3个百分点", "pos"),
+    ("最低1.5%", None),
+    ("创新高300亿元", None),
+    ("录得5%的跌幅", "neg"),
+    ("录得5% 的增幅", "pos"),
+    ("收入5%，跌幅居前", None),  # after a clause mark: not this number's
+    ("规模1200亿元", None),
+])
+def test_adjacent_direction(text, want):
+    m = matching_copy(text)
+    i = next(i for i, c in enumerate(m) if c.isdigit())
+    q = i - 1 if m[i - 1] == "约" else i
+    end = i
+    while end < len(m) and (m[end].isdigit() or m[end] in ".%亿元个基点百分"):
+        end += 1
+    assert adjacent_direction(load_lexicon(), m, q, end) == want
 
 
 def test_subunits_take_the_document_currency():
