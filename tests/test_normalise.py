@@ -181,7 +181,7 @@ def _digest(mentions: list[Mention]) -> str:
 def _equivalence_ctx(doc: dict) -> DocContext:
     pub = date.fromisoformat(doc["published_at"]) if doc["published_at"] else None
     return DocContext(published_at=pub, published_precision=doc["precision"], entity=doc["entity"],
-                      title=doc["title"])
+                      title=doc["title"], source=doc.get("source"), url=doc.get("url"))
 
 
 def _equivalence_inputs() -> list[dict]:
@@ -206,7 +206,8 @@ def _equivalence_inputs() -> list[dict]:
         for stem, (text, ctx) in sorted(docs.items()):
             out.append({"name": f"{prefix}/{stem}", "text": text,
                         "published_at": ctx.published_at.isoformat() if ctx.published_at else None,
-                        "precision": ctx.published_precision, "entity": ctx.entity, "title": ctx.title})
+                        "precision": ctx.published_precision, "entity": ctx.entity, "title": ctx.title,
+                        "source": ctx.source, "url": ctx.url})
     return out
 
 
