@@ -81,6 +81,8 @@ def _mention_rows(doc_id: str, clean: CleanDocument, raw: RawDocument) -> list[t
         published_precision=sc.published_precision,
         entity=sc.entity,
         title=clean.title,
+        source=sc.source,
+        url=sc.url,
     )
     rows = []
     for m in extract_mentions(clean.text, ctx):

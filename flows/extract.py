@@ -25,11 +25,12 @@ class Span(NamedTuple):
     """A quantity found in the text: where it is and how it is built, not what it is worth.
 
     `start`/`end` index the stored text (and the matching copy). `number` is the numeral as
-    written in the matching copy (``7.55``, ``一千四百万``, ``万亿``); `scale` the scale word
-    after an Arabic number; `infix` any 余/多 inside; `unit_word` the unit as matched and
-    `unit_class` one of currency | percent | pp | bp | times | tenths | count | None (bare).
-    For a ratio in words (每3笔业务中，就有一笔) `kind` is 'ratio', `number` the part and
-    `denominator` the whole.
+    written in the matching copy (``7.55``, ``一千四百万``, ``万亿``, ``2亿1千7``); `scale` the
+    scale word after it; `infix` any 余/多/几 inside; `unit_word` the unit as matched and
+    `unit_class` one of currency | subunit | percent | pp | bp | times | tenths | count | None
+    (bare). For a ratio in words (每3笔业务中，就有一笔) and a fraction (三分之一, 1/3) `kind` is
+    'ratio', `number` the part and `denominator` the whole. `tenth` is the digit after 成
+    (三成五 = 35 percent).
     """
 
     start: int
@@ -43,6 +44,7 @@ class Span(NamedTuple):
     denominator: str | None = None
     prefix_unit: bool = False  # unit written before the number: 百分之三十
     scale_start: int | None = None  # where `scale` sits, to read it back as written
+    tenth: str | None = None  # 三成五: the 五
 
 
 def matching_copy(text: str) -> str:
@@ -80,6 +82,13 @@ class _Patterns:
     qualifier_before: re.Pattern
     not_after: re.Pattern
     fixed: re.Pattern | None
+    fraction: re.Pattern  # 三分之一, 千分之五
+    fraction_mark: re.Pattern  # 分之: a plain literal search (finds the rare documents fast)
+    slash: re.Pattern  # 1/3
+    symbol: re.Pattern  # HK$2.5亿
+    symbol_marks: str  # the last characters of the symbols ($): one cheap test for most texts
+    subunit_cue: re.Pattern  # 每股派 before 19.7分
+    clause_mark: re.Pattern
 
 
 @cache
@@ -96,11 +105,21 @@ def patterns() -> _Patterns:
     infix = alternation(lex.over_infix)  # 余 | 多
     unit_class: dict[str, str] = {}
     for group, words in (("count", lex.count_words), ("currency", lex.currencies),
+                         ("subunit", lex.currency_subunits),
                          ("percent", lex.percent), ("pp", lex.pp), ("bp", lex.bp),
                          ("times", lex.times), ("tenths", lex.tenths)):
         for w in words:
             unit_class.setdefault(w, group)
+    for w, group in list(unit_class.items()):
+        for pre in lex.unit_space_after:  # 27 个 bp: PDF conversions space the parts of a unit
+            if w.startswith(pre) and len(w) > len(pre):
+                unit_class.setdefault(pre + " " + w[len(pre):], group)
     unit = alternation(unit_class)  # 个百分点 | 亿元 ... | 户 | %
+    scale_chars = "".join(sorted(set(lex.small_scales) | set(lex.big_scales)))
+    big_class = "[" + "".join(sorted(lex.big_scales)) + "]"
+    # 2億1千7百萬 (Hong Kong): Arabic digits between scale characters. Each inner group of digits
+    # must be followed by another scale character, so 1.2万亿1季度 stays 1.2万亿.
+    mixed = rf"(?:[{scale_chars}]+\d{{1,4}}(?=[{scale_chars}]))*"
     # digit first: the numeral must be there, everything after it is optional. The pattern
     # starts by consuming the numeral's first character, so the regex engine skips to the next
     # candidate in a tight C loop instead of entering the pattern at every position (a quarter
@@ -109,9 +128,9 @@ def patterns() -> _Patterns:
     arabic_rest = r"\d*(?:[,，]\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?"  # `arabic` after its first digit
     main = re.compile(
         rf"[\d{''.join(sorted(cn_chars))}]"
-        rf"(?:(?<=\d)(?P<ar>{arabic_rest})(?P<inf1>{infix})?(?: ?(?P<scale>{scale}))?"  # 570 余 万
+        rf"(?:(?<=\d)(?P<ar>(?:{arabic_rest}){mixed})(?P<inf1>{infix})?(?: ?(?P<scale>{scale}))?"  # 570 余 万
         rf"|(?<={cn_class})(?P<cn>{cn_class}*{cn_frac}))"  # 一千四百万
-        rf"(?P<inf2>{infix})?"  # 3万 余 名
+        rf"(?:(?P<inf2>{infix})(?P<scale2>{big_class}+)?)?"  # 3万 余 名, 二十 多 亿, 三千六百 几 亿
         rf"(?: ?(?P<unit>{unit}))?"  # 名
     )
     percent_prefix = re.compile(rf"(?:{alternation(lex.percent_prefix)})(?P<num>{arabic}|{cn}{cn_frac})")  # 百分之十二点五
@@ -124,9 +143,18 @@ def patterns() -> _Patterns:
     qualifier_before = re.compile(rf"(?:{alternation(lex.qualifier_prefix)})$")
     not_after = re.compile(rf"(?:{alternation(lex.not_after)})$")
     fixed = re.compile(alternation(lex.fixed_changes)) if lex.fixed_changes else None  # 翻了一番
+    fraction = re.compile(  # 三分之一: the whole first
+        rf"(?P<den>{cn}|\d+)(?:{alternation(lex.fraction_marks)})(?P<num>{cn}{cn_frac}|{arabic})")
+    slash = re.compile(r"(?<![0-9A-Za-z./\-:])(?P<num>[1-9])/(?P<den>[1-9]\d?)(?![0-9A-Za-z./\-:%])")
+    symbol = re.compile(  # HK$2.5亿
+        rf"(?P<sym>{alternation(lex.currency_symbols, ascii_guard=True)}) ?(?P<num>{arabic})"
+        rf"(?: ?(?P<scale>{scale}))?")
+    subunit_cue = re.compile(alternation(lex.subunit_cues))
+    clause_mark = re.compile("[" + re.escape(CLAUSE_ENDS) + "]")
     return _Patterns(main, percent_prefix, ratio, idioms, unit_class, frozenset(cn_chars),
                      frozenset(lex.digits), frozenset(lex.big_scales), qualifier_before, not_after,
-                     fixed)
+                     fixed, fraction, re.compile(alternation(lex.fraction_marks)), slash, symbol,
+                     "".join(sorted({w[-1] for w in lex.currency_symbols})), subunit_cue, clause_mark)
 
 
 def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool, scale: str | None,
@@ -157,6 +185,14 @@ def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool,
     elif unit_cls == "tenths":
         return False  # 3成 is rare and 成 after Arabic digits is usually 成交/成本
     return True
+
+
+def _subunit_context(p: _Patterns, lex: Lexicon, m: str, start: int) -> bool:
+    """分 / 角 / 仙 are money only after a dividend cue earlier in the clause (每股派19.7分)."""
+    lo = max(0, start - lex.subunit_reach)
+    for c in p.clause_mark.finditer(m, lo, start):
+        lo = c.end()
+    return p.subunit_cue.search(m, lo, start) is not None
 
 
 def find_spans(text: str, copy: str | None = None) -> list[Span]:
@@ -194,6 +230,36 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
             spans.append(Span(pp.start(), pp.end(), "number", pp.group("num"), unit_word="%",
                               unit_class="percent", prefix_unit=True))
             take(pp.start(), pp.end())
+    for k in p.fraction_mark.finditer(m):  # 三分之一 (百分之 was taken above); rare
+        j = k.start()
+        while j > 0 and (m[j - 1] in p.cn_chars or m[j - 1].isdigit()):
+            j -= 1  # the whole (三, 千, 12) is written before the mark
+        fm = p.fraction.match(m, j)
+        if fm is not None and free(fm.start(), fm.end()):
+            spans.append(Span(fm.start(), fm.end(), "ratio", fm.group("num"), unit_word=None,
+                              unit_class="percent", denominator=fm.group("den")))
+            take(fm.start(), fm.end())
+    if "/" in m:
+        for f in p.slash.finditer(m):  # 约1/3: a small proper fraction, not a date or a page
+            a, b = f.span()
+            if not free(a, b) or not int(f.group("num")) < int(f.group("den")) <= lex.slash_max_denominator:
+                continue
+            before, after = m[a - 1:a] if a else "\n", m[b:b + 1] or "\n"
+            if m.startswith(lex.slash_not_before, b + (after == " ")) \
+                    or p.not_after.search(m, max(0, a - 4), a) \
+                    or before == "\n" and after == "\n" or before in "(（[【" and after in ")）]】":
+                continue  # 1/3页, 第1/3, a counter alone on its line or in brackets: (1/3)
+            spans.append(Span(a, b, "ratio", f.group("num"), unit_class="percent",
+                              denominator=f.group("den")))
+            take(a, b)
+    if any(c in m for c in p.symbol_marks):
+        for y in p.symbol.finditer(m):  # HK$2.5亿: the currency written before the number
+            if free(y.start(), y.end()):
+                sc = y.group("scale")
+                spans.append(Span(y.start(), y.end(), "number", y.group("num"), scale=sc,
+                                  unit_word=y.group("sym"), unit_class="currency",
+                                  scale_start=y.start("scale") if sc else None))
+                take(y.start(), y.end())
     # idioms are masked after the unambiguous forms: 百分之一点五 contains the idiom 之一
     for i in p.idioms.finditer(m):
         mask[i.start():i.end()] = b"\x01" * (i.end() - i.start())
@@ -204,30 +270,45 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
         last = x.lastgroup
         if last == "ar" or last == "inf1" or last == "cn" and big_chars.isdisjoint(x.group()):
             continue
-        inf1, scale, inf2, unit_word = x.group("inf1", "scale", "inf2", "unit")
+        inf1, scale, inf2, scale2, unit_word = x.group("inf1", "scale", "inf2", "scale2", "unit")
         a, b = x.span()
         is_cn = x.start("ar") < 0
         num = m[a:x.end("cn" if is_cn else "ar")]  # the groups hold the numeral after its first character
+        if scale2:  # 二十多亿, 三千六百几亿: the scale after the infix
+            if scale:
+                num = m[a:x.end("scale")]  # 2亿1千多万: the first scale belongs to the numeral
+            scale = scale2
         if unit_word is None and scale is None and (not is_cn or big_chars.isdisjoint(num)):
             continue  # the rest of the bare numbers (十余)
         if mask.find(1, a, b) >= 0:
             continue
         unit_cls = p.unit_class.get(unit_word) if unit_word else None
-        if unit_word and b < len(m) and (
+        if unit_word and (b < len(m) and (
                 m[b] in lex.unit_not_before.get(unit_word, ())
-                or unit_cls == "tenths" and m[b] in lex.tenths_not_before):
-            unit_word = unit_cls = None  # 个人, 家庭, 成为: the unit starts a word
+                or unit_cls == "tenths" and m[b] in lex.tenths_not_before)
+                or unit_cls == "subunit" and not _subunit_context(p, lex, m, a)):
+            unit_word = unit_cls = None  # 个人, 家庭, 成为: the unit starts a word; 3分 is no money
             b = x.start("unit")
             while b > a and m[b - 1] == " ":
                 b -= 1
         if not _keep(p, lex, m, a, num, is_cn, scale, unit_cls):
             continue
-        if unit_word is None and inf2:
-            b = x.start("inf2")  # a bare number ends at its numeral or scale, not at 余/多
-            inf2 = None
+        if unit_word is None and inf2 and not scale2 and (
+                scale is None and big_chars.isdisjoint(num)
+                or b < len(m) and m[b] in lex.over_infix_not_before):
+            b = x.start("inf2")  # a bare number ends at its numeral or scale, not at 余/多 ...
+            inf2 = None  # ... unless they follow its scale word: 客户6亿多 (over 600 million)
+        tenth = None
+        if unit_cls == "tenths" and b < len(m) and m[b] in p.digit_chars and (
+                b + 1 == len(m) or m[b + 1] not in p.cn_chars
+                and m[b + 1] not in lex.tenths_digit_not_before):
+            tenth = m[b]  # 三成五 = 35 percent
+            b += 1
         infix = (inf1 or "") + (inf2 or "") or None
         spans.append(Span(a, b, "number", num, scale=scale, infix=infix, unit_word=unit_word,
-                          unit_class=unit_cls, scale_start=x.start("scale") if scale else None))
+                          unit_class=unit_cls,
+                          scale_start=x.start("scale2" if scale2 else "scale") if scale else None,
+                          tenth=tenth))
         mask[a:b] = b"\x01" * (b - a)
     spans.sort(key=lambda s: s.start)
     return spans

@@ -159,6 +159,32 @@ class Lexicon:
     metric_modifiers: tuple[str, ...]
     range_marks: tuple[str, ...]
     reach_verbs: tuple[str, ...]
+    # number forms and values (units.toml, cues.toml, currency.toml)
+    over_infix_not_before: frozenset[str]
+    currency_symbols: dict[str, str]
+    currency_subunits: dict[str, tuple[Decimal, str]]  # word -> (factor, ISO code or "" = document's)
+    subunit_cues: tuple[str, ...]
+    subunit_reach: int
+    tenths_digit_not_before: frozenset[str]
+    fraction_marks: tuple[str, ...]
+    slash_max_denominator: int
+    slash_not_before: tuple[str, ...]
+    unit_space_after: tuple[str, ...]
+    negative_adjacent: tuple[str, ...]
+    positive_adjacent: tuple[str, ...]
+    not_adjacent: tuple[str, ...]
+    negative_after: tuple[str, ...]
+    positive_after: tuple[str, ...]
+    better: tuple[str, ...]
+    worse: tuple[str, ...]
+    lower_is_better: tuple[str, ...]
+    bare_currency_units: frozenset[str]
+    local_currency_words: dict[str, str]
+    currency_domains: dict[str, str]
+    currency_sources: dict[str, str]
+    currency_statement: str
+    currency_same_marker: str
+    clause_currency_words: dict[str, str]
 
 
 def _longest_first(words) -> tuple[str, ...]:
@@ -284,6 +310,37 @@ def _fixed_changes(data: dict) -> dict[str, str]:
     return table
 
 
+def _subunits(data: dict) -> dict[str, tuple[Decimal, str]]:
+    table = _get(data, "currency_subunits", dict, "units.toml")
+    out = {}
+    for k, v in table.items():
+        where = f"units.toml: [currency_subunits] {k!r}"
+        if not isinstance(v, dict) or set(v) != {"factor", "currency"}:
+            raise RuleError(f"{where} must be {{ factor = \"0.01\", currency = \"\" }}")
+        code = v["currency"]
+        if not isinstance(code, str) or code and code not in UNITS:
+            raise RuleError(f"{where}: currency {code!r} is not \"\" or one of {sorted(UNITS)}")
+        try:
+            factor = Decimal(v["factor"])
+        except (InvalidOperation, TypeError) as exc:
+            raise RuleError(f"{where}: factor {v['factor']!r} must be a decimal number") from exc
+        if not 0 < factor < 1:
+            raise RuleError(f"{where}: factor {v['factor']!r} must be between 0 and 1")
+        out[k] = (factor, code)
+    return out
+
+
+def _examples_pattern(data: dict, path: str, file: str) -> str:
+    """A regex under [path].pattern, with a `cur` group, whose [path].examples all match."""
+    pattern = _pattern(data, f"{path}.pattern", file)
+    if "cur" not in re.compile(pattern).groupindex:
+        raise RuleError(f"{file}: [{path}] pattern needs a (?P<cur>...) group")
+    for example in _words(data, f"{path}.examples", file):
+        if not re.match(pattern, example):
+            raise RuleError(f"{file}: [{path}] example {example!r} does not match the pattern")
+    return pattern
+
+
 def _pattern(data: dict, path: str, file: str) -> str:
     pattern = _get(data, path, str, file)
     try:
@@ -328,6 +385,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
     cues = _read_toml(rules_dir / "cues.toml")
     per = _read_toml(rules_dir / "periods.toml")
     subj = _read_toml(rules_dir / "subject.toml")
+    cur = _read_toml(rules_dir / "currency.toml")
 
     fullwidth = _str_map(num, "fullwidth", "numerals.toml")
     for k, v in fullwidth.items():
@@ -450,13 +508,38 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         metric_modifiers=_longest_first(_words(subj, "metric_modifiers", "subject.toml")),
         range_marks=_longest_first(_words(subj, "range_marks", "subject.toml")),
         reach_verbs=_longest_first(_words(subj, "reach_verbs", "subject.toml")),
+        over_infix_not_before=frozenset(_words(units, "over_infix_not_before", "units.toml")),
+        currency_symbols=_str_map(units, "currency_symbols", "units.toml", UNITS),
+        currency_subunits=_subunits(units),
+        subunit_cues=_longest_first(_words(units, "subunit_context.cues", "units.toml")),
+        subunit_reach=_get(units, "subunit_context.reach", int, "units.toml"),
+        tenths_digit_not_before=frozenset(_words(units, "ratios.tenths_digit_not_before", "units.toml")),
+        fraction_marks=_longest_first(_words(units, "fractions.marks", "units.toml")),
+        slash_max_denominator=_get(units, "fractions.slash_max_denominator", int, "units.toml"),
+        slash_not_before=_longest_first(_words(units, "fractions.slash_not_before", "units.toml")),
+        unit_space_after=_words(units, "spacing.unit_space_after", "units.toml"),
+        negative_adjacent=_longest_first(_words(cues, "direction.negative_adjacent", "cues.toml")),
+        positive_adjacent=_longest_first(_words(cues, "direction.positive_adjacent", "cues.toml")),
+        not_adjacent=_longest_first(_words(cues, "direction.not_adjacent", "cues.toml")),
+        negative_after=_longest_first(_words(cues, "direction.negative_after", "cues.toml")),
+        positive_after=_longest_first(_words(cues, "direction.positive_after", "cues.toml")),
+        better=_longest_first(_words(cues, "direction.better", "cues.toml")),
+        worse=_longest_first(_words(cues, "direction.worse", "cues.toml")),
+        lower_is_better=_longest_first(_words(cues, "direction.lower_is_better", "cues.toml")),
+        bare_currency_units=frozenset(_words(cur, "bare_units", "currency.toml")),
+        local_currency_words=_str_map(cur, "local_words", "currency.toml", UNITS),
+        currency_domains=_str_map(cur, "domains", "currency.toml", UNITS),
+        currency_sources=_str_map(cur, "sources", "currency.toml", UNITS),
+        currency_statement=_examples_pattern(cur, "statement", "currency.toml"),
+        currency_same_marker=_get(cur, "statement.same_marker", str, "currency.toml"),
+        clause_currency_words=_str_map(cur, "clause_words", "currency.toml", UNITS),
     )
 
 
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-11-26"
+EXTRACTOR_VERSION = "2026-12-06 number forms"
 
 
 @cache

@@ -64,6 +64,8 @@ class DocContext:
     published_precision: str | None = None  # 'year' | 'month' | 'day' | 'datetime' | None
     entity: str | None = None  # sidecar entity (canonical code or an alias), else None
     title: str | None = None
+    source: str | None = None  # sidecar source and url: a Hong Kong outlet's bare 元 is HKD
+    url: str | None = None  # (flows/rules/currency.toml)
 
 
 @dataclass(slots=True)

@@ -24,17 +24,22 @@ from flows.subject import (after_last_bank, after_segment_marks, product_prefix,
                            respective_parts)
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
-from flows.lexicon import (Lexicon, MetricRule, alternation, canonical_entity, first_chars,
+from flows.lexicon import (UNITS, Lexicon, MetricRule, alternation, canonical_entity, first_chars,
                            first_pairs, load_lexicon, required_chars)
 from flows.models import DocContext, Mention
 from flows.numerals import as_plain, parse_number, parse_scaled
+from flows.values import (DocCurrency, adjacent_direction, document_currency, improvement_direction,
+                          span_currency)
 
 _QUOTES = "“”\"'‘’「」『』《》〈〉()（）【】[]"
 _PUNCT = frozenset(_QUOTES + "、,，;；:：.。!！?？ \t-—•·●○■□◆◇▪▶►*")  # a set: tested once per character trimmed
 _HUNDRED = Decimal(100)
 _ASCII_DIGIT = re.compile(r"\d")
 _CLAUSE_MARK = re.compile("[" + re.escape(CLAUSE_ENDS) + "]")
-_CHANGE_CUES = frozenset({"basis", "pos", "neg"})  # cue classes that make a number a change
+# cue classes that make a number a change
+_CHANGE_CUES = frozenset({"basis", "pos", "neg", "better", "worse"})
+_DIRECTIONS = frozenset({"pos", "neg", "better", "worse"})
+_MONEY = UNITS - {"count", "percent", "pp", "times"}  # a money metric is one in any currency (HKD too)
 
 
 # ---------------------------------------------------------------- compiled document-wide scans
@@ -103,6 +108,7 @@ def scanners() -> _Scanners:
     lex = load_lexicon()
     classes: dict[str, set[str]] = {}
     for name, words in (("pos", lex.positive), ("neg", lex.negative), ("nodir", lex.not_direction),
+                        ("better", lex.better), ("worse", lex.worse),
                         ("basis", lex.basis), ("flow", lex.flow_words),
                         ("cum", lex.cumulative_words), ("stock", lex.stock_words)):
         for w in words:
@@ -135,8 +141,8 @@ def scanners() -> _Scanners:
         subject_stop=re.compile(alternation(lex.stop_after)),
         metric_finder=re.compile(f"(?=({alternation([m.synonym for m in lex.metrics])}))"),
         metric_by_synonym={m.synonym: m for m in lex.metrics},
-        basis_before=re.compile(rf"(?:{alternation(lex.basis_prefixes)})$"),
-        dated_basis_before=re.compile(rf"(?:{alternation(lex.dated_basis_prefixes)})$"),
+        basis_before=re.compile(rf"(?:{alternation(lex.basis_prefixes)}) ?$"),  # 较 2023 年末
+        dated_basis_before=re.compile(rf"(?:{alternation(lex.dated_basis_prefixes)}) ?$"),
         qualifier_before=re.compile(rf"(?:{alternation(lex.qualifier_prefix)})$"),
         qualifier_suffixes=tuple(lex.qualifier_suffix),
         flow_over_stock=re.compile(alternation(lex.flow_over_stock) or "(?!)"),
@@ -391,6 +397,7 @@ class _Doc:
     frame: _PeriodHit | None = None  # the document's reporting period (flows.context)
     quotes: list[tuple[int, int]] = field(default_factory=list)  # quoted names (flows.subject)
     states: dict[tuple[int, int], _PeriodState] = field(default_factory=dict)  # see _dates_between
+    currency: DocCurrency | None = None  # what a bare 元 is in (flows.values); None: CNY
 
 
 def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
@@ -498,21 +505,18 @@ def _clause_start(d: _Doc, pos: int, floor: int) -> int:
 # ---------------------------------------------------------------- value and unit
 
 
-def _value_unit(sp: Span, lex: Lexicon, m: str) -> tuple[Decimal, str | None, str | None]:
+def _value_unit(sp: Span, lex: Lexicon, m: str, currency: DocCurrency | None = None,
+                ) -> tuple[Decimal, str | None, str | None]:
     """(value, unit or None when it must be inferred, measure word)."""
-    if sp.kind == "ratio":
+    if sp.kind == "ratio":  # 每3笔…就有一笔, 三分之一, 1/3: part / whole in percent
         assert sp.denominator is not None  # a ratio span always has one
         return parse_number(sp.number) / parse_number(sp.denominator) * _HUNDRED, "percent", None
     value = parse_scaled(sp.number, sp.scale)
     cls = sp.unit_class
-    if cls == "currency":
-        assert sp.unit_word is not None  # a unit class comes with its word
-        code = lex.currencies[sp.unit_word]
-        before = m[max(0, sp.start - 4):sp.start]
-        for word, pre_code in lex.currency_prefixes.items():
-            if before.endswith(word) and code == "CNY":
-                code = pre_code  # 美元50亿元: the prefix names the currency
-        return value, code, None
+    if cls == "currency" or cls == "subunit":
+        # stated (港元, HK$, 美元50亿元, 亿元(人民币)) or the document's (flows.values); 19.7分 = 0.197元
+        code, factor = span_currency(sp, lex, m, currency)
+        return value * factor, code, None
     if cls == "percent":
         return value, "percent", None
     if cls == "pp":
@@ -521,8 +525,8 @@ def _value_unit(sp: Span, lex: Lexicon, m: str) -> tuple[Decimal, str | None, st
         return value / _HUNDRED, "pp", None  # 15个基点 = 0.15 percentage points
     if cls == "times":
         return value, "times", None
-    if cls == "tenths":
-        return value * 10, "percent", None  # 两成 = 20%
+    if cls == "tenths":  # 两成 = 20%, 三成五 = 35%
+        return value * 10 + (lex.digits[sp.tenth] if sp.tenth else 0), "percent", None
     if cls == "count":
         return value, "count", sp.unit_word  # replaced by the written form by the caller
     return value, None, None
@@ -662,7 +666,8 @@ def _metric_named(subject_m: str, unit: str, kind: str) -> MetricRule | None:
         head = _implied_unit(subject_m[at + len(synonym):], lex)
         if head is not None and rule.unit in ("CNY", "count") and head != rule.unit:
             continue  # 私行客户|资产规模: the phrase goes on to measure something else
-        if unit == rule.unit or kind == "change" and unit in ("percent", "pp", "times") \
+        if unit == rule.unit or rule.unit == "CNY" and unit in _MONEY \
+                or kind == "change" and unit in ("percent", "pp", "times") \
                 or rule.unit == "percent" and unit == "pp":
             return rule
         return None
@@ -700,6 +705,7 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     if not spans:
         return []
     d = _index(text, m, ctx, spans)
+    d.currency = document_currency(text, m, ctx, d.main_entity)
     out: list[Mention] = []
     last_subject: dict = {}  # full sentence start (or "prev") -> last subject span
     prev_in: dict[int, _Prev] = {}  # full sentence start -> the previous mention in it
@@ -708,11 +714,14 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     for i, sp in enumerate(spans):
         if d.title_repeats and any(a <= sp.start < b for a, b in d.title_repeats):
             continue  # a repeated headline states nothing new
-        # 1000万至2000万元: a range, the lower bound borrows the upper bound's unit
+        # 1000万至2000万元: a range, the lower bound borrows the upper bound's unit (增长1.1%至
+        # 38亿元 is a change and the new level: two units, no range)
         upper = spans[i + 1] if i + 1 < len(spans) and m[sp.end:spans[i + 1].start] in marks \
-            and sp.kind == spans[i + 1].kind == "number" else None
+            and sp.kind == spans[i + 1].kind == "number" \
+            and sp.unit_class in (None, spans[i + 1].unit_class) else None
         lower = i > 0 and m[spans[i - 1].end:sp.start] in marks \
-            and sp.kind == spans[i - 1].kind == "number"
+            and sp.kind == spans[i - 1].kind == "number" \
+            and spans[i - 1].unit_class in (None, sp.unit_class)
         mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower)
         if mention is not None:
             out.append(mention)
@@ -740,9 +749,9 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
                span_end_in: dict, upper: Span | None = None, lower: bool = False) -> Mention | None:
     m, text = d.m, d.text
     try:
-        value, unit, measure_word = _value_unit(sp, lex, m)
+        value, unit, measure_word = _value_unit(sp, lex, m, d.currency)
         if upper is not None and unit is None:
-            _, unit, measure_word = _value_unit(upper, lex, m)  # 1000万至2000万元
+            _, unit, measure_word = _value_unit(upper, lex, m, d.currency)  # 1000万至2000万元
             measure_word = None  # written on the other bound, not on this one
     except (ValueError, ArithmeticError):
         return None
@@ -838,14 +847,18 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     for s, e, cls in window_cues:
         if "nodir" in cls:
             continue
-        if ("pos" in cls or "neg" in cls) and m[e:e + 1] in lex.to_level:
+        if cls & _DIRECTIONS and m[e:e + 1] in lex.to_level:
             continue  # 提升至98%: the new level, not the change
         if qstart - e > lex.direction_reach:
             continue  # too far: it describes another part of the clause
-        if "neg" in cls:
+        if "better" in cls or "worse" in cls:  # 不良贷款率改善0.1个百分点: down
+            direction = improvement_direction(lex, m, cstart, s, "worse" in cls)
+        elif "neg" in cls:
             direction = "neg"
         elif "pos" in cls:
             direction = "pos"
+    if direction is None and sp.kind == "number":
+        direction = adjacent_direction(lex, m, qstart, sp.end)  # 低约8个基点, 录得5%的跌幅
     basis = None
     # a basis earlier in the clause belongs to the earlier number (同比增加3.5个百分点至45.6%)
     for s, e, cls in window_cues:

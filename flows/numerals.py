@@ -156,13 +156,26 @@ def _parse(s: str) -> Decimal:
             raise ValueError(f"not a numeral: {s!r}")
         return as_plain(_combine([("arabic", base), *tail], s) if tail else base)
     tokens = _tokens(t)
-    if tokens[0][0] == "arabic" and len(tokens) > 1 and any(k in ("arabic", "cdigit") for k, _ in tokens[1:]):
+    if tokens[0][0] == "arabic" and len(tokens) > 1 and not _mixed_ok(tokens):
         raise ValueError(f"not a numeral: {s!r}")
     try:
         value = _combine(tokens, s)
     except InvalidOperation as exc:
         raise ValueError(f"not a numeral: {s!r}") from exc
     return as_plain(value)
+
+
+def _mixed_ok(tokens: list[tuple[str, Decimal]]) -> bool:
+    """An Arabic number followed by more numbers: only Hong Kong's 2億1千7百萬, where every later
+    number is a whole Arabic number below 10^4 written before a scale character (5万3 and 1亿二千
+    stay ambiguous or mixed-script, and are refused)."""
+    for i, (kind, v) in enumerate(tokens[1:], 1):
+        if kind == "cdigit":
+            return False
+        if kind == "arabic" and (v != v.to_integral_value() or v >= 10000 or i + 1 == len(tokens)
+                                 or tokens[i + 1][0] == "arabic"):
+            return False
+    return True
 
 
 def as_plain(value: Decimal) -> Decimal:

@@ -61,7 +61,7 @@ def seed_docs(raw_dir: Path = RAW) -> dict[str, tuple[str, DocContext]]:
         clean = clean_document(raw)
         sc = raw.sidecar
         ctx = DocContext(published_at=sc.published_at, published_precision=sc.published_precision,
-                         entity=sc.entity, title=clean.title)
+                         entity=sc.entity, title=clean.title, source=sc.source, url=sc.url)
         out[Path(entry.path).name.split(".")[0]] = (clean.text, ctx)
     return out
 

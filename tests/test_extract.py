@@ -1,6 +1,8 @@
 """find_spans: what is a quantity span and what is not; offsets into the stored text."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,6 +40,35 @@ def surfaces(text: str) -> list[str]:
     ("已有3000万个人客户使用", ["3000万"]),
     ("募集资金三点五亿元", ["三点五亿元"]),
     ("上午十点三十分召开", []),
+    # number forms of Hong Kong, Taiwan and the mainland press
+    ("客戶存款三千六百幾億港元", ["三千六百幾億港元"]),
+    ("十幾家分行", ["十幾家"]),
+    ("贷款余额5000多亿元", ["5000多亿元"]),
+    ("个人客户6亿多，", ["6亿多"]),
+    ("个人客户6亿多样化", ["6亿"]),  # 多样: the 多 starts a word
+    ("普惠贷款二十多亿元", ["二十多亿元"]),
+    ("增加2亿1千多万元", ["2亿1千多万元"]),
+    ("純利2億1千7百萬港元", ["2億1千7百萬港元"]),
+    ("客户5万3千户", ["5万3千户"]),
+    ("净利润1.2万亿1季度", ["1.2万亿"]),  # digits after a scale need another scale to join it
+    ("按年增長三成五。", ["三成五"]),
+    ("約三成五年期存款", ["三成"]),  # 五年期: the digit starts a word
+    ("減息二十五個點子", ["二十五個點子"]),
+    ("淨息差收窄6點子", ["6點子"]),
+    ("净息差下降27个BP", ["27个BP"]),
+    ("约三分之一的客户", ["三分之一"]),
+    ("不良率千分之五", ["千分之五"]),
+    ("近1/3的交易", ["1/3"]),
+    ("2/3以上", ["2/3"]),
+    ("每股派19.7分", ["19.7分"]),
+    ("末期息每股派68港仙", ["68港仙"]),
+    ("已發行HK$20億存款證", ["HK$20億"]),
+    ("溢利上升29﹒7%", ["29﹒7%"]),
+    ("资产总额1.13 万亿元", ["1.13 万亿元"]),
+    ("资产总额1.13\u3000万亿元", ["1.13\u3000万亿元"]),
+    ("净息差下降27 个bp", ["27 个bp"]),
+    ("净息差下降27 个 bp", ["27 个 bp"]),
+    ("下降0.5 个 百分点", ["0.5 个 百分点"]),
 ])
 def test_found(text, expected):
     assert surfaces(text) == expected
@@ -50,9 +81,50 @@ def test_found(text, expected):
     "第三方存管", "三大主题", "五大方面", "24小时服务", "一家银行", "两个方面", "一成不变",
     "形成合力", "数十个业务场景", "千亿级大模型", "上百家机构", "第3季度", "每户", "2024-11-05",
     "银行之一", "一线城市", "近两年", "较两年前",
+    # 多, 分, 成 and / that are no part of a quantity
+    "多家分行", "多项指标", "更多客户", "部分客户", "分行网点", "分别增长",
+    "上午10点30分", "得分95分", "十分重要", "3分钟", "1/3页", "第1/3", "图（1/3）", "6/30", "12/31",
+    "\n1/3\n", "3个多月", "1个半小时", "三成为", "几十亿", "HK$", "金点子",
 ])
 def test_not_a_quantity(text):
     assert surfaces(text) == [], text
+
+
+_SPACES = st.sampled_from(["", " ", "\u3000", "\u00a0"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999.99"), places=2),
+       st.sampled_from(["", "万", "亿", "万亿", "千万", "億", "萬"]),
+       st.sampled_from(["元", "户", "%", "个百分点", "个基点", "个bp", "个BP", "个点子", "港元", "倍"]),
+       _SPACES, _SPACES, _SPACES)
+def test_spaced_variants_are_the_same_mention(mantissa, scale, unit, s1, s2, s3):
+    """Spaces between number, scale word and unit (PDF conversions) change neither the value nor
+    the unit, and the surface is the text as written, spaces included."""
+    if unit.startswith("个") and s3:
+        unit = "个" + s3 + unit[1:]  # 27 个 bp
+    elif s3:
+        return  # other units are one word
+    if not scale:
+        s2 = ""
+    number = f"{mantissa}"
+    plain = f"该行资产达{number}{scale}{unit.replace(s3, '') if s3 else unit}，"
+    spaced = f"该行资产达{number}{s1}{scale}{s2}{unit}，"
+    want = [(s.number, s.scale, s.unit_class) for s in find_spans(plain)]
+    spans = find_spans(spaced)
+    assert [(s.number, s.scale, s.unit_class) for s in spans] == want
+    assert [spaced[s.start:s.end] for s in spans] == [f"{number}{s1}{scale}{s2}{unit}"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999"), places=2),
+       st.sampled_from(["%", "亿元", "億港元", "个百分点", ""]))
+def test_small_full_stop_is_a_decimal_point(value, unit):
+    """29﹒7% (Hong Kong pages) is 29.7%, never 7%."""
+    text = f"上升{value}{unit}。"
+    hk = text.replace(".", "﹒")
+    assert [(s.start, s.end, s.number) for s in find_spans(hk)] == \
+        [(s.start, s.end, s.number) for s in find_spans(text)]
 
 
 def test_offsets_point_into_stored_text_for_traditional_and_full_width():

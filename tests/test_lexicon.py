@@ -129,6 +129,33 @@ def test_fullwidth_map_must_keep_length(rules_copy):
         load_lexicon_from(rules_copy)
 
 
+def test_currency_rules_name_file_and_key(rules_copy):
+    p = rules_copy / "currency.toml"
+    text = p.read_text(encoding="utf-8")
+    p.write_text(text.replace('".hk" = "HKD"', '".hk" = "HKG"'), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"currency\.toml: \[domains\] '\.hk'"):
+        load_lexicon_from(rules_copy)
+    p.write_text(text.replace("(?P<cur>", "(?P<currency>"), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"currency\.toml: \[statement\] pattern needs a \(\?P<cur>"):
+        load_lexicon_from(rules_copy)
+    p.write_text(text.replace('"(人民币;下同)"', '"[人民币]"'), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"currency\.toml: \[statement\] example '\[人民币\]'"):
+        load_lexicon_from(rules_copy)
+
+
+def test_currency_subunit_needs_a_factor_and_a_known_currency(rules_copy):
+    p = rules_copy / "units.toml"
+    text = p.read_text(encoding="utf-8")
+    p.write_text(text.replace('"分" = { factor = "0.01", currency = "" }', '"分" = { factor = "百分之一", currency = "" }'),
+                 encoding="utf-8")
+    with pytest.raises(RuleError, match=r"units\.toml: \[currency_subunits\] '分': factor"):
+        load_lexicon_from(rules_copy)
+    p.write_text(text.replace('"港仙" = { factor = "0.01", currency = "HKD" }', '"港仙" = { factor = "0.01", currency = "HK" }'),
+                 encoding="utf-8")
+    with pytest.raises(RuleError, match=r"units\.toml: \[currency_subunits\] '港仙': currency"):
+        load_lexicon_from(rules_copy)
+
+
 def test_first_chars():
     assert first_chars("(?:截至|到)?6月") == frozenset("截到6")
     assert first_chars(r"\d+") is None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.lexicon import UNITS
 from flows.models import DocContext, Mention
 from flows.normalise import extract_mentions
 
@@ -21,7 +22,8 @@ def _ctx(case: dict) -> DocContext:
         parts = [int(x) for x in raw.split("-")]
         pub = date(parts[0], *(parts[1:] + [1] * (3 - len(parts))))
     return DocContext(published_at=pub, published_precision=case.get("precision"),
-                      entity=case.get("entity"), title=case["text"].split("\n")[0])
+                      entity=case.get("entity"), title=case["text"].split("\n")[0],
+                      source=case.get("source"), url=case.get("url"))
 
 
 def _find(mentions: list[Mention], exp: dict) -> Mention | None:
@@ -132,7 +134,7 @@ def test_never_raises_and_keeps_invariants(pieces, pub, prec):
     for m in extract_mentions(text, DocContext(published_at=pub, published_precision=prec)):
         assert text[m.char_start:m.char_end] == m.surface
         assert text[m.sentence_start:m.sentence_start + len(m.sentence)] == m.sentence
-        assert m.unit in {"CNY", "USD", "HKD", "EUR", "JPY", "GBP", "count", "percent", "pp", "times"}
+        assert m.unit in UNITS
         assert m.qualifier in {"exact", "approx", "over", "under", "up_to"}
         assert m.kind in {"level", "flow", "change"}
         assert isinstance(m.value, Decimal)
@@ -179,7 +181,7 @@ def _digest(mentions: list[Mention]) -> str:
 def _equivalence_ctx(doc: dict) -> DocContext:
     pub = date.fromisoformat(doc["published_at"]) if doc["published_at"] else None
     return DocContext(published_at=pub, published_precision=doc["precision"], entity=doc["entity"],
-                      title=doc["title"])
+                      title=doc["title"], source=doc.get("source"), url=doc.get("url"))
 
 
 def _equivalence_inputs() -> list[dict]:
@@ -204,7 +206,8 @@ def _equivalence_inputs() -> list[dict]:
         for stem, (text, ctx) in sorted(docs.items()):
             out.append({"name": f"{prefix}/{stem}", "text": text,
                         "published_at": ctx.published_at.isoformat() if ctx.published_at else None,
-                        "precision": ctx.published_precision, "entity": ctx.entity, "title": ctx.title})
+                        "precision": ctx.published_precision, "entity": ctx.entity, "title": ctx.title,
+                        "source": ctx.source, "url": ctx.url})
     return out
 
 

@@ -67,6 +67,9 @@ def to_chinese(n: int, two: bool = False, bare_ten: bool = True, trad: bool = Fa
     ("二〇二三", "2023"), ("一万五", "15000"), ("三点五亿", "350000000"), ("0.04", "0.04"),
     ("十五万亿", "15000000000000"), ("22万亿", "22000000000000"), ("壹佰贰拾", "120"), ("兩千", "2000"),
     ("千亿", "100000000000"), ("零", "0"),
+    # Hong Kong mixes Arabic digits and scale characters; ﹒ is its decimal point
+    ("2億1千7百萬", "217000000"), ("5万3千", "53000"), ("1千7百万", "17000000"), ("3亿5千万", "350000000"),
+    ("1.5亿2千万", "170000000"), ("29﹒7", "29.7"), ("38﹒02億", "3802000000"),
 ])
 def test_examples(text, value):
     assert parse_number(text) == Decimal(value)
@@ -77,7 +80,8 @@ def test_exact_not_float():
     assert isinstance(v, Decimal) and v == Decimal(755000000) and str(v) == "755000000"
 
 
-@pytest.mark.parametrize("bad", ["", "  ", "abc", "1.2.3", "一二万", "5万3", "亿元", "7.55亿户", "A500", "百分之"])
+@pytest.mark.parametrize("bad", ["", "  ", "abc", "1.2.3", "一二万", "5万3", "亿元", "7.55亿户", "A500", "百分之",
+                                 "2亿1", "1亿二千万", "5万12345千", "1亿2.5千万"])
 def test_garbage_raises(bad):
     with pytest.raises(ValueError):
         parse_number(bad)
@@ -136,3 +140,30 @@ def test_parse_scaled_equals_parse_number():
             got = parse_scaled(num, scale)
             assert (got, str(got)) == (want, str(want)), (num, scale)
     assert str(parse_scaled("１，２００", "万")) == str(parse_number("１，２００万"))  # not ASCII: the slow path
+
+
+def to_hk_mixed(n: int) -> str:
+    """0 < n < 10^12 the way Hong Kong pages mix them: 2億1千7百萬 (Arabic digits before scale
+    characters, 億 and 萬 closing their sections)."""
+    out = []
+    for big, unit in ((10 ** 8, "億"), (10 ** 4, "萬"), (1, "")):
+        section, n = divmod(n, big)
+        if not section:
+            continue
+        for small, ch in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+            d, section = divmod(section, small)
+            if d:
+                out.append(f"{d}{ch}")
+        out.append(unit)
+    return "".join(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=1, max_value=10 ** 12 - 1))
+def test_hong_kong_mixed_numerals_roundtrip(n):
+    s = to_hk_mixed(n)
+    if n % 10 and n >= 10:
+        with pytest.raises(ValueError):  # ends in a bare digit after a scale (5万3): refused
+            parse_number(s)
+    else:
+        assert parse_number(s) == n, s

@@ -1,0 +1,109 @@
+"""flows.values: the currency a bare 元 takes, and direction words next to a number."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from flows.extract import matching_copy
+from flows.lexicon import load_lexicon
+from flows.models import DocContext
+from flows.normalise import extract_mentions
+from flows.values import adjacent_direction, document_currency
+
+HK_TEXT = "業績\n該行上半年溢利98億元。"  # Traditional, no currency named
+
+
+def _units(text: str, **ctx) -> list[tuple[str, str]]:
+    return [(m.surface, m.unit) for m in extract_mentions(text, DocContext(**ctx))]
+
+
+@pytest.mark.parametrize("url,unit", [
+    ("https://www.example.com.hk/a/1.html", "HKD"),   # .hk
+    ("http://news.example.mo/x", "MOP"),              # .mo
+    ("https://example.com.tw/x", "TWD"),              # .tw
+    ("https://hk.finance.example.com/x", "HKD"),      # hk. prefix
+    ("https://www.881903.com/news/1", "HKD"),         # a listed outlet, subdomain
+    ("881903.com", "HKD"),                            # a bare host as the source
+    ("https://not881903.com/x", "CNY"),               # not a subdomain of it
+    ("https://www.example.com/hk/1", "CNY"),          # .hk in the path only
+    (None, "CNY"),
+])
+def test_outlet_domain(url, unit):
+    assert _units(HK_TEXT, url=url) == [("98億元", unit)]
+
+
+def test_source_name_and_host_in_source():
+    assert _units(HK_TEXT, source="明報") == [("98億元", "HKD")]
+    assert _units(HK_TEXT, source="www.example.com.hk") == [("98億元", "HKD")]
+    assert _units(HK_TEXT, source="某报") == [("98億元", "CNY")]
+
+
+def test_a_mainland_bank_is_reported_in_yuan_anywhere():
+    text = "業績\n招商銀行上半年淨利潤748億元。"
+    assert _units(text, url="https://www.example.com.hk/1") == [("748億元", "CNY")]
+    assert _units(HK_TEXT, url="https://www.example.com.hk/1", entity="CMB") == [("98億元", "CNY")]
+
+
+def test_currency_words_count_only_in_traditional_text():
+    trad = "業績\n該行發行20億港元債券，上半年溢利98億元。"
+    simp = "业绩\n该行发行20亿港元债券，上半年利润98亿元。"
+    assert _units(trad) == [("20億港元", "HKD"), ("98億元", "HKD")]
+    assert _units(simp) == [("20亿港元", "HKD"), ("98亿元", "CNY")]
+
+
+def test_most_named_local_currency_wins():
+    text = "業績\n該行澳門業務存款50億澳門元、貸款30億澳門元，香港分行存款20億港元；總資產900億元。"
+    assert _units(text)[-1] == ("900億元", "MOP")
+
+
+def test_same_below_reaches_from_its_sentence_on():
+    text = "業績\n去年溢利10億元。今年溢利12億元(美元;下同)，收入30億元。\n另一段：成本8億元。"
+    assert _units(text) == [("10億元", "CNY"), ("12億元", "USD"), ("30億元", "USD"), ("8億元", "USD")]
+    # without 下同 the bracket states only its own amount
+    text = "業績\n今年溢利12億元(美元)，收入30億元。"
+    assert _units(text) == [("12億元", "USD"), ("30億元", "CNY")]
+
+
+def test_clause_currency_word_wins_in_a_local_document():
+    text = "存款\n本港人民幣存款達4077億元，港元存款增加300億元。"
+    assert _units(text, url="https://www.example.com.hk/1") == [("4077億元", "CNY"), ("300億元", "HKD")]
+    # in a plain (yuan) document nothing changes
+    text = "存款\n本港人民币存款达4077亿元，港元存款增加300亿元。"
+    assert _units(text) == [("4077亿元", "CNY"), ("300亿元", "CNY")]
+
+
+def test_document_currency_is_none_for_plain_documents():
+    text = "业绩\n工商银行净利润3600亿元。"
+    m = matching_copy(text)
+    assert document_currency(text, m, DocContext(), None) is None
+    assert document_currency(text, m, DocContext(url="https://a.example.com.hk/"), "ICBC") is None
+    assert document_currency(text, m, DocContext(url="https://a.example.com.hk/"), None).default == "HKD"
+
+
+@pytest.mark.parametrize("text,want", [
+    ("较同业低约8个基点", "neg"),
+    ("较同业低 8个基点", "neg"),
+    ("较同业高0.3个百分点", "pos"),
+    ("最低1.5%", None),
+    ("创新高300亿元", None),
+    ("录得5%的跌幅", "neg"),
+    ("录得5% 的增幅", "pos"),
+    ("收入5%，跌幅居前", None),  # after a clause mark: not this number's
+    ("规模1200亿元", None),
+])
+def test_adjacent_direction(text, want):
+    m = matching_copy(text)
+    i = next(i for i, c in enumerate(m) if c.isdigit())
+    q = i - 1 if m[i - 1] == "约" else i
+    end = i
+    while end < len(m) and (m[end].isdigit() or m[end] in ".%亿元个基点百分"):
+        end += 1
+    assert adjacent_direction(load_lexicon(), m, q, end) == want
+
+
+def test_subunits_take_the_document_currency():
+    text = "派息\n末期息每股派68仙，特別息每股派50港仙。"
+    got = [(m.surface, str(m.value), m.unit)
+           for m in extract_mentions(text, DocContext(published_at=date(2024, 3, 1), source="明報"))]
+    assert got == [("68仙", "0.68", "HKD"), ("50港仙", "0.5", "HKD")]
