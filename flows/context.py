@@ -90,11 +90,10 @@ def is_comparison_basis(m: str, start: int, end: int) -> bool:
 
 
 def document_year(hits: list[PeriodHit]) -> int | None:
-    """The year an undated document speaks of: that of its first phrase with a written year."""
-    for h in hits:
-        if h.finish is not None and h.type in ("point", "range", "source"):
-            return h.finish.year
-    return None
+    """The year an undated document speaks of: the latest year its phrases write (an article
+    speaks of its present; 成立于1954年 is history)."""
+    years = [h.finish.year for h in hits if h.finish is not None and h.type in ("point", "range", "source")]
+    return max(years) if years else None
 
 
 def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], title_end: int,
