@@ -108,6 +108,7 @@ class Lexicon:
     positive: tuple[str, ...]
     negative: tuple[str, ...]
     to_level: tuple[str, ...]
+    from_words: tuple[str, ...]
     direction_reach: int
     not_direction: tuple[str, ...]
     basis: dict[str, str]
@@ -457,6 +458,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         positive=_longest_first(_words(cues, "direction.positive", "cues.toml")),
         negative=_longest_first(_words(cues, "direction.negative", "cues.toml")),
         to_level=_words(cues, "direction.to_level", "cues.toml"),
+        from_words=_words(cues, "direction.from_words", "cues.toml"),
         direction_reach=_get(cues, "direction.reach", int, "cues.toml"),
         not_direction=_longest_first(_words(cues, "direction.not_direction", "cues.toml")),
         basis=basis,

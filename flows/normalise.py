@@ -737,6 +737,19 @@ class _Prev(NamedTuple):
     enum_k: int = 0  # its place in an enumeration (分别为x、y、z: 0, 1, 2)
 
 
+def _from_level(d: _Doc, sp: Span, cstart: int) -> bool:
+    """从10.72%降至10.07%: the number between a from-word and a direction word with 至/到."""
+    lex = load_lexicon()
+    m = d.m
+    k = max(m.rfind(w, cstart, sp.start) for w in lex.from_words)
+    if k < 0 or sp.start - k > 8 or _between(d.period_starts, d.periods, k, sp.start):
+        return False  # no from-word just before, or the number carries its own date (由上年度之…)
+    for s, e, cls in _between(d.cue_starts, d.cues, sp.end, min(len(m), sp.end + 8)):
+        if ("pos" in cls or "neg" in cls) and m[e:e + 1] in lex.to_level or m[e - 1:e] in lex.to_level:
+            return True  # 降至, 提高至, 下降到 (a direction word with its 至/到)
+    return False
+
+
 def _signed_by_minus(m: str, start: int) -> bool:
     """同比-3.28%: a minus written before the number (not a range 5%-8% or a code T-1)."""
     if start < 2 or m[start - 1] not in "-−":
@@ -787,7 +800,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         subj = None  # 成長, 收窄: a change verb says nothing about what changed
     if subj is None and (enum or lower) and prev is not None:
         subj = prev.subj
-    if subj is None and _clause_has_basis_or_direction(d, cstart, qstart):
+    if subj is None and (_clause_has_basis_or_direction(d, cstart, qstart)
+                         or m[cstart:qstart].strip(" ") in lex.from_words):
         # 较年初增加超1400万户: the subject of the previous clause, or of the previous line
         # in a bullet summary ("• 较年初增加：超1400万户")
         carried = last_subject.get(fs) or last_subject.get("prev")
@@ -885,8 +899,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     elif para > d.title_end + 1 and m.startswith(lex.continuation_openers, para):
         para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
     st = _dates_between(d, para, qstart)
-    if st.as_of is None and not st.has_range and d.frame is not None:
-        st = frame_state(d.frame)  # results coverage: the report's period dates the undated figure
+    if st.as_of is None and d.frame is not None:
+        # results coverage: the report's period dates the undated figure (今年累放…: to its end)
+        st = frame_state(d.frame) if not st.has_range else _PeriodState(
+            as_of=d.frame.finish, range_start=st.range_start, has_range=True, has_point=st.has_point)
 
     kind = "change" if direction or basis else None
     if kind is None and unit in ("percent", "pp") and (
@@ -933,6 +949,9 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         else:
             start = st.range_start
         end = as_of
+
+    if kind == "level" and end is not None and _from_level(d, sp, cstart):
+        start, end = None, date(end.year - 1, 12, 31)  # 从10.72%降至10.07%: the level a year-end before
 
     entity = d.main_entity
     ents = [e for e in _between(d.entity_starts, d.entities, fs, sp.start) if e[2]]
