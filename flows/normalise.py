@@ -65,6 +65,7 @@ class _Scanners:
     qualifier_suffixes: tuple[str, ...]
     flow_over_stock: re.Pattern  # any of the words, anywhere: one C scan instead of a loop of `in`
     change_head: re.Pattern  # a growth-rate subject ends in one (营收增速)
+    change_head_any: re.Pattern  # …增幅超过10%的有A、B，分别为12.12%、11.16%: anywhere in the clause
     stock_words: re.Pattern
     subject_cut: re.Pattern
     non_bank: re.Pattern
@@ -147,6 +148,7 @@ def scanners() -> _Scanners:
         qualifier_suffixes=tuple(lex.qualifier_suffix),
         flow_over_stock=re.compile(alternation(lex.flow_over_stock) or "(?!)"),
         change_head=re.compile(rf"(?:{alternation(lex.change_heads)})$"),
+        change_head_any=re.compile(alternation(lex.change_heads)),
         stock_words=re.compile(alternation(lex.stock_words) or "(?!)"),
         subject_cut=re.compile(alternation(lex.cut_at)),
         non_bank=re.compile(alternation(lex.non_bank)),
@@ -907,7 +909,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     kind = "change" if direction or basis else None
     if kind is None and unit in ("percent", "pp") and (
             m[sp.start - 1:sp.start] == "+" or value < 0 and sp.kind == "number"
-            or subject_m and scanners().change_head.search(subject_m)):
+            or subject_m and scanners().change_head.search(subject_m)
+            or scanners().change_head_any.search(m, prev_end, qstart)):
         kind = "change"  # 营收增速13.68%, (+8.78%): a growth rate, stated with or without its verb
     rule = _metric(subject_m, unit, kind or "level")
     if kind is None:
