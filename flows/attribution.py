@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from flows.extract import matching_copy
-from flows.lexicon import alternation, canonical_entity, load_lexicon
+from flows.lexicon import AttributionRules, alternation, canonical_entity, load_lexicon
 from flows.models import DocContext
 from flows.script import to_simplified
 
@@ -234,8 +234,7 @@ def index(text: str, m: str, ctx: DocContext, title_end: int) -> Institutions:
             last[i] = last[i + 1]
     main = canonical_entity(ctx.entity)
     if main is None:
-        main = _main(text, m, ctx, hits, title_end, lex.attribution.title_weight, lex.attribution.dominance,
-                     lex.attribution.lead_chars)
+        main = _main(text, m, ctx, hits, title_end, lex.attribution)
     return Institutions(hits, starts, first, last, aggregates, aggregate_ends, non_bank, non_bank_ends,
                         self_refs, main, bank_names, {})
 
@@ -319,9 +318,11 @@ def _is_target(m: str, s: int, e: int) -> bool:
 
 
 def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], title_end: int,
-          title_weight: int, dominance: int, lead_chars: int) -> str | None:
-    """The bank named most, if at least `dominance` times as often as any other institution (and
-    named in the lead when the title names no institution and other banks are named)."""
+          r: AttributionRules) -> str | None:
+    """The bank named most, if at least `dominance` times as often as any other institution, with
+    `share` percent of the names (and named in the lead when the title names no institution and
+    other banks are named)."""
+    title_weight = r.title_weight
     counts: dict[str, int] = {}
     first: dict[str, int] = {}
     in_title = False
@@ -343,9 +344,9 @@ def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], 
     if top.startswith(OTHER):
         return None
     runner_up = max([n for k, n in counts.items() if k != top], default=0)
-    if counts[top] < dominance * runner_up:
+    if counts[top] < r.dominance * runner_up or 100 * counts[top] < r.share * sum(counts.values()):
         return None  # a roundup: no bank is the document's
-    if runner_up and not in_title and first.get(top, len(m)) >= title_end + lead_chars:
+    if runner_up and not in_title and first.get(top, len(m)) >= title_end + r.lead_chars:
         return None  # a feature that names banks on the way: none is the document's
     return top
 

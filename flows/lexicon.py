@@ -116,6 +116,7 @@ class AttributionRules:
     list_marks: tuple[str, ...]
     respectively: tuple[str, ...]
     dominance: int
+    share: int  # percent
     title_weight: int
     lead_chars: int
 
@@ -332,7 +333,7 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
             raise RuleError(f"{f}: [initials] {code} = {ch!r} needs a registry code and one character of its own")
         initials[ch] = code
     ints = {}
-    for path in ("comparison.reach", "main.dominance", "main.title_weight", "main.lead_chars"):
+    for path in ("comparison.reach", "main.dominance", "main.share", "main.title_weight", "main.lead_chars"):
         n = _get(data, path, int, f)
         if n < 1:
             raise RuleError(f"{f}: [{path}] must be a whole number >= 1")
@@ -360,6 +361,7 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         list_marks=_longest_first(_words(data, "lists.marks", f)),
         respectively=_longest_first(_words(data, "lists.respectively", f)),
         dominance=ints["main.dominance"],
+        share=ints["main.share"],
         title_weight=ints["main.title_weight"],
         lead_chars=ints["main.lead_chars"],
     )

@@ -120,8 +120,10 @@ def _ending(mt: _Matcher, s: str) -> tuple[bool, list[MetricRule]]:
         if rule is None:
             continue
         left = s[:len(s) - n]
-        if _ends_with(mt.segment_by_last, left):
-            return True, []  # 境内分行人民币|贷款: a segment of the metric
+        bare = left.rstrip("的")
+        # 境内分行人民币|贷款, 代销的|理财: a segment of the metric (优于行业平均的|成本收入比率 compares)
+        if _ends_with(mt.segment_by_last, bare) and (bare == left or not mt.cut_at.search(bare)):
+            return True, []
         if left and s[len(s) - n:] in mt.words.bare_heads and not (
                 left[-1] in mt.words.boundary_chars or not ("\u4e00" <= left[-1] <= "\u9fff")
                 or left.endswith(mt.boundary_words)):

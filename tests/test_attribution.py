@@ -30,6 +30,8 @@ def _main(text: str, entity: str | None = None) -> str | None:
 def test_main_bank_is_the_one_named_most_and_a_roundup_has_none():
     assert _main("工行年报\n工商银行净利润3600亿元。工行个人客户7亿户，与建行合作。") == "ICBC"
     assert _main("银行年报\n工商银行净利润3600亿元。建设银行净利润3300亿元。农业银行净利润2700亿元。") is None
+    # named twice as often as any other, but not half the names: a roundup still
+    assert _main("六大行\n中国银行、工商银行、农业银行、建设银行、交通银行上半年利润均增长。中行净利润1276亿元。") is None
     assert _main("银行年报\n工商银行净利润3600亿元。", entity="建行") == "CCB"  # the sidecar says
     assert _main("中銀香港業績\n中銀香港盈利增長。亦與中國銀行合作。") is None  # the title's institution is no registry bank
 
