@@ -72,6 +72,53 @@ class MetricRule:
     unit: str
     nature: str
     synonym: str
+    line: int = 0  # of metrics.csv, for messages
+
+
+@dataclass(frozen=True)
+class MetricWords:
+    """metric_words.toml: how subjects and synonyms are brought to one form (flows/metric_match.py)."""
+
+    variants: dict[str, str]  # one character -> one character
+    abbreviations: dict[str, str]
+    cut_at: tuple[str, ...]
+    tail: tuple[str, ...]
+    segments: tuple[str, ...]
+    bare_heads: frozenset[str]
+    coordinators: tuple[str, ...]
+    boundary_chars: frozenset[str]
+    boundary_words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AttributionRules:
+    """attribution.toml: which bank a figure belongs to (flows/attribution.py)."""
+
+    brands: dict[str, str]  # bare brand word -> bank code (平安 -> PAB), a bank only in context
+    initials: dict[str, str]  # one character -> bank code (工 -> ICBC), in a run like 工、农、中、建、交行
+    other_names: tuple[str, ...]
+    group_brands: tuple[str, ...]
+    subsidiary_words: tuple[str, ...]
+    bank_subsidiary_words: tuple[str, ...]
+    branch_words: tuple[str, ...]
+    other_bank_suffixes: tuple[str, ...]
+    other_bank_after: tuple[str, ...]
+    other_bank_not_before: tuple[str, ...]
+    other_bank_generic: frozenset[str]
+    aggregates: tuple[str, ...]
+    aggregate_not_before: tuple[str, ...]
+    count_measure_words: frozenset[str]
+    bank_nouns: tuple[str, ...]
+    comparison_before: tuple[str, ...]
+    comparison_after: tuple[str, ...]
+    comparison_not_between: tuple[str, ...]
+    comparison_reach: int
+    list_marks: tuple[str, ...]
+    respectively: tuple[str, ...]
+    dominance: int
+    share: int  # percent
+    title_weight: int
+    lead_chars: int
 
 
 @dataclass(frozen=True)
@@ -134,9 +181,11 @@ class Lexicon:
     idioms: tuple[str, ...]
     metrics: tuple[MetricRule, ...]
     metric_catalog: dict[str, MetricInfo]
+    metric_words: MetricWords
     institutions: dict[str, Institution]
     entity_aliases: dict[str, str]
     entity_exclusions: tuple[str, ...]
+    attribution: AttributionRules
     non_bank: tuple[str, ...]
     self_reference: tuple[str, ...]
     lead_words: tuple[str, ...]
@@ -281,6 +330,81 @@ def _institutions(rules_dir: Path) -> dict[str, Institution]:
     return out
 
 
+def _metric_words(rules_dir: Path) -> MetricWords:
+    f = "metric_words.toml"
+    data = _read_toml(rules_dir / f)
+    variants = _str_map(data, "variants", f)
+    for k, v in variants.items():
+        if len(k) != 1 or len(v) != 1:
+            raise RuleError(f"{f}: [variants] {k!r} -> {v!r} must map one character to one character")
+    abbreviations = _str_map(data, "abbreviations", f)
+    for k, v in abbreviations.items():
+        if not k or not v:
+            raise RuleError(f"{f}: [abbreviations] {k!r} -> {v!r} must not be empty")
+    boundary = _get(data, "words.boundary_chars", str, f)
+    return MetricWords(
+        variants=variants,
+        abbreviations=abbreviations,
+        cut_at=_longest_first(_words(data, "words.cut_at", f)),
+        tail=_longest_first(_words(data, "words.tail", f)),
+        segments=_longest_first(_words(data, "words.segments", f)),
+        bare_heads=frozenset(_words(data, "words.bare_heads", f)),
+        coordinators=_longest_first(_words(data, "words.coordinators", f)),
+        boundary_chars=frozenset(boundary),
+        boundary_words=_longest_first(_words(data, "words.boundary_words", f)),
+    )
+
+
+def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> AttributionRules:
+    f = "attribution.toml"
+    data = _read_toml(rules_dir / f)
+    brands: dict[str, str] = {}
+    for code, words in _get(data, "brands", dict, f).items():
+        if code not in institutions:
+            raise RuleError(f"{f}: [brands] unknown institution code {code!r} (see institutions.csv)")
+        for w in _words(data, f"brands.{code}", f):
+            if brands.setdefault(w, code) != code:
+                raise RuleError(f"{f}: [brands] {w!r} is listed for {brands[w]} and {code}")
+    initials: dict[str, str] = {}
+    for code, ch in _str_map(data, "initials", f).items():
+        if code not in institutions or len(ch) != 1 or ch in initials:
+            raise RuleError(f"{f}: [initials] {code} = {ch!r} needs a registry code and one character of its own")
+        initials[ch] = code
+    ints = {}
+    for path in ("comparison.reach", "main.dominance", "main.share", "main.title_weight", "main.lead_chars"):
+        n = _get(data, path, int, f)
+        if n < 1:
+            raise RuleError(f"{f}: [{path}] must be a whole number >= 1")
+        ints[path] = n
+    return AttributionRules(
+        brands=brands,
+        initials=initials,
+        other_names=_longest_first(_words(data, "other_institutions.names", f)),
+        group_brands=_longest_first(_words(data, "other_institutions.group_brands", f)),
+        subsidiary_words=_longest_first(_words(data, "other_institutions.subsidiary_words", f)),
+        bank_subsidiary_words=_longest_first(_words(data, "other_institutions.bank_subsidiary_words", f)),
+        branch_words=_longest_first(_words(data, "other_institutions.branch_words", f)),
+        other_bank_suffixes=_longest_first(_words(data, "other_banks.suffixes", f)),
+        other_bank_after=_longest_first(_words(data, "other_banks.after", f)),
+        other_bank_not_before=_longest_first(_words(data, "other_banks.not_before", f)),
+        other_bank_generic=frozenset(_words(data, "other_banks.generic", f)),
+        aggregates=_longest_first(_words(data, "aggregates.words", f)),
+        aggregate_not_before=_longest_first(_words(data, "aggregates.not_before", f)),
+        count_measure_words=frozenset(_words(data, "aggregates.count_measure_words", f)),
+        bank_nouns=_longest_first(_words(data, "aggregates.bank_nouns", f)),
+        comparison_before=_longest_first(_words(data, "comparison.before", f)),
+        comparison_after=_longest_first(_words(data, "comparison.after", f)),
+        comparison_not_between=_longest_first(_words(data, "comparison.not_between", f)),
+        comparison_reach=ints["comparison.reach"],
+        list_marks=_longest_first(_words(data, "lists.marks", f)),
+        respectively=_longest_first(_words(data, "lists.respectively", f)),
+        dominance=ints["main.dominance"],
+        share=ints["main.share"],
+        title_weight=ints["main.title_weight"],
+        lead_chars=ints["main.lead_chars"],
+    )
+
+
 def _rel_years(data: dict) -> dict[str, int]:
     table = _get(data, "relative_years", dict, "periods.toml")
     for k, v in table.items():
@@ -400,11 +524,14 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         if info is None or not row["synonym"]:
             raise RuleError(f"metrics.csv:{line}: unknown metric key {row['key']!r} (see metric_taxonomy.csv)"
                             if info is None else f"metrics.csv:{line}: empty synonym")
-        metrics.append(MetricRule(info.key, info.unit, info.nature, row["synonym"]))
+        metrics.append(MetricRule(info.key, info.unit, info.nature, row["synonym"], line))
     seen: dict[str, str] = {}
     for m in metrics:
         if seen.setdefault(m.synonym, m.key) != m.key:
-            raise RuleError(f"metrics.csv: synonym {m.synonym!r} belongs to {seen[m.synonym]} and {m.key}")
+            raise RuleError(f"metrics.csv:{m.line}: synonym {m.synonym!r} belongs to {seen[m.synonym]} and {m.key}")
+    unnamed = set(catalog) - {m.key for m in metrics}
+    if unnamed:
+        raise RuleError(f"metrics.csv: no synonym for {sorted(unnamed)} (every taxonomy key needs one)")
 
     institutions = _institutions(rules_dir)
     aliases: dict[str, str] = {}
@@ -484,9 +611,11 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         idioms=_longest_first(idioms),
         metrics=tuple(metrics),
         metric_catalog=catalog,
+        metric_words=_metric_words(rules_dir),
         institutions=institutions,
         entity_aliases=aliases,
         entity_exclusions=_longest_first(exclusions),
+        attribution=_attribution(rules_dir, institutions),
         non_bank=_longest_first(non_bank),
         self_reference=_longest_first(self_ref),
         lead_words=_longest_first(_words(subj, "lead_words", "subject.toml")),
@@ -541,7 +670,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06 number forms"
+EXTRACTOR_VERSION = "2026-12-06 issue 13: context, numbers, metrics, attribution"
 
 
 @cache

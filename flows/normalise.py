@@ -10,22 +10,22 @@ from __future__ import annotations
 import bisect
 import calendar
 import re
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache
 from typing import NamedTuple
 
+from flows import attribution, metric_match
 from flows.context import PeriodHit as _PeriodHit
 from flows.context import PeriodState as _PeriodState
 from flows.context import document_year, frame_state, is_comparison_basis, mark_sources, results_frame
-from flows.subject import (after_last_bank, after_segment_marks, product_prefix, quoted_names,
-                           respective_parts)
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
-from flows.lexicon import (UNITS, Lexicon, MetricRule, alternation, canonical_entity, first_chars,
-                           first_pairs, load_lexicon, required_chars)
+from flows.lexicon import (Lexicon, MetricRule, alternation, first_chars, first_pairs, load_lexicon,
+                           required_chars)
+from flows.subject import (after_last_bank, after_segment_marks, product_prefix, quoted_names,
+                           respective_parts)
 from flows.models import DocContext, Mention
 from flows.numerals import as_plain, parse_number, parse_scaled
 from flows.values import (DocCurrency, adjacent_direction, document_currency, improvement_direction,
@@ -39,7 +39,6 @@ _CLAUSE_MARK = re.compile("[" + re.escape(CLAUSE_ENDS) + "]")
 # cue classes that make a number a change
 _CHANGE_CUES = frozenset({"basis", "pos", "neg", "better", "worse"})
 _DIRECTIONS = frozenset({"pos", "neg", "better", "worse"})
-_MONEY = UNITS - {"count", "percent", "pp", "times"}  # a money metric is one in any currency (HKD too)
 
 
 # ---------------------------------------------------------------- compiled document-wide scans
@@ -54,11 +53,8 @@ class _Scanners:
     period_needed: frozenset[str]  # every character some rule needs
     period_rules: dict[str, tuple[str, str]]  # group name -> (type, resolver)
     period_groups: dict[str, tuple[tuple[str, str], ...]]  # p3 -> (("p3_y", "y"), ...)
-    entities: re.Pattern
     subject_lead: re.Pattern
     subject_stop: re.Pattern
-    metric_finder: re.Pattern  # (?=(synonym)) at every position
-    metric_by_synonym: dict[str, MetricRule]
     basis_before: re.Pattern
     dated_basis_before: re.Pattern
     qualifier_before: re.Pattern
@@ -68,15 +64,10 @@ class _Scanners:
     change_head_any: re.Pattern  # …增幅超过10%的有A、B，分别为12.12%、11.16%: anywhere in the clause
     stock_words: re.Pattern
     subject_cut: re.Pattern
-    non_bank: re.Pattern
     enumeration: re.Pattern
-    self_reference: re.Pattern
     topic: re.Pattern
     topic_attribute: re.Pattern
     heading_marker: re.Pattern
-    modifiers: re.Pattern
-    gloss: re.Pattern
-    reach_before: re.Pattern
 
 
 def _gated(alternation: str) -> re.Pattern:
@@ -127,7 +118,6 @@ def scanners() -> _Scanners:
         gate = "(?=[" + "".join(re.escape(c) for c in sorted(own)) + "])" if own else ""
         parts.append((f"{gate}(?P<{g}>{body})", required_chars(r.pattern)))
         rules[g] = (r.type, r.resolve)
-    names = {*lex.entity_aliases, *lex.entity_exclusions}
     return _Scanners(
         cues=re.compile(alternation(cue_class)),
         cue_class=cue_class,
@@ -137,11 +127,8 @@ def scanners() -> _Scanners:
         period_groups={g: tuple([(f"{g}_{n}", n) for n in re.compile(r.pattern).groupindex])
                        for g, r in zip(rules, lex.period_rules)},
         period_rules=rules,
-        entities=re.compile(alternation(names, ascii_guard=True)),
         subject_lead=re.compile(rf"(?:{alternation(lex.lead_words)})"),
         subject_stop=re.compile(alternation(lex.stop_after)),
-        metric_finder=re.compile(f"(?=({alternation([m.synonym for m in lex.metrics])}))"),
-        metric_by_synonym={m.synonym: m for m in lex.metrics},
         basis_before=re.compile(rf"(?:{alternation(lex.basis_prefixes)}) ?$"),  # 较 2023 年末
         dated_basis_before=re.compile(rf"(?:{alternation(lex.dated_basis_prefixes)}) ?$"),
         qualifier_before=re.compile(rf"(?:{alternation(lex.qualifier_prefix)})$"),
@@ -151,16 +138,10 @@ def scanners() -> _Scanners:
         change_head_any=re.compile(alternation(lex.change_heads)),
         stock_words=re.compile(alternation(lex.stock_words) or "(?!)"),
         subject_cut=re.compile(alternation(lex.cut_at)),
-        non_bank=re.compile(alternation(lex.non_bank)),
         enumeration=re.compile(rf"(?:{alternation(lex.enumeration)})*"),
-        self_reference=re.compile(alternation(lex.self_reference)),
         topic=_topic_pattern(lex.topic_frames),
         topic_attribute=re.compile(alternation(lex.topic_attributes)),
         heading_marker=re.compile(lex.heading_marker),
-        modifiers=re.compile(alternation(lex.metric_modifiers)),
-        # 平安口袋银行APP（手机银行）注册用户数: the gloss in brackets names the kind of thing
-        gloss=re.compile(r"[（(]([^（）()]{2,12})[）)]"),
-        reach_before=re.compile(rf"(?:{alternation(lex.reach_verbs)})$"),
     )
 
 
@@ -385,7 +366,7 @@ class _Doc:
     period_starts: list[int]
     entities: list[tuple[int, int, str | None]]
     entity_starts: list[int]
-    main_entity: str | None
+    institutions: attribution.Institutions  # who each figure can belong to (flows/attribution.py)
     title_end: int
     lead_as_of: date | None
     skip_at: dict[int, int]
@@ -421,17 +402,8 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
             ctx = replace(ctx, published_at=date(year, 12, 31), published_precision="day")
             periods, bases = _period_hits(m, ctx)
     periods = mark_sources(m, periods)
-    ents = [(x.start(), x.end(), lex.entity_aliases.get(x.group())) for x in sc.entities.finditer(m)]
-    main = canonical_entity(ctx.entity)
-    if main is None:
-        counts = Counter([code for _, _, code in ents if code])
-        if ctx.title and ctx.title not in text:
-            title_m = matching_copy(ctx.title)
-            counts.update(code for x in sc.entities.finditer(title_m)
-                          if (code := lex.entity_aliases.get(x.group())))
-        if counts:
-            first = {code: i for i, (_, _, code) in reversed(list(enumerate(ents))) if code}
-            main = max(counts, key=lambda c: (counts[c], -first.get(c, 10**9)))
+    institutions = attribution.index(text, m, ctx, title_end)  # bank names, totals, the main bank
+    ents = institutions.bank_names
     # the headline summarises the lead: its as-of date is the first one the body states
     lead_as_of = None
     lead_end = title_end
@@ -458,7 +430,7 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
         pos = end
     return _Doc(text, m, ctx, sentences, [s for s, _ in sentences], full, [s for s, _ in full],
                 cues, [c[0] for c in cues], periods, [p.start for p in periods], ents,
-                [e[0] for e in ents], main, title_end, lead_as_of,
+                [e[0] for e in ents], institutions, title_end, lead_as_of,
                 {**{s: e for s, e, cls in cues if "basis" in cls},
                  **_dated_basis_starts(m, bases),
                  **{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods}}, repeats,
@@ -629,53 +601,6 @@ def _following_phrase(d: _Doc, pos: int, limit: int) -> tuple[int, int]:
     return a, b
 
 
-@lru_cache(maxsize=4096)
-def _metric(subject_m: str | None, unit: str, kind: str) -> MetricRule | None:
-    """Core metric named by the subject, if its unit fits (a change may be a percent of it).
-
-    A subject that names none as written is tried again without the modifier words a metric
-    name tolerates (私人银行达标客户数 -> 私人银行客户数) and with a bracketed gloss standing for
-    the name before it (平安口袋银行APP（手机银行）注册用户数 -> 手机银行注册用户数).
-    """
-    if not subject_m:
-        return None
-    rule = _metric_named(subject_m, unit, kind)
-    if rule is not None:
-        return rule
-    sc = scanners()
-    variants = []
-    for g in sc.gloss.finditer(subject_m):
-        variants.append(g.group(1) + subject_m[g.end():])
-    variants = [*variants, *[sc.modifiers.sub("", v) for v in (subject_m, *variants)]]
-    for v in variants:
-        if v != subject_m:
-            rule = _metric_named(v, unit, kind)
-            if rule is not None:
-                return rule
-    return None
-
-
-def _metric_named(subject_m: str, unit: str, kind: str) -> MetricRule | None:
-    sc = scanners()
-    # every synonym occurring in the subject (overlapping), the longest first
-    found = sorted({x.group(1) for x in sc.metric_finder.finditer(subject_m)}, key=len, reverse=True)
-    if not found:
-        return None
-    lex = load_lexicon()
-    for synonym in found:
-        rule = sc.metric_by_synonym[synonym]
-        at = subject_m.find(synonym)
-        head = _implied_unit(subject_m[at + len(synonym):], lex)
-        if head is not None and rule.unit in ("CNY", "count") and head != rule.unit:
-            continue  # 私行客户|资产规模: the phrase goes on to measure something else
-        if unit == rule.unit or rule.unit == "CNY" and unit in _MONEY \
-                or kind == "change" and unit in ("percent", "pp", "times") \
-                or rule.unit == "percent" and unit == "pp":
-            return rule
-        return None
-    return None
-
-
 def _implied_unit(text: str | None, lex: Lexicon) -> str | None:
     """Unit of a bare number from the rightmost money or count cue in its subject."""
     if not text:
@@ -813,7 +738,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     following = _following_phrase(d, sp.end, _clause_end(d, sp.end, fe)) \
         if measure_word or unit is None or unit == "count" and subj is None else None
     if measure_word and following is not None and following[1] - following[0] >= lex.subject_min_len and (
-            subj is None or _metric(m[subj[0]:subj[1]], unit, "level") is None):
+            subj is None or metric_match.match(m[subj[0]:subj[1]], unit, "level") is None):
         subj = following  # 布放70余台外币兑换机: the counted noun follows its measure word
     if unit in (None, "count") and subj is None:
         assert following is not None  # looked for above: the unit is None or a count
@@ -912,7 +837,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             or subject_m and scanners().change_head.search(subject_m)
             or scanners().change_head_any.search(m, prev_end, qstart)):
         kind = "change"  # 营收增速13.68%, (+8.78%): a growth rate, stated with or without its verb
-    rule = _metric(subject_m, unit, kind or "level")
+    # 营业收入和净利润分别为…: the n-th figure of a 分别 run, the n-th metric named
+    nth = attribution.respective(m, d.span_starts, subj[1], sp.start) \
+        if subj is not None and subj[1] <= sp.start else -1
+    rule = metric_match.match(subject_m, unit, kind or "level", nth)
     if kind is None:
         # only a period phrase of the same sentence makes a count a flow
         st_sentence = _dates_between(d, fs, qstart)
@@ -922,11 +850,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         value = -value
     prev_in[fs] = _Prev(sp.end, kind, direction, basis, list_subj, enum_k)
     if rule is None and kind == "change":
-        rule = _metric(subject_m, unit, kind)
+        rule = metric_match.match(subject_m, unit, kind, nth)
     if rule is None and subject_m and scanners().topic_attribute.search(subject_m):
         topic = _topic(d, para, qstart)
         if topic is not None:
-            rule = _metric(m[topic[0]:topic[1]] + subject_m, unit, kind)
+            rule = metric_match.match(m[topic[0]:topic[1]] + subject_m, unit, kind)
 
     # period
     in_title = sp.start < d.title_end
@@ -956,20 +884,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     if kind == "level" and end is not None and _from_level(d, sp, cstart):
         start, end = None, date(end.year - 1, 12, 31)  # 从10.72%降至10.07%: the level a year-end before
 
-    entity = d.main_entity
-    ents = [e for e in _between(d.entity_starts, d.entities, fs, sp.start) if e[2]]
-    if ents:
-        entity = ents[-1][2]
-    elif scanners().self_reference.search(m, fs, sp.start):
-        # 该行… refers back to the bank named last in the paragraph
-        back = [e for e in _between(d.entity_starts, d.entities, para, fs) if e[2]]
-        if back:
-            entity = back[-1][2]
-    if _non_bank(d, cstart, qstart, subj) and not (ents and ents[-1][0] >= cstart) \
-            and not scanners().self_reference.search(m, fs, fe):
-        # 全国个人养老金账户开户数, 银行业理财规模: a total that is not the bank's own figure
-        # (交行已在全国两千余家网点… names the bank in the clause and stays the bank's)
-        entity = None
+    entity = attribution.entity_of(d.institutions, m, fs, fe, para, cstart, qstart, sp.start, sp.end,
+                                   _clause_end(d, sp.end, fe), subj, measure_word, d.span_starts)
 
     if upper is not None and qualifier == "exact":
         qualifier = "over"  # the lower bound of a range: at least
@@ -1047,19 +963,6 @@ def _only_cues(d: _Doc, a: int, b: int) -> bool:
             return False
         pos = e
     return pos == b and b > a
-
-
-def _non_bank(d: _Doc, cstart: int, qstart: int, subj: tuple[int, int] | None) -> bool:
-    """A non-bank cue in the clause (全国…) or in a subject carried from before it (上述银行…)."""
-    sc = scanners()
-    ranges = [(cstart, qstart)]
-    if subj is not None and subj[0] < cstart:
-        ranges.append(subj)
-    for a, b in ranges:
-        for x in sc.non_bank.finditer(d.m, a, b):
-            if not sc.reach_before.search(d.m, max(0, x.start() - 4), x.start()):
-                return True  # 网点覆盖全国: the bank's reach, not a national total
-    return False
 
 
 def _list_heading(d: _Doc, pos: int) -> tuple[int, tuple[int, int] | None] | None:

@@ -1,0 +1,458 @@
+"""Which bank a figure belongs to: the registry bank of its clause or list item, the document's
+main bank, or nobody (a total across banks, an industry figure, an institution outside the
+registry).
+
+`index(m, ctx, title_end)` scans a document once (the matching copy); `entity_of(...)` decides one
+figure from positions. Rules: entities.csv (bank names), entity_exclusions.csv, non_bank.csv,
+self_reference.csv and attribution.toml (bare brands, other institutions and banks, totals across
+banks, comparison targets, lists and `分别`, the main bank).
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from flows.extract import matching_copy
+from flows.lexicon import AttributionRules, alternation, canonical_entity, load_lexicon
+from flows.models import DocContext
+from flows.script import to_simplified
+
+OTHER = "~"  # an institution outside the registry: it takes its figures, and they get no code
+_BRAND = "?"  # a bare brand word (平安): a bank only in a list of banks
+_GROUP = "+"  # a financial group's brand (中银, 平安): another institution before a subsidiary word
+_HAN = "\u4e00-\u9fff"
+_ITEM_OPENERS = "、，,；;：:（(-•·*#>"  # a bare brand after one of these opens an item of a list
+_SENTENCE_MARKS = "。！？!?\n"
+_CODES = re.compile(r"[（(][^（）()" + _HAN + r"]*[）)]")  # (601288.SH): no part of a list's glue
+_DIGIT = re.compile(r"\d")
+_CLAUSE = re.compile("[，,；;。！？!?\n]")
+
+
+# classes of what the document-wide scan finds besides names
+_AGGREGATE = "agg"  # a total across banks (上市城商行)
+_NON_BANK = "non"  # a national, industry or official figure (全国, 银行业, 人民银行)
+_SELF = "self"  # the bank speaking of itself or referred back to (该行)
+_SUFFIX = "sfx"  # 银行 after two characters that may name a bank outside the registry (泸州银行)
+
+
+@dataclass(frozen=True)
+class _Name:
+    """What a name in the text stands for: a registry code, OTHER, _BRAND or None (not a bank)."""
+
+    code: str | None
+    fallback: str | None = None  # a bare brand's bank
+    non_bank: bool = False  # an exclusion that is an industry or official body (中国银行业协会)
+
+
+@dataclass(frozen=True)
+class _Scanners:
+    scan: re.Pattern  # names, totals, non-bank and self-reference words, bank suffixes: one pass
+    name_of: dict[str, _Name]
+    word_class: dict[str, str]  # the other words found by `scan` -> their class
+    names: re.Pattern  # names only (a title outside the text)
+    initials: dict[str, str]
+    subsidiary_words: tuple[str, ...]
+    bank_subsidiary_words: tuple[str, ...]
+    branch_words: tuple[str, ...]
+    other_after: tuple[str, ...]
+    other_not_before: tuple[str, ...]
+    other_generic: frozenset[str]
+    aggregate_not_before: tuple[str, ...]
+    numerals: frozenset[str]
+    reach_before: re.Pattern
+    comparison_before: re.Pattern
+    comparison_after: tuple[str, ...]
+    comparison_not_between: tuple[str, ...]
+    comparison_reach: int
+    list_marks: frozenset[str]
+    respectively: re.Pattern
+    count_measure_words: frozenset[str]
+    bank_nouns: tuple[str, ...]
+
+
+@cache
+def scanners() -> _Scanners:
+    lex = load_lexicon()
+    r = lex.attribution
+    name_of: dict[str, _Name] = {}
+    for brand in r.group_brands:
+        name_of[brand] = _Name(_GROUP)  # with a subsidiary word after it (平安证券, 中银香港)
+    for other in r.other_names:
+        name_of[other] = _Name(OTHER)  # 中国平安: an institution outside the registry
+    for w, code in r.brands.items():
+        name_of[w] = _Name(_BRAND, code)  # else a bank in context (招行和兴业)
+    for phrase in lex.entity_exclusions:
+        # 中国银行业协会 is no bank, but 银行业 in it says the figure is the industry's
+        name_of[phrase] = _Name(None, None, any(w in phrase for w in lex.non_bank))
+    for alias, code in lex.entity_aliases.items():
+        name_of[alias] = _Name(code)
+    # the text is matched in Simplified script: a Traditional form (中國銀行) cannot occur there
+    name_of = {w: n for w, n in name_of.items() if to_simplified(w) == w}
+    word_class: dict[str, str] = {}
+    for cls, listed in ((_SUFFIX, r.other_bank_suffixes), (_SELF, lex.self_reference),
+                        (_AGGREGATE, r.aggregates), (_NON_BANK, lex.non_bank)):
+        for w in listed:
+            word_class[w] = cls  # a later class wins a word listed twice
+    words = {w: c for w, c in word_class.items() if w not in name_of}
+    return _Scanners(
+        scan=re.compile(alternation([*name_of, *words], ascii_guard=True)),
+        name_of=name_of,
+        word_class=words,
+        names=re.compile(alternation(name_of, ascii_guard=True)),
+        initials=dict(r.initials),
+        subsidiary_words=r.subsidiary_words,
+        bank_subsidiary_words=r.bank_subsidiary_words,
+        branch_words=r.branch_words,
+        other_after=r.other_bank_after,
+        other_not_before=r.other_bank_not_before,
+        other_generic=r.other_bank_generic,
+        aggregate_not_before=r.aggregate_not_before,
+        numerals=frozenset([*lex.digits, *lex.small_scales, *lex.big_scales, "两", "几", "数", "多", "各", "家"]),
+        reach_before=re.compile(rf"(?:{alternation(lex.reach_verbs)})$"),
+        comparison_before=re.compile(alternation(r.comparison_before)),
+        comparison_after=r.comparison_after,
+        comparison_not_between=r.comparison_not_between,
+        comparison_reach=r.comparison_reach,
+        list_marks=frozenset(r.list_marks),
+        respectively=re.compile(alternation(r.respectively)),
+        count_measure_words=r.count_measure_words,
+        bank_nouns=r.bank_nouns,
+    )
+
+
+@dataclass(frozen=True)
+class Institutions:
+    """The institutions named in one document and what each can take."""
+
+    hits: list[tuple[int, int, str]]  # (start, end, registry code or OTHER), in text order
+    starts: list[int]
+    first: list[int]  # index of the first hit of the hit's list (itself when alone)
+    last: list[int]  # index of the last hit of the hit's list
+    aggregates: list[int]  # starts of totals-across-banks words (ends in aggregate_ends)
+    aggregate_ends: list[int]
+    non_bank: list[int]  # starts of non-bank cues that are not the bank's reach (覆盖全国)
+    non_bank_ends: list[int]
+    self_refs: list[int]
+    main: str | None
+    bank_names: list[tuple[int, int, str | None]]  # registry names and exclusions (for the subject's trim)
+    targets: dict[int, bool]  # hit -> named as a comparison target (高于工行), filled as asked
+
+    def is_target(self, m: str, i: int) -> bool:
+        """Hit `i` is what a figure is compared with (高于工行和建行: the whole list is)."""
+        t = self.targets.get(i)
+        if t is None:
+            f = self.first[i]
+            s, e, _ = self.hits[i]
+            t = _is_target(m, s, e) or f != i and self.is_target(m, f)
+            self.targets[i] = t
+        return t
+
+
+_GLUE_MAX = 24  # a longer gap between two names is never a list's glue
+
+
+def _glue(m: str, a: int, b: int) -> str:
+    """What stands between two names, stock codes and spaces aside (、 in 工商银行(601398)、建设银行)."""
+    gap = m[a:b]
+    if b - a <= 1 or b - a > _GLUE_MAX:
+        return gap
+    if "(" in gap or "（" in gap:
+        gap = _CODES.sub("", gap)
+    return gap.strip()
+
+
+def index(text: str, m: str, ctx: DocContext, title_end: int) -> Institutions:
+    """Scan the matching copy `m` once: names, totals, cues, comparison targets, lists, main bank."""
+    sc = scanners()
+    lex = load_lexicon()
+    raw: list[tuple[int, int, str]] = []
+    bank_names: list[tuple[int, int, str | None]] = []
+    aggregates: list[int] = []
+    aggregate_ends: list[int] = []
+    non_bank: list[int] = []
+    non_bank_ends: list[int] = []
+    self_refs: list[int] = []
+    name_of = sc.name_of
+    for x in sc.scan.finditer(m):
+        w = x.group()
+        s, e = x.span()
+        name = name_of.get(w)
+        if name is None:
+            cls = sc.word_class[w]
+            if cls == _SUFFIX:
+                if _other_bank(m, sc, s, e):
+                    raw.append((s - 2, e, OTHER))
+            elif cls == _AGGREGATE:
+                if not m.startswith(sc.aggregate_not_before, e):  # 五大行业: not banks
+                    aggregates.append(s)
+                    aggregate_ends.append(e)
+            elif cls == _NON_BANK:
+                if not sc.reach_before.search(m, max(0, s - 4), s):  # 网点覆盖全国: the bank's reach
+                    non_bank.append(s)
+                    non_bank_ends.append(e)
+            else:
+                self_refs.append(s)
+            continue
+        code = name.code
+        if code is None:
+            bank_names.append((s, e, None))
+            if name.non_bank:
+                non_bank.append(s)
+                non_bank_ends.append(e)
+            continue
+        if code == _GROUP or code == _BRAND:
+            if m.startswith(sc.subsidiary_words, e):
+                # 平安证券, 中银香港: another institution of the group
+                sub = next(w for w in sc.subsidiary_words if m.startswith(w, e))
+                raw.append((s, e + len(sub), OTHER))
+            elif code == _BRAND:
+                raw.append((s, e, _BRAND + (name.fallback or "")))
+            continue
+        if code != OTHER:
+            bank_names.append((s, e, code))
+            if s >= 2 and m[s - 1] == "、" and m[s - 2] in sc.initials:
+                raw.extend(_initials(m, sc.initials, s))
+            if m.startswith(sc.bank_subsidiary_words, e):
+                # 中国银行(香港): the bank's subsidiary, unless a branch follows (…(香港)分行)
+                sub = next(w for w in sc.bank_subsidiary_words if m.startswith(w, e))
+                if not m.startswith(sc.branch_words, e + len(sub)):
+                    code, e = OTHER, e + len(sub)
+        raw.append((s, e, code))
+    raw.sort()  # in text order already but for the initials and outside banks put before a name
+    hits = _resolve_brands(m, raw) if any(c[0] == _BRAND for _, _, c in raw) else raw
+    starts = [h[0] for h in hits]
+    first = list(range(len(hits)))
+    last = list(range(len(hits)))
+    for i in range(1, len(hits)):
+        if hits[i - 1][2] != OTHER and hits[i][2] != OTHER and \
+                _glue(m, hits[i - 1][1], hits[i][0]) in sc.list_marks:
+            first[i] = first[i - 1]
+    for i in range(len(hits) - 2, -1, -1):
+        if first[i + 1] == first[i]:
+            last[i] = last[i + 1]
+    main = canonical_entity(ctx.entity)
+    if main is None:
+        main = _main(text, m, ctx, hits, title_end, lex.attribution)
+    return Institutions(hits, starts, first, last, aggregates, aggregate_ends, non_bank, non_bank_ends,
+                        self_refs, main, bank_names, {})
+
+
+def _initials(m: str, initials: dict[str, str], s: int) -> list[tuple[int, int, str]]:
+    """工、农、中、建、|交行: the banks whose initials run before a bank's name (none if the run
+    starts inside a word: 其中、交行)."""
+    out: list[tuple[int, int, str]] = []
+    p = s
+    while p >= 2 and m[p - 1] == "、" and m[p - 2] in initials:
+        p -= 2
+        out.append((p, p + 1, initials[m[p]]))
+    if p > 0 and "\u4e00" <= m[p - 1] <= "\u9fff":
+        return []
+    out.reverse()
+    return out
+
+
+def _other_bank(m: str, sc: _Scanners, s: int, e: int) -> bool:
+    """泸州|银行: two characters before the suffix name a bank outside the registry."""
+    a = s - 2
+    if a < 0:
+        return False
+    head = m[a:s]
+    if not ("\u4e00" <= head[0] <= "\u9fff" and "\u4e00" <= head[1] <= "\u9fff") or head in sc.other_generic \
+            or head[0] in sc.numerals or head[1] in sc.numerals or m.startswith(sc.other_not_before, e):
+        return False
+    # where a name can start: not inside a longer word (政策性银行, 平安口袋银行)
+    return a == 0 or not ("\u4e00" <= m[a - 1] <= "\u9fff") or m.endswith(sc.other_after, 0, a)
+
+
+def _resolve_brands(m: str, raw: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A bare brand is its bank in a list with a bank (招行和兴业) or opening an item of a sentence
+    that names another bank (…、兴业372万户、中信53万户); else it is no name at all."""
+    sc = scanners()
+    codes = [c for _, _, c in raw]
+    changed = True
+    while changed:
+        changed = False
+        for i, (s, e, c) in enumerate(raw):
+            if not codes[i].startswith(_BRAND):
+                continue
+            left = i > 0 and _is_bank(codes[i - 1]) and _glue(m, raw[i - 1][1], s) in sc.list_marks
+            right = i + 1 < len(raw) and _is_bank(codes[i + 1]) and _glue(m, e, raw[i + 1][0]) in sc.list_marks
+            if left or right or _opens_item(m, s) and _bank_in_sentence(m, raw, codes, i):
+                codes[i] = c[1:]
+                changed = True
+    return [(s, e, c) for (s, e, _), c in zip(raw, codes) if not c.startswith(_BRAND)]
+
+
+def _is_bank(code: str) -> bool:
+    return code != OTHER and not code.startswith(_BRAND)
+
+
+def _opens_item(m: str, s: int) -> bool:
+    return s == 0 or m[s - 1] in _ITEM_OPENERS or m[s - 1] == "\n"
+
+
+def _bank_in_sentence(m: str, raw: list[tuple[int, int, str]], codes: list[str], i: int) -> bool:
+    s = raw[i][0]
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(raw) and _is_bank(codes[j]):
+            a, b = (raw[j][1], s) if j < i else (raw[i][1], raw[j][0])
+            if not any(ch in _SENTENCE_MARKS for ch in m[a:b]):
+                return True
+    return False
+
+
+def _is_target(m: str, s: int, e: int) -> bool:
+    """高于工行, 较第二名的招商银行, 与招行相比: the name at [s, e) is what a figure is compared with."""
+    sc = scanners()
+    if m.startswith(sc.comparison_after, e):
+        return True
+    best = -1
+    for x in sc.comparison_before.finditer(m, max(0, s - sc.comparison_reach - 3), s):
+        best = x.end()
+    if best < 0 or s - best > sc.comparison_reach:
+        return False
+    gap = m[best:s]
+    return not _DIGIT.search(gap) and not _CLAUSE.search(gap) and not any(w in gap for w in sc.comparison_not_between)
+
+
+def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], title_end: int,
+          r: AttributionRules) -> str | None:
+    """The bank named most, if at least `dominance` times as often as any other institution, with
+    `share` percent of the names (and named in the lead when the title names no institution and
+    other banks are named)."""
+    title_weight = r.title_weight
+    counts: dict[str, int] = {}
+    first: dict[str, int] = {}
+    in_title = False
+    for s, e, code in hits:
+        key = code if code != OTHER else OTHER + m[s:e]
+        counts[key] = counts.get(key, 0) + (title_weight if s < title_end else 1)
+        first.setdefault(key, s)
+        in_title = in_title or s < title_end
+    if ctx.title and ctx.title not in text:
+        title_m = matching_copy(ctx.title)
+        for s, e, code in index_names(title_m):
+            key = code if code != OTHER else OTHER + title_m[s:e]
+            counts[key] = counts.get(key, 0) + title_weight
+            in_title = True
+    if not counts:
+        return None
+    # the most named; of equals, the first named
+    top = min(counts, key=lambda k: (-counts[k], first.get(k, len(m))))
+    if top.startswith(OTHER):
+        return None
+    runner_up = max([n for k, n in counts.items() if k != top], default=0)
+    if counts[top] < r.dominance * runner_up or 100 * counts[top] < r.share * sum(counts.values()):
+        return None  # a roundup: no bank is the document's
+    if runner_up and not in_title and first.get(top, len(m)) >= title_end + r.lead_chars:
+        return None  # a feature that names banks on the way: none is the document's
+    return top
+
+
+def index_names(m: str) -> list[tuple[int, int, str]]:
+    """The registry banks and other institutions named in `m` (a title outside the text)."""
+    sc = scanners()
+    out = []
+    for x in sc.names.finditer(m):
+        code = sc.name_of[x.group()].code
+        if code == _GROUP or code == _BRAND:
+            code = OTHER if m.startswith(sc.subsidiary_words, x.end()) else None
+        if code is not None:
+            out.append((x.start(), x.end(), code))
+    return out
+
+
+def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int, qstart: int, start: int,
+              end: int, clause_end: int, subj: tuple[int, int] | None, measure_word: str | None,
+              span_starts: list[int]) -> str | None:
+    """The registry code the figure at [start, end) belongs to, or None.
+
+    fs, fe: its full sentence; para: where its paragraph (or list, or 其中 continuation)
+    starts; cstart: its clause's start; qstart: where the figure starts with its qualifier word;
+    clause_end: the end of its clause; subj: its subject span (maybe carried from an earlier clause).
+    """
+    hits = ix.hits
+    lo = bisect.bisect_left(ix.starts, fs)
+    i = bisect.bisect_left(ix.starts, start) - 1
+    while i >= lo and (hits[i][1] > start or ix.is_target(m, i)):
+        i -= 1  # the last institution named before the figure in its sentence, not a comparison target
+    entity: str | None
+    in_clause = False
+    if i >= lo:
+        in_clause = hits[i][0] >= cstart
+        f, z = ix.first[i], ix.last[i]
+        if z > f and hits[z][0] < start and not _any_in(span_starts, hits[f][1], hits[z][0]):
+            i = f  # 北京银行、江苏银行、上海银行资产总额超3万亿元: the list's first bank
+            n = respective(m, span_starts, hits[z][1], start)
+            if n >= 0:
+                # 农业银行、建设银行、中国银行分别为25.6万户、23.15万户: the n-th figure, the n-th bank
+                i = f + n % (z - f + 1)
+        # (a list with figures between its banks, 成都银行(18.92%)、青岛银行(14.8%), gives each its item's)
+        entity = hits[i][2]
+    elif ix.self_refs and _any_in(ix.self_refs, fs, start):
+        entity = _last_bank(ix, m, para, fs) or ix.main  # 该行…: the bank named last in the paragraph
+    elif ix.main is not None:
+        entity = ix.main
+    else:
+        entity = _last_bank(ix, m, para, fs)  # a roundup: the paragraph's bank
+    if entity is None or entity == OTHER:
+        return None
+    if not in_clause and _cue(ix.non_bank, ix.non_bank_ends, cstart, qstart, subj) \
+            and not (ix.self_refs and _any_in(ix.self_refs, fs, fe)):
+        return None  # 全国个人养老金账户开户数, 银行业理财规模: not the bank's own figure
+    after = max(cstart, hits[i][1]) if in_clause else cstart
+    if _cue(ix.aggregates, ix.aggregate_ends, after, qstart, None if in_clause else subj):
+        return None  # 29家上市城商行总资产, 六大行营收合计: a total across banks
+    if measure_word is not None and measure_word in scanners().count_measure_words \
+            and _counts_banks(ix, m, subj, end, clause_end):
+        return None  # 已发布快报的银行有16家, 42家A股上市银行: a count of banks
+    return entity
+
+
+def respective(m: str, span_starts: list[int], a: int, start: int) -> int:
+    """How many figures stand between the last `分别` (or 依次) in [a, start) and the figure at
+    `start` (0 for the first one after it); -1 when there is none."""
+    last = -1
+    for x in scanners().respectively.finditer(m, a, start):
+        last = x.end()
+    if last < 0:
+        return -1
+    return bisect.bisect_left(span_starts, start) - bisect.bisect_left(span_starts, last)
+
+
+def _any_in(starts: list[int], a: int, b: int) -> bool:
+    k = bisect.bisect_left(starts, a)
+    return k < len(starts) and starts[k] < b
+
+
+def _last_bank(ix: Institutions, m: str, a: int, b: int) -> str | None:
+    lo = bisect.bisect_left(ix.starts, a)
+    hi = bisect.bisect_left(ix.starts, b)
+    for i in range(hi - 1, lo - 1, -1):
+        if ix.hits[i][1] <= b and not ix.is_target(m, i):
+            f = ix.first[i]
+            return ix.hits[f if f >= lo else i][2]
+    return None
+
+
+def _cue(starts: list[int], ends: list[int], a: int, b: int, subj: tuple[int, int] | None) -> bool:
+    """A cue within [a, b), or within a subject carried from before `a`."""
+    if not starts:
+        return False
+    k = bisect.bisect_left(starts, a)
+    if k < len(starts) and starts[k] < b and ends[k] <= b:
+        return True
+    if subj is not None and subj[0] < a:
+        k = bisect.bisect_left(starts, subj[0])
+        return k < len(starts) and starts[k] < subj[1] and ends[k] <= subj[1]
+    return False
+
+
+def _counts_banks(ix: Institutions, m: str, subj: tuple[int, int] | None, end: int, clause_end: int) -> bool:
+    sc = scanners()
+    if subj is not None and m[subj[0]:subj[1]].endswith(sc.bank_nouns):
+        return True
+    after = m[end:clause_end]
+    return any(noun in after for noun in sc.bank_nouns) and not _any_in(ix.starts, end, clause_end)

@@ -1,0 +1,180 @@
+"""Which taxonomy key a mention's subject names: the concept, not a word list.
+
+A subject (already Simplified: it comes from the matching copy) and every synonym of metrics.csv
+are brought to one normal form (metric_words.toml: variant characters folded, brackets dropped,
+abbreviations spelt out, suffixes that keep the concept and change words taken off the end). The
+longest synonym that ends the normal form names the subject, unless the words right before it
+make it a segment (境内分行人民币贷款, 定期存款) or, for a bare head (贷款, 资产), anything but a
+boundary stands before it (科技贷款). A different head after the name (非利息收入占比,
+理财业务手续费收入) leaves the name inside the subject, not at its end: no key.
+
+`match` is the entry point; it is pure and cached per (subject, unit, kind).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from flows.lexicon import MetricRule, MetricWords, RuleError, alternation, load_lexicon
+
+# ISO codes a money metric (unit CNY in the taxonomy) is stated in
+_MONEY = frozenset({"CNY", "USD", "HKD", "MOP", "TWD", "EUR", "JPY", "GBP"})
+_RATIOS = frozenset({"percent", "pp", "times"})
+_BRACKETED = re.compile(r"[（(][^（）()]*[）)]|[（(][^（）()]*$")
+_SPACE = re.compile(r"\s+")
+_GLOSS = re.compile(r"[（(]([^（）()]{2,12})[）)]")
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    words: MetricWords
+    variants: dict[int, str]  # str.translate table
+    abbreviations: re.Pattern | None
+    cut_at: re.Pattern
+    tail_by_last: dict[str, tuple[str, ...]]  # tail words by their last character, longest first
+    segment_by_last: dict[str, tuple[str, ...]]
+    boundary_words: tuple[str, ...]
+    by_name: dict[str, MetricRule]  # normal form of a synonym -> its rule
+    longest: int
+    modifiers: re.Pattern | None
+
+
+def _by_last(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for w in sorted(set(words), key=lambda w: (-len(w), w)):
+        out.setdefault(w[-1], []).append(w)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@cache
+def matcher() -> _Matcher:
+    """The synonyms in normal form and the word tables, built once per process."""
+    lex = load_lexicon()
+    w = lex.metric_words
+    abbr = re.compile(alternation(w.abbreviations)) if w.abbreviations else None
+    mods = re.compile(alternation(lex.metric_modifiers)) if lex.metric_modifiers else None
+    base = _Matcher(w, str.maketrans(w.variants), abbr, re.compile(alternation(w.cut_at)),
+                    _by_last(w.tail), _by_last(w.segments), w.boundary_words, {}, 0, mods)
+    by_name: dict[str, MetricRule] = {}
+    for rule in lex.metrics:
+        name = _fold(base, rule.synonym)
+        while (n := _tail_len(base, name)):
+            name = name[:-n]  # 贷款余额 -> 贷款: a subject loses its tail words one by one
+        if not name:
+            raise RuleError(f"metrics.csv:{rule.line}: synonym {rule.synonym!r} is empty once folded")
+        other = by_name.setdefault(name, rule)
+        if other.key != rule.key:
+            raise RuleError(f"metrics.csv:{rule.line}: synonym {rule.synonym!r} reads as {name!r}, "
+                            f"like {other.synonym!r} of {other.key}")
+    return _Matcher(base.words, base.variants, base.abbreviations, base.cut_at, base.tail_by_last,
+                    base.segment_by_last, base.boundary_words, by_name, max(len(k) for k in by_name), mods)
+
+
+def _fold(mt: _Matcher, text: str) -> str:
+    """Variants folded, spaces and brackets gone, cut before a comparison, abbreviations spelt out."""
+    s = _SPACE.sub("", text.translate(mt.variants)).upper()
+    if "(" in s or "（" in s:
+        s = _BRACKETED.sub("", s)
+    x = mt.cut_at.search(s, 1)
+    if x is not None:
+        s = s[:x.start()]
+    if mt.abbreviations is not None:
+        abbr = mt.words.abbreviations
+        s = mt.abbreviations.sub(lambda y: abbr[y.group()], s)
+    return s
+
+
+def _tail_len(mt: _Matcher, s: str) -> int:
+    """Length of the longest tail word ending `s` (but not all of it), 0 when none does."""
+    for t in mt.tail_by_last.get(s[-1], ()) if s else ():
+        if len(t) < len(s) and s.endswith(t):
+            return len(t)
+    return 0
+
+
+def _ends_with(by_last: dict[str, tuple[str, ...]], s: str) -> bool:
+    return bool(s) and any(s.endswith(w) for w in by_last.get(s[-1], ()))
+
+
+def _named(mt: _Matcher, s: str) -> list[MetricRule]:
+    """The rules of the metrics `s` (folded) names: the longest synonym ending it, tail words taken
+    off the end one by one until one does (资产规模增速 -> 资产规模), if what stands before it
+    allows; with the names coordinated before it (存款、贷款规模: deposits, loans). Empty: none."""
+    while s:
+        found, rules = _ending(mt, s)
+        if found:
+            return rules
+        n = _tail_len(mt, s)
+        if not n:
+            return []
+        s = s[:-n]
+    return []
+
+
+def _ending(mt: _Matcher, s: str) -> tuple[bool, list[MetricRule]]:
+    """(a synonym ends `s`, the rules of the names it ends unless the words before it make it a
+    segment)."""
+    for n in range(min(len(s), mt.longest), 0, -1):
+        rule = mt.by_name.get(s[len(s) - n:])
+        if rule is None:
+            continue
+        left = s[:len(s) - n]
+        bare = left.rstrip("的")
+        # 境内分行人民币|贷款, 代销的|理财: a segment of the metric (优于行业平均的|成本收入比率 compares)
+        if _ends_with(mt.segment_by_last, bare) and (bare == left or not mt.cut_at.search(bare)):
+            return True, []
+        if left and s[len(s) - n:] in mt.words.bare_heads and not (
+                left[-1] in mt.words.boundary_chars or not ("\u4e00" <= left[-1] <= "\u9fff")
+                or left.endswith(mt.boundary_words)):
+            return True, []  # 科技|贷款: a bare head needs a boundary before it
+        for c in mt.words.coordinators:
+            if left.endswith(c):
+                # 个人消费贷款和|信用卡透支规模: the names coordinated before it
+                before = _named(mt, left[:-len(c)])
+                if before:
+                    return True, [*before, rule]
+                break
+        return True, [rule]
+    return False, []
+
+
+def _fits(rule: MetricRule, unit: str, kind: str) -> bool:
+    """The mention's unit can state the rule's metric (a change may be a percent of it)."""
+    if unit == rule.unit or rule.unit == "CNY" and unit in _MONEY:
+        return True
+    return kind == "change" and unit in _RATIOS or rule.unit == "percent" and unit == "pp"
+
+
+@lru_cache(maxsize=8192)
+def match(subject_m: str | None, unit: str, kind: str, nth: int = -1) -> MetricRule | None:
+    """The metric `subject_m` (matching copy) names, if `unit` fits it; None for none, a segment or a
+    different concept.
+
+    Metrics named together (营业收入和净利润分别为…) give the `nth` one to the nth figure of a
+    `分别` run (`nth` >= 0), else the first one.
+
+    A subject that names none as written is tried again with a bracketed gloss standing for the
+    name before it (平安口袋银行APP（手机银行）注册用户数 -> 手机银行注册用户数) and with the
+    words a metric name tolerates taken out (手机银行签约客户 -> 手机银行客户).
+    """
+    if not subject_m:
+        return None
+    mt = matcher()
+    rules = _named(mt, _fold(mt, subject_m))
+    if not rules:
+        variants = [g.group(1) + subject_m[g.end():] for g in _GLOSS.finditer(subject_m)]
+        if mt.modifiers is not None:
+            variants += [mt.modifiers.sub("", v) for v in (subject_m, *variants)]
+        last = subject_m.split()[-1] if subject_m.split() else ""
+        if last != subject_m.strip():
+            variants.append(last)  # 深耕三农金融 个人存款余额: the last of words set apart by spaces
+        for v in variants:
+            if v != subject_m:
+                rules = _named(mt, _fold(mt, v))
+                if rules:
+                    break
+    if not rules:
+        return None
+    rule = rules[nth % len(rules)] if nth >= 0 else rules[0]
+    return rule if _fits(rule, unit, kind) else None

@@ -1,0 +1,64 @@
+"""Which bank a figure belongs to (flows/attribution.py): tests/cases/attribution_cases.toml, and the
+rule file attribution.toml."""
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from flows.attribution import index
+from flows.extract import matching_copy
+from flows.lexicon import RULES_DIR, RuleError, load_lexicon_from
+from flows.models import DocContext
+from tests.test_normalise import test_case as _extract_case
+
+CASES = tomllib.loads((Path(__file__).parent / "cases" / "attribution_cases.toml").read_text(encoding="utf-8"))["case"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_case(case):
+    _extract_case(case)  # the same checks as extract_cases.toml
+
+
+def _main(text: str, entity: str | None = None) -> str | None:
+    m = matching_copy(text)
+    return index(text, m, DocContext(entity=entity, title=text.split("\n")[0]), m.find("\n")).main
+
+
+def test_main_bank_is_the_one_named_most_and_a_roundup_has_none():
+    assert _main("工行年报\n工商银行净利润3600亿元。工行个人客户7亿户，与建行合作。") == "ICBC"
+    assert _main("银行年报\n工商银行净利润3600亿元。建设银行净利润3300亿元。农业银行净利润2700亿元。") is None
+    # named twice as often as any other, but not half the names: a roundup still
+    assert _main("六大行\n中国银行、工商银行、农业银行、建设银行、交通银行上半年利润均增长。中行净利润1276亿元。") is None
+    assert _main("银行年报\n工商银行净利润3600亿元。", entity="建行") == "CCB"  # the sidecar says
+    assert _main("中銀香港業績\n中銀香港盈利增長。亦與中國銀行合作。") is None  # the title's institution is no registry bank
+
+
+@pytest.fixture
+def rules_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, dst)
+    return dst
+
+
+def test_a_brand_of_an_unknown_bank_names_the_file(rules_copy):
+    p = rules_copy / "attribution.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace('PAB = ["平安"]', 'XYZ = ["平安"]'), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"attribution\.toml: \[brands\] unknown institution code 'XYZ'"):
+        load_lexicon_from(rules_copy)
+
+
+def test_a_bad_number_names_the_file_and_key(rules_copy):
+    p = rules_copy / "attribution.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace("dominance = 2", "dominance = 0"), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"attribution\.toml: \[main\.dominance\] must be"):
+        load_lexicon_from(rules_copy)
+
+
+def test_an_initial_used_twice_fails(rules_copy):
+    p = rules_copy / "attribution.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace('CMB = "招"', 'CMB = "工"'), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"attribution\.toml: \[initials\] CMB"):
+        load_lexicon_from(rules_copy)
