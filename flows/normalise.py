@@ -35,6 +35,7 @@ _QUOTES = "“”\"'‘’「」『』《》〈〉()（）【】[]"
 _PUNCT = frozenset(_QUOTES + "、,，;；:：.。!！?？ \t-—•·●○■□◆◇▪▶►*")  # a set: tested once per character trimmed
 _HUNDRED = Decimal(100)
 _ASCII_DIGIT = re.compile(r"\d")
+_HAN2 = re.compile("[\u4e00-\u9fff]{2}")
 _CLAUSE_MARK = re.compile("[" + re.escape(CLAUSE_ENDS) + "]")
 # cue classes that make a number a change
 _CHANGE_CUES = frozenset({"basis", "pos", "neg", "better", "worse"})
@@ -632,7 +633,7 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     if not spans:
         return []
     d = _index(text, m, ctx, spans)
-    d.currency = document_currency(text, m, ctx, d.main_entity)
+    d.currency = document_currency(text, m, ctx, d.institutions.main)
     out: list[Mention] = []
     last_subject: dict = {}  # full sentence start (or "prev") -> last subject span
     prev_in: dict[int, _Prev] = {}  # full sentence start -> the previous mention in it
@@ -662,6 +663,22 @@ class _Prev(NamedTuple):
     basis: str | None
     subj: tuple[int, int] | None
     enum_k: int = 0  # its place in an enumeration (分别为x、y、z: 0, 1, 2)
+
+
+_LIST_FILLER = frozenset("、，,()（）[]【】和及与或 0123456789")
+
+
+def _only_banks_between(d: _Doc, a: int, b: int) -> bool:
+    """m[a:b] holds bank names and list punctuation only (and at least one bank)."""
+    names = [e for e in _between(d.entity_starts, d.entities, a, b) if e[2]]
+    if not names:
+        return False
+    pos = a
+    for s, e, _ in names:
+        if any(ch not in _LIST_FILLER for ch in d.m[pos:s]):
+            return False
+        pos = e
+    return all(ch in _LIST_FILLER for ch in d.m[pos:b])
 
 
 def _from_level(d: _Doc, sp: Span, cstart: int) -> bool:
@@ -727,6 +744,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         subj = None  # 成長, 收窄: a change verb says nothing about what changed
     if subj is None and (enum or lower) and prev is not None:
         subj = prev.subj
+    if subj is None and prev_end > fs and _only_banks_between(d, prev_end, qstart):
+        # 江苏银行营收808.15亿元，北京银行(699.17亿元)和宁波银行(666.31亿元): each bank's figure
+        # measures what the sentence's last subject did
+        subj = last_subject.get(fs)
     if subj is None and (_clause_has_basis_or_direction(d, cstart, qstart)
                          or m[cstart:qstart].strip(" ") in lex.from_words):
         # 较年初增加超1400万户: the subject of the previous clause, or of the previous line
@@ -947,11 +968,14 @@ def _balance_brackets(m: str, a: int, b: int, inside: bool) -> tuple[int, int]:
 
 
 def _open_bracket_before(m: str, floor: int, pos: int, limit: int) -> int | None:
-    """Start of a bracket open at `pos` (opened at or after `floor`) and closed before `limit`."""
+    """Start of a bracket open at `pos` (opened at or after `floor`) and closed before `limit`,
+    when it holds words (a definition: 月日均資產600萬元以上), not just a figure (盛京银行(-15.21%))."""
     for o, c in (("（", "）"), ("(", ")")):
         i = m.rfind(o, floor, pos)
-        if i >= 0 and m.find(c, i, pos) < 0 and m.find(c, pos, limit) >= 0:
-            return i
+        if i >= 0 and m.find(c, i, pos) < 0:
+            j = m.find(c, pos, limit)
+            if j >= 0 and _HAN2.search(m, i + 1, j):
+                return i
     return None
 
 
