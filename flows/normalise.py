@@ -63,6 +63,7 @@ class _Scanners:
     flow_over_stock: re.Pattern  # any of the words, anywhere: one C scan instead of a loop of `in`
     change_head: re.Pattern  # a growth-rate subject ends in one (营收增速)
     change_head_any: re.Pattern  # …增幅超过10%的有A、B，分别为12.12%、11.16%: anywhere in the clause
+    change_head_after: re.Pattern  # 以14.5%的增速居首: right after the number
     stock_words: re.Pattern
     subject_cut: re.Pattern
     enumeration: re.Pattern
@@ -137,6 +138,7 @@ def scanners() -> _Scanners:
         flow_over_stock=re.compile(alternation(lex.flow_over_stock) or "(?!)"),
         change_head=re.compile(rf"(?:{alternation(lex.change_heads)})$"),
         change_head_any=re.compile(alternation(lex.change_heads)),
+        change_head_after=re.compile(rf" ?的?(?:{alternation(lex.change_heads)})"),
         stock_words=re.compile(alternation(lex.stock_words) or "(?!)"),
         subject_cut=re.compile(alternation(lex.cut_at)),
         enumeration=re.compile(rf"(?:{alternation(lex.enumeration)})*"),
@@ -856,7 +858,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     if kind is None and unit in ("percent", "pp") and (
             m[sp.start - 1:sp.start] == "+" or value < 0 and sp.kind == "number"
             or subject_m and scanners().change_head.search(subject_m)
-            or scanners().change_head_any.search(m, prev_end, qstart)):
+            or scanners().change_head_any.search(m, prev_end, qstart)
+            or scanners().change_head_after.match(m, sp.end)):
         kind = "change"  # 营收增速13.68%, (+8.78%): a growth rate, stated with or without its verb
     # 营业收入和净利润分别为…: the n-th figure of a 分别 run, the n-th metric named
     nth = attribution.respective(m, d.span_starts, subj[1], sp.start) \
