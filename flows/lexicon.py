@@ -199,6 +199,7 @@ class Lexicon:
     topic_attributes: tuple[str, ...]
     empty_subjects: frozenset[str]
     chrome_subjects: frozenset[str]
+    chrome_measure_words: frozenset[str]
     subject_max_len: int
     subject_min_len: int
     money_cues: tuple[str, ...]
@@ -629,6 +630,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         topic_attributes=_longest_first(_words(subj, "topic_attributes", "subject.toml")),
         empty_subjects=frozenset(_get(subj, "empty_subjects", list, "subject.toml")),
         chrome_subjects=frozenset(_words(subj, "chrome_subjects", "subject.toml")),
+        chrome_measure_words=frozenset(_words(subj, "chrome_measure_words", "subject.toml")),
         subject_max_len=max_len,
         subject_min_len=_get(subj, "min_len", int, "subject.toml"),
         money_cues=_words(implied, "money", "subject.toml"),

@@ -787,7 +787,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         last_subject[fs] = subj
         last_subject["prev"] = subj
     subject_m = m[subj[0]:subj[1]] if subj else None
-    if subject_m in lex.chrome_subjects:
+    if subject_m in lex.chrome_subjects or subject_m is None and measure_word in lex.chrome_measure_words:
         return None  # 阅读 1.2万次, 评论 12条: the page around the article
     product = None
     enum_k = prev.enum_k + 1 if enum and prev is not None else 0
