@@ -411,6 +411,30 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
     return entity
 
 
+def sharing_banks(ix: Institutions, m: str, fs: int, start: int, entity: str | None,
+                  span_starts: list[int]) -> list[str]:
+    """The other banks of a list the figure at `start` is stated for as a whole
+    (北京银行、江苏银行、上海银行资产总额超3万亿元: each of the three is over 3万亿): their codes
+    besides `entity`, in list order; [] for a figure of one bank or one item of a 分别 list."""
+    hits = ix.hits
+    lo = bisect.bisect_left(ix.starts, fs)
+    i = bisect.bisect_left(ix.starts, start) - 1
+    while i >= lo and (hits[i][1] > start or ix.is_target(m, i)):
+        i -= 1
+    if entity is None or i < lo:
+        return []
+    f, z = ix.first[i], ix.last[i]
+    if z <= f or hits[z][0] >= start or _any_in(span_starts, hits[f][1], hits[z][0]) \
+            or respective(m, span_starts, hits[z][1], start) >= 0:
+        return []
+    out: list[str] = []
+    for k in range(f, z + 1):
+        code = hits[k][2]
+        if code is not None and code != OTHER and code != entity and code not in out:
+            out.append(code)
+    return out
+
+
 def respective(m: str, span_starts: list[int], a: int, start: int) -> int:
     """How many figures stand between the last `分别` (or 依次) in [a, start) and the figure at
     `start` (0 for the first one after it); -1 when there is none."""

@@ -655,6 +655,10 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
         mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower)
         if mention is not None:
             out.append(mention)
+            fs = _containing(d.full_starts, d.full, sp.start)[0]
+            for code in attribution.sharing_banks(d.institutions, m, fs, sp.start, mention.entity,
+                                                  d.span_starts):
+                out.append(replace(mention, entity=code))  # one row for each bank the figure is stated for
     return out
 
 

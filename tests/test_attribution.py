@@ -3,6 +3,7 @@ rule file attribution.toml."""
 from __future__ import annotations
 
 import shutil
+from datetime import date
 import tomllib
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from flows.attribution import index
 from flows.extract import matching_copy
 from flows.lexicon import RULES_DIR, RuleError, load_lexicon_from
 from flows.models import DocContext
+from flows.normalise import extract_mentions
 from tests.test_normalise import test_case as _extract_case
 
 CASES = tomllib.loads((Path(__file__).parent / "cases" / "attribution_cases.toml").read_text(encoding="utf-8"))["case"]
@@ -62,3 +64,15 @@ def test_an_initial_used_twice_fails(rules_copy):
     p.write_text(p.read_text(encoding="utf-8").replace('CMB = "招"', 'CMB = "工"'), encoding="utf-8")
     with pytest.raises(RuleError, match=r"attribution\.toml: \[initials\] CMB"):
         load_lexicon_from(rules_copy)
+
+
+def test_a_figure_stated_for_a_list_of_banks_is_a_row_for_each():
+    text = "城商行年报\n其中，北京银行、江苏银行、上海银行资产总额超3万亿元，宁波银行贷款余额1.2万亿元。"
+    ms = extract_mentions(text, DocContext(published_at=date(2024, 6, 30)))
+    shared = [m for m in ms if m.surface == "3万亿元"]
+    assert [m.entity for m in shared] == ["BOB", "JSB", "BOSH"]
+    assert {(m.char_start, m.value, m.metric_key, m.qualifier) for m in shared} == {
+        (shared[0].char_start, shared[0].value, "total_assets", "over")}
+    assert [m.entity for m in ms if m.surface == "1.2万亿元"] == ["NBCB"]  # one bank, one row
+    respectively = extract_mentions("农行\n农业银行、建设银行分别为25.6万户、23.15万户。", DocContext())
+    assert [m.entity for m in respectively] == ["ABC", "CCB"]  # 分别: one bank a figure
