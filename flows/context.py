@@ -8,13 +8,16 @@ only finds the document-wide facts it falls back on. Rule words live in `rules/p
 """
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
-from flows.lexicon import Lexicon, alternation, load_lexicon
+from flows.lexicon import Lexicon, alternation, first_chars, first_pairs, load_lexicon, required_chars
+from flows.models import DocContext
+from flows.numerals import parse_number
 
 
 class PeriodHit(NamedTuple):  # (start, end, ...) like the other scan hits
@@ -126,3 +129,249 @@ def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], ti
 def frame_state(frame: PeriodHit) -> PeriodState:
     """The period state a figure takes from its document's reporting period."""
     return PeriodState(as_of=frame.finish, range_start=frame.begin, has_range=True, has_point=False)
+
+
+# ---------------------------------------------------------------- period phrases: scan and resolve
+
+
+@dataclass(frozen=True)
+class _PeriodScans:
+    periods: re.Pattern
+    period_parts: tuple[tuple[str, frozenset[str]], ...]  # (branch, characters it needs)
+    period_needed: frozenset[str]  # every character some rule needs
+    period_rules: dict[str, tuple[str, str]]  # group name -> (type, resolver)
+    period_groups: dict[str, tuple[tuple[str, str], ...]]  # p3 -> (("p3_y", "y"), ...)
+    basis_before: re.Pattern
+    dated_basis_before: re.Pattern
+
+
+@cache
+def period_scans() -> _PeriodScans:
+    """The period rules of periods.toml as one gated alternation, compiled once per process."""
+    lex = load_lexicon()
+    parts, rules = [], {}
+    for i, r in enumerate(lex.period_rules):
+        g = f"p{i}"
+        # group names must be unique across the alternation: y -> p3_y
+        body = re.sub(r"\(\?P<(\w+)>", rf"(?P<{g}_\1>", r.pattern)
+        body = re.sub(r"\(\?P=(\w+)\)", rf"(?P={g}_\1)", body)
+        # a branch that starts with its group is tried in full at every position; the lookahead
+        # of its own first characters rejects it in one step (halves the scan)
+        own = first_chars(r.pattern)
+        gate = "(?=[" + "".join(re.escape(c) for c in sorted(own)) + "])" if own else ""
+        parts.append((f"{gate}(?P<{g}>{body})", required_chars(r.pattern)))
+        rules[g] = (r.type, r.resolve)
+    return _PeriodScans(
+        periods=gated("|".join(p for p, _ in parts)),  # each part gated by its own first characters
+        period_parts=tuple(parts),
+        period_needed=frozenset().union(*[need for _, need in parts]),
+        period_groups={g: tuple([(f"{g}_{n}", n) for n in re.compile(r.pattern).groupindex])
+                       for g, r in zip(rules, lex.period_rules)},
+        period_rules=rules,
+        basis_before=re.compile(rf"(?:{alternation(lex.basis_prefixes)}) ?$"),  # 较 2023 年末
+        dated_basis_before=re.compile(rf"(?:{alternation(lex.dated_basis_prefixes)}) ?$"),
+    )
+
+
+def gated(alternation: str) -> re.Pattern:
+    """Compile `alternation` behind lookaheads of the characters it can start with.
+
+    A long alternation that cannot start with a digit otherwise tries every branch at every
+    position. A one-character set rejects most positions in one test; at those left, a trie of
+    the first two characters (上 goes on in 上半年, not in 上升; 2 in 2023年, not in 25%) rejects
+    most of the rest before any branch is tried, which halves the period scan.
+    """
+    pairs = first_pairs(alternation)
+    if not pairs:
+        return re.compile(alternation)
+    cls = "".join(re.escape(c) for c in sorted(pairs))
+    two = "|".join(re.escape(c) + ("" if after is None else
+                                    "[" + "".join(re.escape(x) for x in sorted(after)) + "]")
+                   for c, after in sorted(pairs.items()))
+    return re.compile(f"(?=[{cls}])(?={two})(?:{alternation})")
+
+
+
+
+def _month_end(y: int, m: int) -> date:
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+def _small_int(s: str | None) -> int | None:
+    if not s:
+        return None
+    try:
+        return int(parse_number(s))
+    except ValueError:
+        return None
+
+
+def _year(groups: dict, end_month: int, pub: date | None, precision: str | None) -> int | None:
+    """Year of a phrase: written (2024年), relative (今年, 去年) or the latest one not after publication."""
+    if groups.get("y"):
+        return int(groups["y"])
+    if groups.get("yy"):
+        return 2000 + int(groups["yy"])  # 1H25, 2Q25
+    rel = groups.get("rel")
+    if rel:
+        if pub is None:
+            return None
+        return pub.year - load_lexicon().relative_years.get(rel, 0)
+    if pub is None or precision == "year":
+        return None  # 6月末 with only a year known could be this year's or last year's
+    # compare by month: a sidecar often gives only the month of publication
+    return pub.year if end_month <= pub.month else pub.year - 1
+
+
+def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tuple[date | None, date | None] | None:
+    """(begin, finish) dates of a period phrase, None when it cannot be resolved."""
+    try:
+        if resolver in ("none", "report_end"):
+            return (None, None)  # report_end is filled in from the document's as-of date
+        if resolver in ("day", "month_end"):
+            mo = _small_int(g.get("m"))
+            if mo is None or not 1 <= mo <= 12:
+                return None
+            y = _year(g, mo, pub, prec)
+            if y is None:
+                return None
+            if resolver == "day":
+                return (None, date(y, mo, int(g["d"])))
+            return (None, _month_end(y, mo))
+        if resolver in ("quarter_end", "quarter"):
+            q = _small_int(g.get("q"))
+            if q is None or not 1 <= q <= 4:
+                return None
+            y = _year(g, 3 * q, pub, prec)
+            if y is None:
+                return None
+            fin = _month_end(y, 3 * q)
+            return (None, fin) if resolver == "quarter_end" else (date(y, 3 * q - 2, 1), fin)
+        if resolver in ("half1_end", "half1"):
+            y = _year(g, 6, pub, prec)
+            return None if y is None else ((None if resolver == "half1_end" else date(y, 1, 1)), date(y, 6, 30))
+        if resolver == "month":
+            mo = _small_int(g.get("m"))
+            if mo is None or not 1 <= mo <= 12:
+                return None
+            y = _year(g, mo, pub, prec)
+            return None if y is None else (date(y, mo, 1), _month_end(y, mo))
+        if resolver == "half_code":
+            y = _year(g, 6, pub, prec)
+            if y is None:
+                return None
+            return (date(y, 1, 1), date(y, 6, 30)) if g.get("n") == "1" else (date(y, 7, 1), date(y, 12, 31))
+        if resolver == "half2":
+            y = _year(g, 12, pub, prec)
+            return None if y is None else (date(y, 7, 1), date(y, 12, 31))
+        if resolver == "year_end":
+            y = _year(g, 12, pub, prec) if (g.get("y") or g.get("rel")) else None
+            return None if y is None else (None, date(y, 12, 31))
+        if resolver == "first_quarters":
+            n = _small_int(g.get("n") or "1")  # 首季: the first quarter
+            if n is None or not 1 <= n <= 4:
+                return None
+            y = _year(g, 3 * n, pub, prec)
+            return None if y is None else (date(y, 1, 1), _month_end(y, 3 * n))
+        if resolver == "first_months":
+            n = _small_int(g.get("m") or g.get("n"))
+            if n is None or not 1 <= n <= 12:
+                return None
+            y = _year(g, n, pub, prec)
+            return None if y is None else (date(y, 1, 1), _month_end(y, n))
+        if resolver == "months_ending":
+            month = _small_int(g["m"])
+            if month is None:
+                return None
+            fin = date(int(g["y"]), month, int(g["d"]))
+            n = 12 if g.get("year") else _small_int(g.get("n"))
+            if not n or not 1 <= n <= 12:
+                return None
+            first_month = fin.month - n + 1
+            y0 = fin.year if first_month >= 1 else fin.year - 1
+            return (date(y0, (first_month - 1) % 12 + 1, 1), fin)
+        if resolver == "since_year":
+            return (date(int(g["y"]), 1, 1), None)
+        if resolver == "year_to_date":
+            return None if pub is None else (date(pub.year, 1, 1), None)
+        if resolver == "year":
+            y = int(g["y"])
+            return (date(y, 1, 1), date(y, 12, 31))
+        if resolver == "rel_year":
+            y = _year(g, 12, pub, prec)
+            return None if y is None else (date(y, 1, 1), date(y, 12, 31))
+    except (ValueError, KeyError, TypeError):
+        return None
+    return None
+
+
+def period_hits(m: str, ctx: DocContext) -> tuple[list[PeriodHit], list[PeriodHit]]:
+    """(as-of and period phrases, comparison-basis phrases such as 较2021年末)."""
+    sc = period_scans()
+    pub = ctx.published_at
+    prec = ctx.published_precision or ("day" if pub else None)
+    hits = []
+    bases = []
+    for x in _period_scanner(frozenset(c for c in sc.period_needed if c in m)).finditer(m):
+        g = x.lastgroup
+        assert g is not None  # every branch is a named group
+        typ, resolver = sc.period_rules[g]
+        framed = typ != "reset" and is_comparison_basis(m, x.start(), x.end())  # 与2023年相比
+        is_basis = framed or typ != "reset" and sc.basis_before.search(m[max(0, x.start() - 3):x.start()])
+        # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date; a dated one
+        # (较2021年末) is kept as the start of a change
+        if is_basis and not framed and (
+                typ != "point" or not sc.dated_basis_before.search(m, max(0, x.start() - 3), x.start())):
+            continue
+        groups = {}
+        for full, short in sc.period_groups[g]:  # only this rule's groups, not all ~100
+            v = x.group(full)
+            if v:
+                groups[short] = v
+        dates = _resolve(resolver, groups, pub, prec)
+        if is_basis:
+            if dates is not None and dates[1] is not None:
+                bases.append(PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
+            continue
+        if dates is None:
+            hits.append(PeriodHit(x.start(), x.end(), "unresolved", None, None, resolver))
+        else:
+            hits.append(PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
+    return hits, bases
+
+
+def _period_scanner(chars: frozenset[str]) -> re.Pattern:
+    """The period alternation without the rules that need a character `chars` lacks.
+
+    A rule left out could not match anywhere in the text, and the others keep their order,
+    so the scan finds exactly what the full alternation finds, in fewer steps.
+    """
+    sc = period_scans()
+    return _period_subset(tuple(i for i, (_, need) in enumerate(sc.period_parts) if need <= chars))
+
+
+@lru_cache(maxsize=256)
+def _period_subset(active: tuple[int, ...]) -> re.Pattern:
+    sc = period_scans()
+    if len(active) == len(sc.period_parts):
+        return sc.periods
+    return gated("|".join(sc.period_parts[i][0] for i in active) or "(?!)")
+
+
+def period_state(hits: list[PeriodHit]) -> PeriodState:
+    st = PeriodState()
+    for h in hits:
+        if h.type == "source":
+            continue  # 在2019年年度报告中: names a report, does not date what follows
+        if h.type == "reset":
+            st = PeriodState()
+        elif h.type == "unresolved":
+            # a phrase we cannot date makes earlier dates wrong for what follows
+            st = PeriodState()
+        elif h.type == "point":
+            st.as_of, st.has_point = h.finish, True
+        elif h.type == "range":
+            st.range_start, st.as_of, st.has_range = h.begin, h.finish, True
+        elif h.type == "open":
+            st.range_start, st.has_range = h.begin, True
+    return st

@@ -8,22 +8,20 @@ over the matching copy; each span then looks up what lies in its clause and sent
 from __future__ import annotations
 
 import bisect
-import calendar
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 from typing import NamedTuple
 
 from flows import attribution, metric_match
 from flows.context import PeriodHit as _PeriodHit
 from flows.context import PeriodState as _PeriodState
-from flows.context import document_year, frame_state, is_comparison_basis, mark_sources, results_frame
+from flows.context import document_year, frame_state, mark_sources, period_hits, period_state, results_frame
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
-from flows.lexicon import (Lexicon, MetricRule, alternation, first_chars, first_pairs, load_lexicon,
-                           required_chars)
+from flows.lexicon import Lexicon, MetricRule, alternation, load_lexicon
 from flows.subject import (after_last_bank, after_segment_marks, product_prefix, quoted_names,
                            respective_parts)
 from flows.models import DocContext, Mention
@@ -49,15 +47,8 @@ _DIRECTIONS = frozenset({"pos", "neg", "better", "worse"})
 class _Scanners:
     cues: re.Pattern
     cue_class: dict[str, frozenset[str]]
-    periods: re.Pattern
-    period_parts: tuple[tuple[str, frozenset[str]], ...]  # (branch, characters it needs)
-    period_needed: frozenset[str]  # every character some rule needs
-    period_rules: dict[str, tuple[str, str]]  # group name -> (type, resolver)
-    period_groups: dict[str, tuple[tuple[str, str], ...]]  # p3 -> (("p3_y", "y"), ...)
     subject_lead: re.Pattern
     subject_stop: re.Pattern
-    basis_before: re.Pattern
-    dated_basis_before: re.Pattern
     qualifier_before: re.Pattern
     qualifier_suffixes: tuple[str, ...]
     flow_over_stock: re.Pattern  # any of the words, anywhere: one C scan instead of a loop of `in`
@@ -70,24 +61,6 @@ class _Scanners:
     topic: re.Pattern
     topic_attribute: re.Pattern
     heading_marker: re.Pattern
-
-
-def _gated(alternation: str) -> re.Pattern:
-    """Compile `alternation` behind lookaheads of the characters it can start with.
-
-    A long alternation that cannot start with a digit otherwise tries every branch at every
-    position. A one-character set rejects most positions in one test; at those left, a trie of
-    the first two characters (上 goes on in 上半年, not in 上升; 2 in 2023年, not in 25%) rejects
-    most of the rest before any branch is tried, which halves the period scan.
-    """
-    pairs = first_pairs(alternation)
-    if not pairs:
-        return re.compile(alternation)
-    cls = "".join(re.escape(c) for c in sorted(pairs))
-    two = "|".join(re.escape(c) + ("" if after is None else
-                                    "[" + "".join(re.escape(x) for x in sorted(after)) + "]")
-                   for c, after in sorted(pairs.items()))
-    return re.compile(f"(?=[{cls}])(?={two})(?:{alternation})")
 
 
 def _topic_pattern(frames: tuple[str, ...]) -> re.Pattern:
@@ -108,31 +81,11 @@ def scanners() -> _Scanners:
         for w in words:
             classes.setdefault(w, set()).add(name)
     cue_class = {w: frozenset(c) for w, c in classes.items()}
-    parts, rules = [], {}
-    for i, r in enumerate(lex.period_rules):
-        g = f"p{i}"
-        # group names must be unique across the alternation: y -> p3_y
-        body = re.sub(r"\(\?P<(\w+)>", rf"(?P<{g}_\1>", r.pattern)
-        body = re.sub(r"\(\?P=(\w+)\)", rf"(?P={g}_\1)", body)
-        # a branch that starts with its group is tried in full at every position; the lookahead
-        # of its own first characters rejects it in one step (halves the scan)
-        own = first_chars(r.pattern)
-        gate = "(?=[" + "".join(re.escape(c) for c in sorted(own)) + "])" if own else ""
-        parts.append((f"{gate}(?P<{g}>{body})", required_chars(r.pattern)))
-        rules[g] = (r.type, r.resolve)
     return _Scanners(
         cues=re.compile(alternation(cue_class)),
         cue_class=cue_class,
-        periods=_gated("|".join(p for p, _ in parts)),  # each part gated by its own first characters
-        period_parts=tuple(parts),
-        period_needed=frozenset().union(*[need for _, need in parts]),
-        period_groups={g: tuple([(f"{g}_{n}", n) for n in re.compile(r.pattern).groupindex])
-                       for g, r in zip(rules, lex.period_rules)},
-        period_rules=rules,
         subject_lead=re.compile(rf"(?:{alternation(lex.lead_words)})"),
         subject_stop=re.compile(alternation(lex.stop_after)),
-        basis_before=re.compile(rf"(?:{alternation(lex.basis_prefixes)}) ?$"),  # 较 2023 年末
-        dated_basis_before=re.compile(rf"(?:{alternation(lex.dated_basis_prefixes)}) ?$"),
         qualifier_before=re.compile(rf"(?:{alternation(lex.qualifier_prefix)})$"),
         qualifier_suffixes=tuple(lex.qualifier_suffix),
         flow_over_stock=re.compile(alternation(lex.flow_over_stock) or "(?!)"),
@@ -148,193 +101,6 @@ def scanners() -> _Scanners:
     )
 
 
-# ---------------------------------------------------------------- periods
-
-
-def _month_end(y: int, m: int) -> date:
-    return date(y, m, calendar.monthrange(y, m)[1])
-
-
-def _small_int(s: str | None) -> int | None:
-    if not s:
-        return None
-    try:
-        return int(parse_number(s))
-    except ValueError:
-        return None
-
-
-def _year(groups: dict, end_month: int, pub: date | None, precision: str | None) -> int | None:
-    """Year of a phrase: written (2024年), relative (今年, 去年) or the latest one not after publication."""
-    if groups.get("y"):
-        return int(groups["y"])
-    if groups.get("yy"):
-        return 2000 + int(groups["yy"])  # 1H25, 2Q25
-    rel = groups.get("rel")
-    if rel:
-        if pub is None:
-            return None
-        return pub.year - load_lexicon().relative_years.get(rel, 0)
-    if pub is None or precision == "year":
-        return None  # 6月末 with only a year known could be this year's or last year's
-    # compare by month: a sidecar often gives only the month of publication
-    return pub.year if end_month <= pub.month else pub.year - 1
-
-
-def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tuple[date | None, date | None] | None:
-    """(begin, finish) dates of a period phrase, None when it cannot be resolved."""
-    try:
-        if resolver in ("none", "report_end"):
-            return (None, None)  # report_end is filled in from the document's as-of date
-        if resolver in ("day", "month_end"):
-            mo = _small_int(g.get("m"))
-            if mo is None or not 1 <= mo <= 12:
-                return None
-            y = _year(g, mo, pub, prec)
-            if y is None:
-                return None
-            if resolver == "day":
-                return (None, date(y, mo, int(g["d"])))
-            return (None, _month_end(y, mo))
-        if resolver in ("quarter_end", "quarter"):
-            q = _small_int(g.get("q"))
-            if q is None or not 1 <= q <= 4:
-                return None
-            y = _year(g, 3 * q, pub, prec)
-            if y is None:
-                return None
-            fin = _month_end(y, 3 * q)
-            return (None, fin) if resolver == "quarter_end" else (date(y, 3 * q - 2, 1), fin)
-        if resolver in ("half1_end", "half1"):
-            y = _year(g, 6, pub, prec)
-            return None if y is None else ((None if resolver == "half1_end" else date(y, 1, 1)), date(y, 6, 30))
-        if resolver == "month":
-            mo = _small_int(g.get("m"))
-            if mo is None or not 1 <= mo <= 12:
-                return None
-            y = _year(g, mo, pub, prec)
-            return None if y is None else (date(y, mo, 1), _month_end(y, mo))
-        if resolver == "half_code":
-            y = _year(g, 6, pub, prec)
-            if y is None:
-                return None
-            return (date(y, 1, 1), date(y, 6, 30)) if g.get("n") == "1" else (date(y, 7, 1), date(y, 12, 31))
-        if resolver == "half2":
-            y = _year(g, 12, pub, prec)
-            return None if y is None else (date(y, 7, 1), date(y, 12, 31))
-        if resolver == "year_end":
-            y = _year(g, 12, pub, prec) if (g.get("y") or g.get("rel")) else None
-            return None if y is None else (None, date(y, 12, 31))
-        if resolver == "first_quarters":
-            n = _small_int(g.get("n") or "1")  # 首季: the first quarter
-            if n is None or not 1 <= n <= 4:
-                return None
-            y = _year(g, 3 * n, pub, prec)
-            return None if y is None else (date(y, 1, 1), _month_end(y, 3 * n))
-        if resolver == "first_months":
-            n = _small_int(g.get("m") or g.get("n"))
-            if n is None or not 1 <= n <= 12:
-                return None
-            y = _year(g, n, pub, prec)
-            return None if y is None else (date(y, 1, 1), _month_end(y, n))
-        if resolver == "months_ending":
-            month = _small_int(g["m"])
-            if month is None:
-                return None
-            fin = date(int(g["y"]), month, int(g["d"]))
-            n = 12 if g.get("year") else _small_int(g.get("n"))
-            if not n or not 1 <= n <= 12:
-                return None
-            first_month = fin.month - n + 1
-            y0 = fin.year if first_month >= 1 else fin.year - 1
-            return (date(y0, (first_month - 1) % 12 + 1, 1), fin)
-        if resolver == "since_year":
-            return (date(int(g["y"]), 1, 1), None)
-        if resolver == "year_to_date":
-            return None if pub is None else (date(pub.year, 1, 1), None)
-        if resolver == "year":
-            y = int(g["y"])
-            return (date(y, 1, 1), date(y, 12, 31))
-        if resolver == "rel_year":
-            y = _year(g, 12, pub, prec)
-            return None if y is None else (date(y, 1, 1), date(y, 12, 31))
-    except (ValueError, KeyError, TypeError):
-        return None
-    return None
-
-
-def _period_hits(m: str, ctx: DocContext) -> tuple[list[_PeriodHit], list[_PeriodHit]]:
-    """(as-of and period phrases, comparison-basis phrases such as 较2021年末)."""
-    sc = scanners()
-    pub = ctx.published_at
-    prec = ctx.published_precision or ("day" if pub else None)
-    hits = []
-    bases = []
-    for x in _period_scanner(frozenset(c for c in sc.period_needed if c in m)).finditer(m):
-        g = x.lastgroup
-        assert g is not None  # every branch is a named group
-        typ, resolver = sc.period_rules[g]
-        framed = typ != "reset" and is_comparison_basis(m, x.start(), x.end())  # 与2023年相比
-        is_basis = framed or typ != "reset" and sc.basis_before.search(m[max(0, x.start() - 3):x.start()])
-        # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date; a dated one
-        # (较2021年末) is kept as the start of a change
-        if is_basis and not framed and (
-                typ != "point" or not sc.dated_basis_before.search(m, max(0, x.start() - 3), x.start())):
-            continue
-        groups = {}
-        for full, short in sc.period_groups[g]:  # only this rule's groups, not all ~100
-            v = x.group(full)
-            if v:
-                groups[short] = v
-        dates = _resolve(resolver, groups, pub, prec)
-        if is_basis:
-            if dates is not None and dates[1] is not None:
-                bases.append(_PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
-            continue
-        if dates is None:
-            hits.append(_PeriodHit(x.start(), x.end(), "unresolved", None, None, resolver))
-        else:
-            hits.append(_PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
-    return hits, bases
-
-
-def _period_scanner(chars: frozenset[str]) -> re.Pattern:
-    """The period alternation without the rules that need a character `chars` lacks.
-
-    A rule left out could not match anywhere in the text, and the others keep their order,
-    so the scan finds exactly what the full alternation finds, in fewer steps.
-    """
-    sc = scanners()
-    return _period_subset(tuple(i for i, (_, need) in enumerate(sc.period_parts) if need <= chars))
-
-
-@lru_cache(maxsize=256)
-def _period_subset(active: tuple[int, ...]) -> re.Pattern:
-    sc = scanners()
-    if len(active) == len(sc.period_parts):
-        return sc.periods
-    return _gated("|".join(sc.period_parts[i][0] for i in active) or "(?!)")
-
-
-def _period_state(hits: list[_PeriodHit]) -> _PeriodState:
-    st = _PeriodState()
-    for h in hits:
-        if h.type == "source":
-            continue  # 在2019年年度报告中: names a report, does not date what follows
-        if h.type == "reset":
-            st = _PeriodState()
-        elif h.type == "unresolved":
-            # a phrase we cannot date makes earlier dates wrong for what follows
-            st = _PeriodState()
-        elif h.type == "point":
-            st.as_of, st.has_point = h.finish, True
-        elif h.type == "range":
-            st.range_start, st.as_of, st.has_range = h.begin, h.finish, True
-        elif h.type == "open":
-            st.range_start, st.has_range = h.begin, True
-    return st
-
-
 def _dates_between(d: _Doc, a: int, b: int) -> _PeriodState:
     """`_period_state` of the period phrases within [a, b) (as `_between` selects them).
 
@@ -347,7 +113,7 @@ def _dates_between(d: _Doc, a: int, b: int) -> _PeriodState:
         hi -= 1
     st = d.states.get((lo, hi))
     if st is None:
-        st = d.states[(lo, hi)] = _period_state(d.periods[lo:hi])
+        st = d.states[(lo, hi)] = period_state(d.periods[lo:hi])
     return st
 
 
@@ -392,7 +158,7 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
     sentences = split_sentences(m)
     full = full_sentences(m, sentences)
     cues = [(x.start(), x.end(), sc.cue_class[x.group()]) for x in sc.cues.finditer(m)]
-    periods, bases = _period_hits(m, ctx)
+    periods, bases = period_hits(m, ctx)
     title_end = m.find("\n")
     title_end = len(m) if title_end < 0 else title_end
     if ctx.published_at is None:
@@ -403,7 +169,7 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
             [h for h in periods if h.resolver != "since_year"])
         if year is not None:
             ctx = replace(ctx, published_at=date(year, 12, 31), published_precision="day")
-            periods, bases = _period_hits(m, ctx)
+            periods, bases = period_hits(m, ctx)
     periods = mark_sources(m, periods)
     institutions = attribution.index(text, m, ctx, title_end)  # bank names, totals, the main bank
     ents = institutions.bank_names

@@ -209,9 +209,9 @@ def test_period_rule_examples_are_checked(rules_copy):
 
 def test_period_examples_are_found_whole_by_the_combined_scan():
     """Alternation order matters: the scan must take each example whole, not a shorter rule's prefix."""
-    from flows.normalise import scanners
+    from flows.context import period_scans
 
-    sc = scanners()
+    sc = period_scans()
     for i, rule in enumerate(load_lexicon().period_rules):
         for example in rule.examples:
             x = sc.periods.search(example)

@@ -150,11 +150,11 @@ _PERIOD_PIECES = ["上半年", "上升", "以上", "上年", "下半年", "2023"
 def test_period_gates_never_change_what_the_scan_finds(pieces):
     import re
 
-    from flows.normalise import scanners
+    from flows.context import period_scans
 
     text = "".join(pieces)
-    bare = re.compile("|".join(part for part, _ in scanners().period_parts))
-    got = [(x.span(), x.lastgroup, x.groupdict()) for x in scanners().periods.finditer(text)]
+    bare = re.compile("|".join(part for part, _ in period_scans().period_parts))
+    got = [(x.span(), x.lastgroup, x.groupdict()) for x in period_scans().periods.finditer(text)]
     assert got == [(x.span(), x.lastgroup, x.groupdict()) for x in bare.finditer(text)]
 
 
