@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -168,8 +168,9 @@ def sync_catalogues(con: duckdb.DuckDBPyConnection) -> None:
     from flows.lexicon import load_lexicon
 
     lex = load_lexicon()
-    metrics = pd.DataFrame([vars(m) for m in lex.metric_catalog.values()])
-    banks = pd.DataFrame([vars(i) for i in lex.institutions.values()]).rename(columns={"code": "entity"})
+    # asdict, not vars(): the compiled lexicon's records (mypyc classes) have no __dict__.
+    metrics = pd.DataFrame([asdict(m) for m in lex.metric_catalog.values()])
+    banks = pd.DataFrame([asdict(i) for i in lex.institutions.values()]).rename(columns={"code": "entity"})
     con.execute("begin transaction")
     try:
         con.execute("delete from dim_metrics")
