@@ -236,6 +236,8 @@ DOC_SCHEMA = pa.schema(
         ("sidecar_hash", pa.string()),
         ("warnings", pa.list_(pa.string())),
         ("rules_hash", pa.string()),
+        ("truncated_bytes", pa.int32()),
+        ("replaced_byte_offsets", pa.list_(pa.int64())),
     ]
 )
 PATH_SCHEMA = pa.schema(
