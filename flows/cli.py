@@ -2,7 +2,8 @@
 
 Built on typer and rich, which Prefect already depends on. Every failure that stops a command
 is one line on stderr and a non-zero exit code; a run that completed exits 0 even when it
-quarantined files (they are listed in its summary).
+quarantined files (they are listed in its summary), and 4 when its load committed but the export
+after it failed.
 """
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def run(
     except WarehouseError as exc:
         fail(f"cannot run: {exc}")
 
-    from flows.pipeline import run_etl, summary_lines
+    from flows.pipeline import ExportFailed, run_etl, summary_lines
 
     try:
         summary = run_etl(
@@ -104,6 +105,10 @@ def run(
             max_file_bytes=max_file_bytes,
             max_paragraph_chars=max_paragraph_chars,
         )
+    except ExportFailed as exc:  # etl_runs says completed_export_failed
+        for line in summary_lines(exc.summary):
+            typer.echo(line)
+        fail(f"export failed: {exc}", code=4)
     except WarehouseBusy as exc:
         fail(f"cannot run: {exc}", code=3)
     except WarehouseError as exc:

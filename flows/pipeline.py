@@ -243,8 +243,50 @@ def etl(
     if export_dir:
         from flows.export import export_task  # issue 4: exports and report after the load
 
-        summary["export"] = {**export_task(db, export_dir, run_id), "export_dir": export_dir}
+        try:
+            summary["export"] = {**export_task(db, export_dir, run_id), "export_dir": export_dir}
+        except Exception as exc:
+            reason = (str(exc).splitlines() or [""])[0] or type(exc).__name__
+            recorded = _record_export_failure(db, run_id, f"export to {export_dir} failed: {reason}"[:500])
+            log.error("the load committed, but the export to %s failed: %s%s", export_dir, reason,
+                      "" if recorded else " (the warehouse was busy: etl_runs still says completed)")
+            raise ExportFailed(
+                f"the load committed ({summary['docs_new']} new, {summary['docs_changed']} changed, "
+                f"{summary['mentions_loaded']} mentions), but the export to {export_dir} failed: {reason}; "
+                "`bankmetrics export` tries again", summary,
+            ) from exc
     return summary
+
+
+class ExportFailed(RuntimeError):
+    """The run's load committed, the export after it failed. `summary` is the load's summary;
+    the run's etl_runs row says `completed_export_failed` with the reason."""
+
+    def __init__(self, message: str, summary: dict):
+        super().__init__(message)
+        self.summary = summary
+
+
+EXPORT_FAILED = "completed_export_failed"
+
+
+def _record_export_failure(db: str, run_id: str, message: str, wait_seconds: float = 30) -> bool:
+    """Mark the run `completed_export_failed` with `message`; False if the warehouse stayed busy
+    (another run took it since) for `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = wh.connect(db)
+        except wh.WarehouseBusy:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.5)
+            continue
+        try:
+            con.execute("update etl_runs set status = ?, message = ? where run_id = ?", [EXPORT_FAILED, message, run_id])
+        finally:
+            con.close()
+        return True
 
 
 def summary_lines(summary: dict) -> list[str]:

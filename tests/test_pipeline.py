@@ -212,3 +212,33 @@ def test_auto_runner_starts_worker_processes_only_for_a_large_run(raw_copy: Path
     big = run_etl(**{**run_options("auto", workers=2), "min_files_for_processes": 2},
                   raw_dir=str(raw_copy), db=str(tmp_path / "b.duckdb"))
     assert big["worker_processes"] == 2 and big["mentions_loaded"] == small["mentions_loaded"]
+
+
+def test_an_export_that_fails_after_the_load_is_recorded_and_raised(raw_copy: Path, tmp_path: Path, monkeypatch):
+    """Issue 14: the load commits, the export fails: etl_runs says completed_export_failed with
+    the reason (not completed), and the flow fails saying the load committed."""
+    import flows.report
+    from flows.pipeline import EXPORT_FAILED, ExportFailed
+
+    def boom(*a, **k):
+        raise RuntimeError("chart failed: disk full")
+
+    monkeypatch.setattr(flows.report, "render_report", boom)
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(ExportFailed) as exc:
+        run(raw_copy, db, export_dir=str(tmp_path / "exports"))
+    assert "the load committed (2 new" in str(exc.value) and "chart failed: disk full" in str(exc.value)
+    assert exc.value.summary["docs_new"] == 2
+    con = duckdb.connect(str(db), read_only=True)
+    runs = con.execute("select status, message, docs_new from etl_runs").fetchall()
+    con.close()
+    assert runs == [(EXPORT_FAILED, f"export to {tmp_path / 'exports'} failed: chart failed: disk full", 2)]
+    assert table_counts(db)["dim_documents"] == 2
+
+    monkeypatch.undo()  # the next run exports again, and says completed
+    again = run(raw_copy, db, export_dir=str(tmp_path / "exports"))
+    assert again["docs_unchanged"] == 2 and again["export"]["files"]
+    con = duckdb.connect(str(db), read_only=True)
+    assert [r[0] for r in con.execute("select status from etl_runs order by started_at").fetchall()] == [
+        EXPORT_FAILED, "completed"]
+    con.close()
