@@ -39,6 +39,7 @@ def wait_for_warehouse(db: Path, wait_seconds: float) -> None:
     from flows.load import WarehouseBusy, open_warehouse
 
     deadline = time.monotonic() + wait_seconds
+    said = False
     while True:
         try:
             open_warehouse(db).close()
@@ -46,6 +47,9 @@ def wait_for_warehouse(db: Path, wait_seconds: float) -> None:
         except WarehouseBusy:
             if time.monotonic() >= deadline:
                 raise
+            if not said:
+                typer.echo(f"warehouse busy (another run holds {db}): waiting up to {wait_seconds:g}s")
+                said = True
             time.sleep(0.5)
 
 
@@ -209,6 +213,11 @@ def serve(
     db: Optional[Path] = typer.Option(None, "--db"),
     export_dir: Optional[Path] = typer.Option(None, "--export-dir"),
     no_export: bool = typer.Option(False, "--no-export", help="skip exports and report"),
+    health_timeout: Optional[float] = typer.Option(
+        None, "--health-timeout", min=0.001,
+        help="seconds to wait for the Prefect server's /api/health before giving up "
+             "(default: $BANKMETRICS_HEALTH_TIMEOUT, else 180)",
+    ),
 ) -> None:
     """Run the `daily` deployment's schedule from prefect.yaml in this process (flow.serve).
 
@@ -221,7 +230,7 @@ def serve(
         k: str(v.resolve()) for k, v in {"raw_dir": raw_dir, "db": db, "export_dir": export_dir}.items() if v
     }
     try:
-        serve_(echo=typer.echo, no_export=no_export, **overrides)
+        serve_(echo=typer.echo, no_export=no_export, health_timeout_s=health_timeout, **overrides)
     except (ValueError, RuntimeError) as exc:
         fail(str(exc))
 
