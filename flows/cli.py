@@ -74,6 +74,11 @@ def run(
     dask_address: Optional[str] = typer.Option(
         None, "--dask-address", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --runner dask)"
     ),
+    spool_dir: Optional[Path] = typer.Option(
+        None, "--spool-dir",
+        help="where transformed batches wait for the loader (default: beside the warehouse); with Dask "
+             "workers on other hosts, a folder they share at the same path",
+    ),
     max_file_bytes: int = typer.Option(Limits.max_file_bytes, "--max-file-bytes", min=1),
     max_paragraph_chars: int = typer.Option(Limits.max_paragraph_chars, "--max-paragraph-chars", min=1),
     wait: float = typer.Option(30.0, "--wait", min=0, help="seconds to wait while another run holds the warehouse"),
@@ -108,6 +113,7 @@ def run(
             batch_size=batch_size,
             max_file_bytes=max_file_bytes,
             max_paragraph_chars=max_paragraph_chars,
+            spool_dir=None if spool_dir is None else str(spool_dir.resolve()),
         )
     except ExportFailed as exc:  # etl_runs says completed_export_failed
         for line in summary_lines(exc.summary):
