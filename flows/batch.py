@@ -24,8 +24,13 @@ from flows.models import CleanDocument, DocContext, RawDocument
 from flows.normalise import extract_mentions
 
 
-def _doc_row(raw: RawDocument, clean: CleanDocument) -> dict:
+def _doc_row(raw: RawDocument, clean: CleanDocument, dropped: int = 0) -> dict:
+    """`dropped`: mentions not loaded because their surface touches a U+FFFD (`_mention_rows`)."""
     sc = raw.sidecar
+    warnings = list(sc.warnings)
+    if dropped:
+        warnings.append(f"{dropped} mention{'s' if dropped > 1 else ''} touching an unreadable character "
+                        "(U+FFFD) not loaded")
     return {
         "doc_id": raw.content_hash,
         "title": clean.title,
@@ -44,8 +49,10 @@ def _doc_row(raw: RawDocument, clean: CleanDocument) -> dict:
         "n_paragraphs": len(clean.paragraphs),
         "primary_path": raw.path,
         "sidecar_hash": raw.sidecar_hash,
-        "warnings": list(sc.warnings),
+        "warnings": warnings,
         "rules_hash": lexicon.rules_fingerprint(),
+        "truncated_bytes": raw.truncated_bytes,
+        "replaced_byte_offsets": list(raw.replaced_offsets),
     }
 
 
@@ -69,8 +76,19 @@ _FIELDS_BEFORE_VALUE = attrgetter(*MENTION_SCHEMA.names[2:_VALUE_AT])
 _FIELDS_AFTER_VALUE = attrgetter(*MENTION_SCHEMA.names[_VALUE_AT + 1:])
 
 
-def _mention_rows(doc_id: str, clean: CleanDocument, raw: RawDocument) -> list[tuple]:
-    """The document's mentions as rows of `MENTION_SCHEMA`: tuples in its column order.
+def touches_replacement(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] holds a U+FFFD or one sits right beside it.
+
+    U+FFFD stands for bytes that could not be read (flows.ingest.decode_document): a figure next
+    to one may have lost a digit, a sign or its unit ("1\ufffd5亿" read as "5亿"), so the
+    neighbours count as touching too.
+    """
+    return "\ufffd" in text[max(0, start - 1):end + 1]
+
+
+def _mention_rows(doc_id: str, clean: CleanDocument, raw: RawDocument) -> tuple[list[tuple], int]:
+    """The document's mentions as rows of `MENTION_SCHEMA`: tuples in its column order, and how
+    many were left out because their surface touches a U+FFFD (`touches_replacement`).
 
     An article has dozens of mentions, and a tuple costs half what a dict does to build and
     converts to Arrow in half the time (`_mentions_table`).
@@ -85,12 +103,18 @@ def _mention_rows(doc_id: str, clean: CleanDocument, raw: RawDocument) -> list[t
         url=sc.url,
     )
     rows = []
-    for m in extract_mentions(clean.text, ctx):
+    text = clean.text
+    unreadable = "\ufffd" in text  # nearly never: one scan instead of one per mention
+    dropped = 0
+    for m in extract_mentions(text, ctx):
         value = fit_decimal(m.value)
         if value is None:
             continue  # e.g. a 40-digit string of numerals: not a figure any bank states
+        if unreadable and touches_replacement(text, m.char_start, m.char_end):
+            dropped += 1
+            continue
         rows.append((doc_id, len(rows) + 1, *_FIELDS_BEFORE_VALUE(m), value, *_FIELDS_AFTER_VALUE(m)))
-    return rows
+    return rows, dropped
 
 
 def _quarantine_row(e: FileEntry, reason: str, detail: str) -> dict:
@@ -182,7 +206,7 @@ def build_batch(
                 t1 = time.perf_counter()
                 clean = clean_document(raw, limits)
                 t2 = time.perf_counter()
-                rows = _mention_rows(raw.content_hash, clean, raw)
+                rows, dropped = _mention_rows(raw.content_hash, clean, raw)
                 t3 = time.perf_counter()
                 secs["clean"] += t2 - t1
                 secs["extract"] += t3 - t2
@@ -193,7 +217,7 @@ def build_batch(
                 quarantined.append(_quarantine_row(e, "error", f"{type(exc).__name__}: {exc}"))
                 continue
             done[raw.content_hash] = True
-            docs.append(_doc_row(raw, clean))
+            docs.append(_doc_row(raw, clean, dropped))
             mentions.extend(rows)
         paths.append(_path_row(raw, e))
     t4 = time.perf_counter()

@@ -2,7 +2,8 @@
 
 Built on typer and rich, which Prefect already depends on. Every failure that stops a command
 is one line on stderr and a non-zero exit code; a run that completed exits 0 even when it
-quarantined files (they are listed in its summary).
+quarantined files (they are listed in its summary), and 4 when its load committed but the export
+after it failed.
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def wait_for_warehouse(db: Path, wait_seconds: float) -> None:
     from flows.load import WarehouseBusy, open_warehouse
 
     deadline = time.monotonic() + wait_seconds
+    said = False
     while True:
         try:
             open_warehouse(db).close()
@@ -45,6 +47,9 @@ def wait_for_warehouse(db: Path, wait_seconds: float) -> None:
         except WarehouseBusy:
             if time.monotonic() >= deadline:
                 raise
+            if not said:
+                typer.echo(f"warehouse busy (another run holds {db}): waiting up to {wait_seconds:g}s")
+                said = True
             time.sleep(0.5)
 
 
@@ -69,6 +74,11 @@ def run(
     dask_address: Optional[str] = typer.Option(
         None, "--dask-address", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --runner dask)"
     ),
+    spool_dir: Optional[Path] = typer.Option(
+        None, "--spool-dir",
+        help="where transformed batches wait for the loader (default: beside the warehouse); with Dask "
+             "workers on other hosts, a folder they share at the same path",
+    ),
     max_file_bytes: int = typer.Option(Limits.max_file_bytes, "--max-file-bytes", min=1),
     max_paragraph_chars: int = typer.Option(Limits.max_paragraph_chars, "--max-paragraph-chars", min=1),
     wait: float = typer.Option(30.0, "--wait", min=0, help="seconds to wait while another run holds the warehouse"),
@@ -91,7 +101,7 @@ def run(
     except WarehouseError as exc:
         fail(f"cannot run: {exc}")
 
-    from flows.pipeline import run_etl, summary_lines
+    from flows.pipeline import ExportFailed, run_etl, summary_lines
 
     try:
         summary = run_etl(
@@ -103,7 +113,12 @@ def run(
             batch_size=batch_size,
             max_file_bytes=max_file_bytes,
             max_paragraph_chars=max_paragraph_chars,
+            spool_dir=None if spool_dir is None else str(spool_dir.resolve()),
         )
+    except ExportFailed as exc:  # etl_runs says completed_export_failed
+        for line in summary_lines(exc.summary):
+            typer.echo(line)
+        fail(f"export failed: {exc}", code=4)
     except WarehouseBusy as exc:
         fail(f"cannot run: {exc}", code=3)
     except WarehouseError as exc:
@@ -204,6 +219,11 @@ def serve(
     db: Optional[Path] = typer.Option(None, "--db"),
     export_dir: Optional[Path] = typer.Option(None, "--export-dir"),
     no_export: bool = typer.Option(False, "--no-export", help="skip exports and report"),
+    health_timeout: Optional[float] = typer.Option(
+        None, "--health-timeout", min=0.001,
+        help="seconds to wait for the Prefect server's /api/health before giving up "
+             "(default: $BANKMETRICS_HEALTH_TIMEOUT, else 180)",
+    ),
 ) -> None:
     """Run the `daily` deployment's schedule from prefect.yaml in this process (flow.serve).
 
@@ -216,7 +236,7 @@ def serve(
         k: str(v.resolve()) for k, v in {"raw_dir": raw_dir, "db": db, "export_dir": export_dir}.items() if v
     }
     try:
-        serve_(echo=typer.echo, no_export=no_export, **overrides)
+        serve_(echo=typer.echo, no_export=no_export, health_timeout_s=health_timeout, **overrides)
     except (ValueError, RuntimeError) as exc:
         fail(str(exc))
 

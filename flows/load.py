@@ -236,6 +236,8 @@ DOC_SCHEMA = pa.schema(
         ("sidecar_hash", pa.string()),
         ("warnings", pa.list_(pa.string())),
         ("rules_hash", pa.string()),
+        ("truncated_bytes", pa.int32()),
+        ("replaced_byte_offsets", pa.list_(pa.int64())),
     ]
 )
 PATH_SCHEMA = pa.schema(
@@ -382,7 +384,21 @@ _LOAD_STEPS = (
        select doc_id from t_old_docs where doc_id not in (select doc_id from dim_source_files)"""),
     ("t_old_docs", "delete from fct_mentions where doc_id in (select doc_id from t_orphans)"),
     ("t_old_docs", "delete from dim_documents where doc_id in (select doc_id from t_orphans)"),
+    # A document whose primary path now carries other bytes (or was quarantined) while another
+    # path still carries it: `_REPOINT`.
+    ("t_old_docs", None),
 )
+
+# The first path (in sort order) still carrying a document whose primary path no longer does
+# becomes its primary path, and the document is marked for extraction again (rules_hash NULL):
+# its metadata (sidecar) and the mentions extracted with it came from the path it lost, and must
+# follow the path that carries it. The flow extracts it again in the same run
+# (flows/pipeline.py); should the run die first, the next run does (a NULL rules_hash is stale).
+_REPOINT = """update dim_documents d set primary_path = s.path, rules_hash = null
+   from (select doc_id, min(path) as path from dim_source_files
+         where doc_id in (select doc_id from {docs}) group by doc_id) s
+   where d.doc_id = s.doc_id
+     and not exists (select 1 from dim_source_files f where f.path = d.primary_path and f.doc_id = d.doc_id)"""
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -403,6 +419,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str) -> Non
                         guards[guard] = _has_rows(con, guard)
                     if not guards[guard]:
                         continue
+                if step is None:
+                    step = _REPOINT.format(docs=guard)
                 con.execute(step, {k: v for k, v in params.items() if f"${k}" in step})
             con.execute("commit")
         except BaseException:
@@ -432,13 +450,9 @@ def remove_paths(con: duckdb.DuckDBPyConnection, paths: list[str]) -> int:
                     f"""delete from {table} where doc_id in (select doc_id from t_old_docs)
                         and doc_id not in (select doc_id from dim_source_files)"""
                 )
-            # A surviving duplicate becomes the primary path of a document that lost its own.
-            con.execute(
-                """update dim_documents d set primary_path = s.path
-                   from (select doc_id, min(path) as path from dim_source_files group by doc_id) s
-                   where d.doc_id = s.doc_id and d.primary_path <> s.path
-                     and d.primary_path in (select path from b_gone)"""
-            )
+            # A surviving duplicate becomes the primary path of a document that lost its own, and
+            # the document is marked for extraction again from it (see _REPOINT).
+            con.execute(_REPOINT.format(docs="t_old_docs"))
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -446,6 +460,14 @@ def remove_paths(con: duckdb.DuckDBPyConnection, paths: list[str]) -> int:
     finally:
         con.unregister("b_gone")
     return len(paths)
+
+
+def has_documents_to_extract_again(con: duckdb.DuckDBPyConnection, rules_hash: str) -> bool:
+    """Whether a document is marked for extraction again (`_REPOINT`), or was extracted with other
+    rules than `rules_hash`."""
+    return bool(con.execute(
+        "select exists (select 1 from dim_documents where rules_hash is distinct from ?)", [rules_hash]
+    ).fetchall()[0][0])
 
 
 def touch_quarantine(con: duckdb.DuckDBPyConnection, paths: list[str], run_id: str) -> None:

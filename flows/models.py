@@ -39,6 +39,10 @@ class RawDocument:
     format: str  # 'html' | 'text'
     sidecar: Sidecar = field(default_factory=Sidecar)
     sidecar_hash: str | None = None
+    # What decoding repaired (flows.ingest.decode_document): the bytes of a cut-short last
+    # character, dropped, and the file offsets of invalid bytes read as U+FFFD.
+    truncated_bytes: int = 0
+    replaced_offsets: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

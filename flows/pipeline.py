@@ -151,26 +151,34 @@ def etl(
             shutil.rmtree(stale, ignore_errors=True)
         wh.start_run(con, run_id, str(raw_dir), _flow_run_id())
         t = time.perf_counter()
+        fingerprint = lexicon.rules_fingerprint()
         known = wh.known_files(con)
-        plan = make_plan(entries, known, lexicon.rules_fingerprint())
+        plan = make_plan(entries, known, fingerprint)
+        rules_stale = plan.stale
+        removed = 0
+        if plan.removed:
+            # Files that left the folder go first: a renamed file then loads once, as a new
+            # document, and a document whose primary path left but whose bytes another path still
+            # carries is marked for extraction again from that path (wh.remove_paths), so its
+            # metadata follows the path that still carries it. Planned again to read those.
+            removed = wh.remove_paths(con, plan.removed)
+            known = wh.known_files(con)
+            plan = make_plan(entries, known, fingerprint)
         stage["plan"] = time.perf_counter() - t
         log.info(
             "scan: %d files, %d to read (%d for changed rules), %d unchanged, %d still quarantined, "
-            "%d removed (%.2fs)", len(entries), len(plan.todo), len(plan.stale), len(plan.unchanged),
-            len(plan.still_quarantined), len(plan.removed), stage["scan"] + stage["plan"],
+            "%d removed (%.2fs)", len(entries), len(plan.todo), len(rules_stale), len(plan.unchanged),
+            len(plan.still_quarantined), removed, stage["scan"] + stage["plan"],
         )
-        # what the warehouse holds for each path, so a file whose bytes and sidecar are the same is
-        # only touched; a path extracted with other rules is left out: its document is extracted again
-        known_ids = {p: (k.doc_id, k.sidecar_hash) for p, k in known.items() if k.doc_id and p not in plan.stale}
 
-        counts = {"docs_new": 0, "docs_changed": 0, "docs_reextracted": 0, "touched": 0, "quarantined": 0,
-                  "mentions": 0}
+        counts = {"docs_new": 0, "docs_changed": 0, "docs_reextracted": 0, "quarantined": 0, "mentions": 0}
+        counted: set[str] = set()  # paths loaded by this run (a second round must not count them twice)
+        touched: set[str] = set()
         pending: deque = deque()
         if len(plan.todo) < min_files_for_processes:
             processes = 0  # a small run: starting the worker pool costs more than it saves
         log.info("transform: %s; extraction modules: %s",
                  f"{processes} worker processes" if processes else "in the flow process", NATIVE)
-        batches = chunks(plan.todo, batch_size, max(processes, 1))
 
         def drain_one() -> None:
             folder, future = pending.popleft()
@@ -180,28 +188,49 @@ def etl(
             stage["load"] = stage.get("load", 0.0) + time.perf_counter() - t0
             for name, secs in batch.stage_seconds.items():
                 stage[name] = stage.get(name, 0.0) + secs
-            loaded = batch.paths.column("path").to_pylist()
-            counts["docs_new"] += sum(1 for p in loaded if p in plan.new_paths)
-            counts["docs_reextracted"] += sum(1 for p in loaded if p in plan.stale)
-            counts["docs_changed"] += sum(1 for p in loaded if p not in plan.new_paths and p not in plan.stale)
-            counts["touched"] += batch.touched.num_rows
+            for p in batch.paths.column("path").to_pylist():
+                if p in counted:
+                    continue
+                counted.add(p)
+                kind = ("docs_new" if p in plan.new_paths else
+                        "docs_reextracted" if p in rules_stale else "docs_changed")  # changed bytes or metadata
+                counts[kind] += 1
+            touched.update(batch.touched.column("path").to_pylist())
             counts["quarantined"] += batch.quarantined.num_rows
             shutil.rmtree(folder, ignore_errors=True)
 
-        for no, entries_chunk in enumerate(batches):
-            sub_known = {e.path: known_ids[e.path] for e in entries_chunk if e.path in known_ids}
-            folder = str(spool_root / f"batch-{no:06d}")
-            pending.append(
-                (folder, transform_task.submit(raw_dir, Opaque((entries_chunk, sub_known)), limits, folder,
-                                               processes))
-            )
-            while len(pending) > max(in_flight, processes + 1):
+        def transform_and_load(todo: list[FileEntry], stale: set[str], first_no: int) -> int:
+            # what the warehouse holds for each path, so a file whose bytes and sidecar are the same
+            # is only touched; a stale path is left out: its document is extracted again
+            known_ids = {p: (k.doc_id, k.sidecar_hash) for p, k in known.items() if k.doc_id and p not in stale}
+            no = first_no
+            for entries_chunk in chunks(todo, batch_size, max(processes, 1)):
+                sub_known = {e.path: known_ids[e.path] for e in entries_chunk if e.path in known_ids}
+                folder = str(spool_root / f"batch-{no:06d}")
+                no += 1
+                pending.append(
+                    (folder, transform_task.submit(raw_dir, Opaque((entries_chunk, sub_known)), limits, folder,
+                                                   processes))
+                )
+                while len(pending) > max(in_flight, processes + 1):
+                    drain_one()
+            while pending:
                 drain_one()
-        while pending:
-            drain_one()
+            return no
+
+        n_batches = transform_and_load(plan.todo, plan.stale, 0)
+        # A load can take a document's primary path away while another path still carries its bytes
+        # (the primary changed or went bad): the loader marked it for extraction again (rules_hash
+        # NULL); a second, usually empty, round extracts it from the path that now carries it.
+        if wh.has_documents_to_extract_again(con, fingerprint):
+            known = wh.known_files(con)
+            again = make_plan(entries, known, fingerprint)
+            todo = [e for e in again.todo if e.path in again.stale]
+            if todo:
+                log.info("extracting again %d files whose document lost its primary path", len(todo))
+                transform_and_load(todo, again.stale, n_batches)
 
         t = time.perf_counter()
-        removed = wh.remove_paths(con, plan.removed)
         wh.touch_quarantine(con, plan.still_quarantined, run_id)
         stage["finalise"] = time.perf_counter() - t
 
@@ -214,7 +243,7 @@ def etl(
             "docs_new": counts["docs_new"],
             "docs_changed": counts["docs_changed"],
             "docs_reextracted": counts["docs_reextracted"],
-            "docs_unchanged": len(plan.unchanged) + counts["touched"],
+            "docs_unchanged": len((set(plan.unchanged) | touched) - counted),
             "files_removed": removed,
             "files_quarantined": len(quarantine),
             "quarantined_this_run": counts["quarantined"],
@@ -243,8 +272,50 @@ def etl(
     if export_dir:
         from flows.export import export_task  # issue 4: exports and report after the load
 
-        summary["export"] = {**export_task(db, export_dir, run_id), "export_dir": export_dir}
+        try:
+            summary["export"] = {**export_task(db, export_dir, run_id), "export_dir": export_dir}
+        except Exception as exc:
+            reason = (str(exc).splitlines() or [""])[0] or type(exc).__name__
+            recorded = _record_export_failure(db, run_id, f"export to {export_dir} failed: {reason}"[:500])
+            log.error("the load committed, but the export to %s failed: %s%s", export_dir, reason,
+                      "" if recorded else " (the warehouse was busy: etl_runs still says completed)")
+            raise ExportFailed(
+                f"the load committed ({summary['docs_new']} new, {summary['docs_changed']} changed, "
+                f"{summary['mentions_loaded']} mentions), but the export to {export_dir} failed: {reason}; "
+                "`bankmetrics export` tries again", summary,
+            ) from exc
     return summary
+
+
+class ExportFailed(RuntimeError):
+    """The run's load committed, the export after it failed. `summary` is the load's summary;
+    the run's etl_runs row says `completed_export_failed` with the reason."""
+
+    def __init__(self, message: str, summary: dict):
+        super().__init__(message)
+        self.summary = summary
+
+
+EXPORT_FAILED = "completed_export_failed"
+
+
+def _record_export_failure(db: str, run_id: str, message: str, wait_seconds: float = 30) -> bool:
+    """Mark the run `completed_export_failed` with `message`; False if the warehouse stayed busy
+    (another run took it since) for `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = wh.connect(db)
+        except wh.WarehouseBusy:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.5)
+            continue
+        try:
+            con.execute("update etl_runs set status = ?, message = ? where run_id = ?", [EXPORT_FAILED, message, run_id])
+        finally:
+            con.close()
+        return True
 
 
 def summary_lines(summary: dict) -> list[str]:

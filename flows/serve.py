@@ -29,8 +29,26 @@ from flows.config import PROJECT_ROOT
 
 PREFECT_FILE = PROJECT_ROOT / "prefect.yaml"
 DEPLOYMENT = "daily"
-SERVER_START_TIMEOUT = 90.0  # seconds; a cold start takes 8-20 s on two cores
+# How long `serve` waits for a Prefect server's /api/health before it gives up, in seconds (its
+# own server or the one in PREFECT_API_URL): `--health-timeout`, or this environment variable.
+# A cold start takes 8-20 s on two idle cores, and minutes on a loaded machine.
+HEALTH_TIMEOUT_ENV = "BANKMETRICS_HEALTH_TIMEOUT"
+DEFAULT_HEALTH_TIMEOUT = 180.0
+SERVER_START_TIMEOUT = DEFAULT_HEALTH_TIMEOUT
 SERVER_STOP_TIMEOUT = 15.0
+
+
+def health_timeout(value: float | None = None) -> float:
+    """`value`, else $BANKMETRICS_HEALTH_TIMEOUT, else DEFAULT_HEALTH_TIMEOUT; ValueError if not > 0."""
+    if value is None:
+        raw = os.environ.get(HEALTH_TIMEOUT_ENV, "").strip()
+        try:
+            value = float(raw) if raw else DEFAULT_HEALTH_TIMEOUT
+        except ValueError:
+            raise ValueError(f"{HEALTH_TIMEOUT_ENV}={raw!r} is not a number of seconds") from None
+    if not value > 0:
+        raise ValueError(f"the health timeout must be a positive number of seconds, not {value}")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -131,7 +149,7 @@ def start_server(port: int, log_path: Path, env: dict | None = None, ui: bool = 
         )
 
 
-def is_healthy(api_url: str, timeout: float = 2.0) -> bool:
+def is_healthy(api_url: str, timeout: float = 10.0) -> bool:
     try:
         with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as resp:
             return resp.status == 200
@@ -140,16 +158,24 @@ def is_healthy(api_url: str, timeout: float = 2.0) -> bool:
 
 
 def wait_healthy(api_url: str, proc: subprocess.Popen | None = None, timeout: float = SERVER_START_TIMEOUT) -> float:
-    """Seconds until `api_url`/health answers; RuntimeError if `proc` exits or time runs out."""
+    """Seconds until `api_url`/health answers, asking again until `timeout` seconds have passed
+    (each request may take up to 10 s: a busy server answers slowly); RuntimeError, saying how long
+    it waited, if `proc` exits or time runs out."""
     t0 = time.monotonic()
+    attempts = 0
     while True:
-        if is_healthy(api_url):
+        attempts += 1
+        if is_healthy(api_url, timeout=max(1.0, min(10.0, timeout - (time.monotonic() - t0)))):
             return time.monotonic() - t0
+        waited = time.monotonic() - t0
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"the Prefect server exited with code {proc.returncode} before it was healthy")
-        if time.monotonic() - t0 > timeout:
-            raise RuntimeError(f"the Prefect server at {api_url} was not healthy after {timeout:.0f}s")
-        time.sleep(0.3)
+            raise RuntimeError(
+                f"the Prefect server exited with code {proc.returncode} before it was healthy (after {waited:.1f}s)")
+        if waited >= timeout:
+            raise RuntimeError(
+                f"the Prefect server at {api_url} does not answer {api_url.rstrip('/')}/health: waited {waited:.1f}s "
+                f"({attempts} tries, --health-timeout {timeout:g}s)")
+        time.sleep(min(0.5, max(0.0, timeout - waited)))
 
 
 def stop_process_group(
@@ -199,16 +225,19 @@ def serve(
     no_export: bool = False,
     echo: Callable[[str], object] = print,
     prefect_file: Path | str = PREFECT_FILE,
+    health_timeout_s: float | None = None,
 ) -> None:
     """Serve `bankmetrics-etl` as deployment `daily` on its cron until interrupted.
 
     Every argument left as None comes from the `daily` deployment in `prefect_file`; relative
     paths are taken from the project folder (where prefect.yaml is), as the worker's pull step
-    does. `no_export` serves runs that skip the Parquet exports and report. Returns when serving
-    stops (Ctrl-C or SIGTERM); a local server it started is stopped.
+    does. `no_export` serves runs that skip the Parquet exports and report. `health_timeout_s`
+    bounds the wait for the server's /api/health (`health_timeout`). Returns when serving stops
+    (Ctrl-C or SIGTERM); a local server it started is stopped.
     """
     from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
+    wait_s = health_timeout(health_timeout_s)
     spec = read_daily_spec(prefect_file)
     root = Path(prefect_file).resolve().parent
     params = dict(spec.parameters)
@@ -237,8 +266,8 @@ def serve(
         api_url = PREFECT_API_URL.value()
         if api_url:
             echo(f"using the Prefect server at {api_url} (PREFECT_API_URL)")
-            if not is_healthy(api_url, timeout=10):
-                raise RuntimeError(f"the Prefect server at {api_url} does not answer {api_url}/health")
+            secs = wait_healthy(api_url, None, wait_s)
+            echo(f"the Prefect server at {api_url} answered its health check after {secs:.1f}s")
         else:
             port = free_port()
             api_url = f"http://127.0.0.1:{port}/api"
@@ -249,7 +278,7 @@ def serve(
                 f"(pid {server.pid}, log {log_path}); it stops when serving stops"
             )
             try:
-                secs = wait_healthy(api_url, server)
+                secs = wait_healthy(api_url, server, wait_s)
             except RuntimeError as exc:
                 raise RuntimeError(f"{exc} (see {log_path})") from None
             echo(f"local Prefect server healthy after {secs:.1f}s; UI at http://127.0.0.1:{port}")

@@ -196,3 +196,77 @@ def test_a_scan_never_reads_a_file_over_the_limit(tmp_path: Path, monkeypatch):
     batch = build_batch(tmp_path, entries, limits=Limits(max_file_bytes=1_000_000))
     assert batch.quarantined.column("reason").to_pylist() == ["too_large"]
     assert not any(r.endswith("big.txt") for r in reads)
+
+
+# --- issue 14: a new user's hostile folder -----------------------------------------------------
+
+BIN = HERE.parent / ".venv" / "bin" / "bankmetrics"
+
+
+def hostile_cases() -> dict[str, dict]:
+    with open(FIXTURE / "expected.toml", "rb") as fh:
+        return {c["path"]: c for c in tomllib.load(fh)["hostile"]}
+
+
+def test_a_new_users_hostile_folder_loses_no_readable_article(tmp_path: Path, cli_env: dict):
+    """`bankmetrics run` on hostile/ (10 readable articles, 5 files that hold none), as a new user
+    runs it: every readable article loads, the cut-short and repaired ones with a data-quality row
+    saying what was dropped or replaced, and every other file is quarantined with its reason."""
+    import subprocess
+
+    raw = tmp_path / "news"
+    shutil.copytree(FIXTURE / "hostile", raw)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(RAW_SEEDS / "000_ab545eb3df99d10b.txt", elsewhere / "article.txt")
+    os.symlink(elsewhere / "article.txt", raw / "linked.txt")
+    expected = hostile_cases()
+    assert set(expected) == {p.name for p in raw.iterdir()}
+    readable = {p for p, c in expected.items() if c["outcome"] == "loaded"}
+    unreadable = {p: c["reason"] for p, c in expected.items() if c["outcome"] == "quarantined"}
+    assert (len(readable), len(unreadable)) == (10, 5)
+
+    db = tmp_path / "w.duckdb"
+    res = subprocess.run(
+        [str(BIN) if BIN.exists() else "bankmetrics", "run", "--raw-dir", str(raw), "--db", str(db), "--no-export"],
+        capture_output=True, text=True, env=cli_env, cwd=tmp_path, timeout=300,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    # What the user reads: every reject with its reason.
+    assert "quarantined: 5" in res.stdout and "10 new" in res.stdout, res.stdout
+    for path, reason in unreadable.items():
+        assert f"  {path}: {reason} (" in res.stdout, (path, res.stdout)
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        loaded = {r[0] for r in con.execute("select path from dim_source_files").fetchall()}
+        quarantined = dict(con.execute("select path, reason from etl_quarantine").fetchall())
+        quality = {(c, p): d for c, p, d in con.execute(
+            "select check_name, path, detail from rpt_data_quality "
+            "where check_name in ('truncated_file', 'replaced_bytes')").fetchall()}
+        stray = con.execute(
+            """select m.surface, d.body_text, d.warnings from fct_mentions m
+               join dim_documents d using (doc_id) where d.primary_path = 'stray_bytes.txt'""").fetchall()
+        bad_evidence = con.execute(
+            """select m.doc_id, m.mention_no from fct_mentions m join dim_documents d using (doc_id)
+               where m.surface <> substr(d.body_text, m.char_start + 1, m.char_end - m.char_start)""").fetchall()
+    finally:
+        con.close()
+    print(f"\nhostile folder: {len(loaded & readable)}/{len(readable)} readable articles loaded, "
+          f"{sum(quarantined.get(p) == r for p, r in unreadable.items())}/{len(unreadable)} others quarantined "
+          f"with their reason; data-quality rows: {sorted(quality)}")
+    assert loaded == readable, (readable - loaded, quarantined)
+    assert quarantined == unreadable
+    assert bad_evidence == []
+    assert quality == {
+        (c["check"], p): quality.get((c["check"], p), "") for p, c in expected.items() if "check" in c
+    }
+    for path, case in expected.items():
+        if "check" in case:
+            assert case["detail"] in quality[(case["check"], path)], (path, quality)
+    # The figure a stray byte sat in ("7.5\ufffd5亿户", which reads as 5亿户) did not load; the rest
+    # of its article did.
+    surfaces = [s for s, _, _ in stray]
+    body, warnings = stray[0][1], stray[0][2]
+    assert "7.5\ufffd5亿户" in body and "5亿户" not in surfaces
+    assert len(surfaces) >= 3 and "1 mention touching an unreadable character (U+FFFD) not loaded" in warnings

@@ -51,3 +51,20 @@ def test_run_twice_then_query(tmp_path: Path, cli_env: dict, raw_copy: Path):
     q = cli("sql", "select count(distinct doc_id) as docs from rpt_mentions", "--db", "w.duckdb",
             "--format", "csv", env=cli_env, cwd=tmp_path)
     assert q.returncode == 0 and q.stdout.split() == ["docs", "2"]
+
+
+@pytest.mark.prefect
+def test_a_run_whose_export_fails_exits_4_saying_the_load_committed(tmp_path: Path, cli_env: dict, raw_copy: Path):
+    notes = tmp_path / "notes"  # not an earlier export: the export refuses to replace it
+    notes.mkdir()
+    (notes / "mine.txt").write_text("keep me")
+    r = cli("run", "--raw-dir", str(raw_copy), "--db", "w.duckdb", "--export-dir", str(notes),
+            env=cli_env, cwd=tmp_path)
+    assert r.returncode == 4, (r.stdout, r.stderr[-2000:])
+    [line] = [ln for ln in r.stderr.splitlines() if ln.startswith("bankmetrics:")]
+    assert "export failed: the load committed (2 new" in line and "holds no manifest.json" in line
+    assert "2 new, 0 changed" in r.stdout  # the load's summary is still printed
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    assert con.execute("select status from etl_runs").fetchall() == [("completed_export_failed",)]
+    con.close()
+    assert (notes / "mine.txt").read_text() == "keep me"

@@ -24,38 +24,51 @@ from test_crash import BIN, PYTHON, check_warehouse, kill_group, make_corpus, ru
 pytestmark = pytest.mark.prefect
 
 N_DOCS = 3000
-# The first run must still hold the warehouse while the busy checks run (each starts a CLI: a few
-# seconds on a loaded machine). Loads got fast enough to finish first, so that run is the real CLI
-# with each batch's load held back this long, from the test's side (no hook in the code).
-SLOW_LOAD_SECONDS = 0.4
-_SLOW_CLI = (
-    "import sys, time\n"
+# A run must still hold the warehouse while the busy checks run, however slow a loaded machine
+# makes them: an ordering, not a race. The held run is the real CLI whose flow waits, from the
+# test's side (no hook in the code), for gate files the test creates: OPEN_GATE before the flow
+# opens the warehouse (the CLI's own wait opens it first and is not held), LOAD_GATE before each
+# batch loads. Each wait is bounded (GATE_TIMEOUT) so a broken test cannot hang.
+GATE_TIMEOUT = 300
+_HELD_CLI = (
+    "import os, sys, time\n"
     "import flows.load as wh\n"
-    "real = wh.load_batch\n"
-    "def held(*args, **kwargs):\n"
-    f"    time.sleep({SLOW_LOAD_SECONDS})\n"
-    "    return real(*args, **kwargs)\n"
-    "wh.load_batch = held\n"
+    "def gate(name):\n"
+    "    path, deadline = os.environ.get(name), time.monotonic() + %d\n"
+    "    while path and not os.path.exists(path) and time.monotonic() < deadline:\n"
+    "        time.sleep(0.05)\n"
+    "real_open, real_load, opened = wh.open_warehouse, wh.load_batch, []\n"
+    "def held_open(*args, **kwargs):\n"
+    "    if opened:\n"
+    "        gate('OPEN_GATE')\n"
+    "    opened.append(1)\n"
+    "    return real_open(*args, **kwargs)\n"
+    "def held_load(*args, **kwargs):\n"
+    "    gate('LOAD_GATE')\n"
+    "    return real_load(*args, **kwargs)\n"
+    "wh.open_warehouse, wh.load_batch = held_open, held_load\n"
     "from flows.cli import app\n"
     "sys.argv[0] = 'bankmetrics'\n"
     "app()\n"
-)
+) % GATE_TIMEOUT
 
 
 def cli_cmd(*args: str) -> list[str]:
     return [str(BIN) if BIN.exists() else "bankmetrics", *args]
 
 
-def start_run(raw: Path, db: Path, log: Path, wait: float = 30, slow: bool = False) -> subprocess.Popen:
+def start_run(raw: Path, db: Path, log: Path, wait: float = 30, gates: dict[str, Path] | None = None) -> subprocess.Popen:
+    """`bankmetrics run` into `log`; with `gates` ({"OPEN_GATE": path, "LOAD_GATE": path}), held."""
     out = open(log, "w", encoding="utf-8")
     args = ("run", "--raw-dir", str(raw), "--db", str(db), "--no-export", "--batch-size", "100", "--wait", str(wait))
+    env = dict(run_env(), **{k: str(v) for k, v in (gates or {}).items()})
     return subprocess.Popen(
-        [str(PYTHON), "-c", _SLOW_CLI, *args] if slow else cli_cmd(*args),
-        stdout=out, stderr=subprocess.STDOUT, env=run_env(), cwd=raw.parent, start_new_session=True,
+        [str(PYTHON), "-c", _HELD_CLI, *args] if gates else cli_cmd(*args),
+        stdout=out, stderr=subprocess.STDOUT, env=env, cwd=raw.parent, start_new_session=True,
     )
 
 
-def wait_for_log(proc: subprocess.Popen, log: Path, needle: str, timeout: float = 120) -> None:
+def wait_for_log(proc: subprocess.Popen, log: Path, needle: str, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if needle in log.read_text(encoding="utf-8"):
@@ -72,33 +85,36 @@ def bankmetrics_line(stderr: str) -> list[str]:
 def test_second_run_and_reader_get_one_line_busy_third_run_queues(tmp_path: Path):
     raw, db = tmp_path / "raw", tmp_path / "w.duckdb"
     expected = set(make_corpus(raw, N_DOCS))
-    first = start_run(raw, db, tmp_path / "first.log", slow=True)  # holds the file >= 12 s
+    release = tmp_path / "release-loads"
+    first = start_run(raw, db, tmp_path / "first.log", gates={"LOAD_GATE": release})  # holds the file
     queued = None
     try:
-        # "scan: ..." is logged once the flow holds the warehouse and has planned the run.
+        # "scan: ..." is logged once the flow holds the warehouse and has planned the run; its loads
+        # wait for `release`, so it holds the warehouse until the checks below are done.
         wait_for_log(first, tmp_path / "first.log", "scan: ")
 
         t0 = time.monotonic()
         second = subprocess.run(
             cli_cmd("run", "--raw-dir", str(raw), "--db", str(db), "--no-export", "--wait", "1"),
-            capture_output=True, text=True, env=run_env(), cwd=tmp_path, timeout=120,
+            capture_output=True, text=True, env=run_env(), cwd=tmp_path, timeout=300,
         )
-        waited = time.monotonic() - t0
         assert second.returncode == 3, second.stderr
         assert second.stderr.strip().count("\n") == 0 and "warehouse busy" in second.stderr
-        assert 1 <= waited < 30  # waited its second, then gave up
+        assert time.monotonic() - t0 >= 1  # it waited its second, then gave up
 
         reader = subprocess.run(
             cli_cmd("sql", "select count(*) from dim_documents", "--db", str(db)),
-            capture_output=True, text=True, env=run_env(), cwd=tmp_path, timeout=120,
+            capture_output=True, text=True, env=run_env(), cwd=tmp_path, timeout=300,
         )
         assert reader.returncode == 3 and "warehouse busy" in reader.stderr
         assert reader.stderr.strip().count("\n") == 0
-        assert first.poll() is None, "the first run must still be loading for this test to mean anything"
+        assert first.poll() is None and "loaded: " not in (tmp_path / "first.log").read_text()
 
-        queued = start_run(raw, db, tmp_path / "queued.log", wait=180)
-        assert first.wait(timeout=180) == 0, (tmp_path / "first.log").read_text()[-3000:]
-        assert queued.wait(timeout=180) == 0, (tmp_path / "queued.log").read_text()[-3000:]
+        queued = start_run(raw, db, tmp_path / "queued.log", wait=GATE_TIMEOUT)
+        wait_for_log(queued, tmp_path / "queued.log", "warehouse busy (another run holds")  # it queues
+        release.touch()
+        assert first.wait(timeout=GATE_TIMEOUT) == 0, (tmp_path / "first.log").read_text()[-3000:]
+        assert queued.wait(timeout=GATE_TIMEOUT) == 0, (tmp_path / "queued.log").read_text()[-3000:]
     finally:
         for proc in (first, queued):
             if proc is not None:
@@ -115,18 +131,26 @@ def test_second_run_and_reader_get_one_line_busy_third_run_queues(tmp_path: Path
 
 def test_a_run_that_may_wait_queues_even_when_it_starts_while_the_other_starts_up(tmp_path: Path):
     """B passes the CLI's wait while A starts Prefect, then finds A holding the warehouse when its
-    flow opens it: the flow's open-warehouse task retries (busy only) instead of failing."""
+    flow opens it: the flow's open-warehouse task retries (busy only) instead of failing. In that
+    order, whatever the machine's load: A's flow opens the warehouse only once B is past its CLI
+    wait, and loads only once B's flow has found the warehouse busy."""
     raw, db = tmp_path / "raw", tmp_path / "w.duckdb"
     n_docs = 1500
     make_corpus(raw, n_docs)
-    a = start_run(raw, db, tmp_path / "a.log", wait=180)
+    may_open, may_load = tmp_path / "a-may-open", tmp_path / "a-may-load"
+    a = start_run(raw, db, tmp_path / "a.log", wait=GATE_TIMEOUT, gates={"OPEN_GATE": may_open, "LOAD_GATE": may_load})
     b = None
     try:
         # A has passed the CLI's wait and is starting Prefect; its flow has not opened the file yet.
         wait_for_log(a, tmp_path / "a.log", "Starting temporary server")
-        assert "scan: " not in (tmp_path / "a.log").read_text()
-        b = start_run(raw, db, tmp_path / "b.log", wait=180)
-        codes = (a.wait(timeout=180), b.wait(timeout=180))
+        b = start_run(raw, db, tmp_path / "b.log", wait=GATE_TIMEOUT)
+        wait_for_log(b, tmp_path / "b.log", "Starting temporary server")  # B is past its CLI wait
+        may_open.touch()
+        wait_for_log(a, tmp_path / "a.log", "scan: ")  # A's flow holds the warehouse
+        wait_for_log(b, tmp_path / "b.log", "WarehouseBusy")  # B's flow found it busy, and retries
+        assert "Retry 1/" in (tmp_path / "b.log").read_text()
+        may_load.touch()
+        codes = (a.wait(timeout=GATE_TIMEOUT), b.wait(timeout=GATE_TIMEOUT))
     finally:
         for proc in (a, b):
             if proc is not None:

@@ -2,7 +2,8 @@
 leaves a warehouse that reopens, holds no half-loaded document, and that the next run completes.
 
 Two kills: one from outside (the test SIGKILLs `bankmetrics run` once the log shows batches
-loaded, wherever the process then is), and one that cannot miss the window that matters: a run
+loaded, wherever the process then is; its fourth load is held, so on a slow machine the run cannot
+finish first), and one that cannot miss the window that matters: a run
 whose connection SIGKILLs its own process inside a load transaction, after the batch's documents
 were inserted and before their mentions were.
 """
@@ -126,17 +127,36 @@ def rerun_completes(raw: Path, db: Path, loaded_before: int, expected: set[str])
     assert after["runs"][-1] == "completed" and "crashed" in after["runs"]
 
 
+# `bankmetrics run` whose fourth load waits (bounded) for a file that never comes: however slow
+# the machine, the run cannot finish before the test has seen three loads and killed it.
+_HOLD_THE_FOURTH_LOAD = r"""
+import os, sys, time
+import flows.load as wh
+real, loads = wh.load_batch, []
+def load_batch(*args, **kwargs):
+    loads.append(1)
+    deadline = time.monotonic() + 300
+    while len(loads) >= 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return real(*args, **kwargs)
+wh.load_batch = load_batch
+from flows.cli import app
+sys.argv[0] = "bankmetrics"
+app()
+"""
+
+
 def test_sigkill_from_outside_mid_run_then_rerun_completes(tmp_path: Path):
     raw, db = tmp_path / "raw", tmp_path / "w.duckdb"
     expected = set(make_corpus(raw))
-    exe = [str(BIN)] if BIN.exists() else [PYTHON, "-m", "flows.cli"]
     log = open(tmp_path / "run.log", "w+", encoding="utf-8")
     proc = subprocess.Popen(
-        [*exe, "run", "--raw-dir", str(raw), "--db", str(db), "--no-export", "--batch-size", str(BATCH)],
+        [PYTHON, "-c", _HOLD_THE_FOURTH_LOAD, "run", "--raw-dir", str(raw), "--db", str(db), "--no-export",
+         "--batch-size", str(BATCH)],
         stdout=log, stderr=subprocess.STDOUT, env=run_env(), cwd=tmp_path, start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
             log.seek(0)
             if len(re.findall(r"load-batch-\S+ - Finished in state Completed", log.read())) >= 3:
@@ -189,7 +209,7 @@ def test_sigkill_inside_a_load_transaction_leaves_no_half_loaded_document(tmp_pa
             stdout=out, stderr=subprocess.STDOUT, env=run_env(), cwd=ROOT, start_new_session=True,
         )
         try:
-            proc.wait(timeout=180)
+            proc.wait(timeout=300)
         finally:
             kill_group(proc)
     text = log.read_text(encoding="utf-8")
@@ -248,7 +268,7 @@ def test_sigkill_inside_an_export_leaves_the_previous_export_whole(tmp_path: Pat
                                 stdout=out, stderr=subprocess.STDOUT, env=run_env(), cwd=ROOT,
                                 start_new_session=True)
         try:
-            proc.wait(timeout=120)
+            proc.wait(timeout=300)
         finally:
             kill_group(proc)
     assert proc.returncode == -signal.SIGKILL and "dying inside the export" in log.read_text(), log.read_text()

@@ -112,13 +112,14 @@ def test_speed(docs):
     text, ctx = max(docs.values(), key=lambda d: len(d[0]))
     extract_mentions(text, ctx)  # warm the caches
     n = 30
-    t0 = time.perf_counter()
+    # CPU time of this process, not wall time: other processes busy on the machine do not count.
+    t0 = time.process_time()
     for _ in range(n):
         extract_mentions(text, ctx)
-    ms = (time.perf_counter() - t0) / n * 1000
+    ms = (time.process_time() - t0) / n * 1000
     per_7kb = ms * 7000 / len(text)
-    print(f"\n{ms:.2f} ms for {len(text)} chars ({per_7kb:.2f} ms per 7 KB)")
-    assert per_7kb < 25  # generous on a loaded CI box; the target is well under 5 ms
+    print(f"\n{ms:.2f} ms of CPU for {len(text)} chars ({per_7kb:.2f} ms per 7 KB)")
+    assert per_7kb < 25  # generous; the target is well under 5 ms
 
 
 REFERENCE = Path("/work/shared/eval/score.py")

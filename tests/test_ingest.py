@@ -333,3 +333,146 @@ def test_a_name_too_long_for_its_sidecar_name_still_loads(tmp_path: Path):
     assert sorted(e.path for e in entries) == sorted([name, "b.txt"])
     doc = read_document(tmp_path, next(e for e in entries if e.path == name))
     assert doc.sidecar_hash is None and "7.55亿户" in doc.text
+
+
+# --- issue 14: a cut byte must not cost the article ----------------------------------------------
+
+TRADITIONAL = "截至今年6月末，工行服務個人客戶已超6.6億，個人客戶金融資產規模突破15.5萬億元。"
+# (how the file is written, the name decode_document stores, multi-byte last characters to cut)
+CUT_ENCODINGS = [
+    ("utf-8", "utf-8", "é银𠀀"),
+    ("utf-8-sig", "utf-8-sig", "é银𠀀"),
+    ("gb18030", "gb18030", "银é𠀀"),
+    ("gbk", "gb18030", "银"),
+    ("big5", "big5", "銀"),
+    ("utf-16", "utf-16", "银𠀀"),  # with a BOM
+    ("utf-16-le", "utf-16-le", "银𠀀"),  # without
+    ("utf-16-be", "utf-16-be", "银𠀀"),
+    ("utf-32", "utf-32", "银𠀀"),
+    ("utf-32-le", "utf-32-le", "银𠀀"),
+    ("utf-32-be", "utf-32-be", "银𠀀"),
+]
+
+
+def _cut_cases():
+    for encoding, stored, chars in CUT_ENCODINGS:
+        without_bom = {"utf-16": "utf-16-le", "utf-32": "utf-32-le", "utf-8-sig": "utf-8"}.get(encoding, encoding)
+        for char in chars:
+            size = len(char.encode(without_bom))
+            for keep in range(1, size):
+                yield pytest.param(encoding, stored, char, keep, id=f"{encoding}-U+{ord(char):04X}-{keep}of{size}")
+
+
+@pytest.mark.parametrize("encoding, stored, char, keep", list(_cut_cases()))
+def test_a_cut_inside_the_last_character_drops_only_that_character(encoding, stored, char, keep):
+    from flows.ingest import decode_document
+
+    article = (TRADITIONAL if encoding == "big5" else ARTICLE) + "\n" + (TRADITIONAL if encoding == "big5" else ARTICLE)
+    whole = (article + char).encode(encoding)
+    size = len(whole) - len(article.encode(encoding))
+    data = whole[: len(whole) - size + keep]  # `keep` bytes of the last character's `size`
+    got = decode_document(data)
+    assert (got.text, got.encoding, got.truncated_bytes, got.replaced_offsets) == (article, stored, keep, ())
+    assert decode_document(whole).text == article + char  # uncut: read strictly, nothing repaired
+    assert decode_document(whole).truncated_bytes == 0
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030", "utf-16"])
+def test_an_html_page_cut_mid_tag_and_mid_character_loads(tmp_path: Path, encoding: str):
+    from flows.clean import clean_document
+
+    page = ('<html><head><title>工行半年报</title></head><body><p>截至6月末，工商银行个人客户数达7.55亿户。</p>'
+            '<p>较年初增加1400万户。</p><p class="more"><a href="/2024/08/30.html" title="相关阅读：工商银行')
+    data = page.encode(encoding)
+    last = len("行".encode(encoding if encoding != "utf-16" else "utf-16-le"))
+    for keep in range(1, last):
+        (tmp_path / "p.html").write_bytes(data[: len(data) - last + keep])
+        raw = read_document(tmp_path, entry_for(tmp_path, "p.html"))
+        assert (raw.format, raw.truncated_bytes, raw.replaced_offsets) == ("html", keep, ())
+        clean = clean_document(raw)
+        assert clean.paragraphs[:2] == ("截至6月末，工商银行个人客户数达7.55亿户。", "较年初增加1400万户。")
+
+
+def _with_stray_bytes(data: bytes, n: int) -> tuple[bytes, list[int]]:
+    """`data` with `n` 0xFF bytes inserted between characters, evenly spread; their offsets."""
+    step = len(data) // (n + 1)
+    out, offsets, last = bytearray(), [], 0
+    for i in range(1, n + 1):
+        at = data.index("，".encode("utf-8"), i * step) if b"\xef\xbc\x8c" in data else i * step
+        out += data[last:at]
+        offsets.append(len(out))
+        out += b"\xff"
+        last = at
+    out += data[last:]
+    return bytes(out), offsets
+
+
+def test_a_few_invalid_bytes_load_as_replacement_characters_with_their_offsets():
+    from flows.ingest import decode_document
+
+    clean = ("\n".join([ARTICLE] * 40)).encode("utf-8")  # 4,4xx bytes: 4 invalid bytes allowed
+    data, offsets = _with_stray_bytes(clean, 3)
+    got = decode_document(data)
+    assert (got.encoding, got.truncated_bytes, list(got.replaced_offsets)) == ("utf-8", 0, offsets)
+    assert got.text == data.decode("utf-8", "replace") and got.text.count("\ufffd") == 3
+    assert all(data[o] == 0xFF for o in offsets)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_invalid_bytes_load_up_to_one_per_thousand_and_not_one_more(encoding):
+    from flows.ingest import REPLACED_BYTES_PER_1000, decode_document
+
+    text = "\n".join([ARTICLE] * 60)
+    clean = text.encode(encoding)
+    allowed = None
+    for n in range(1, 12):
+        data, offsets = _with_stray_bytes(clean, n) if encoding == "utf-8" else _with_stray_gb(clean, n)
+        if n * 1000 <= len(data) * REPLACED_BYTES_PER_1000:
+            got = decode_document(data)
+            assert (got.encoding, list(got.replaced_offsets)) == (encoding, offsets)
+            allowed = n
+        else:
+            with pytest.raises(Rejected) as exc:
+                decode_document(data)
+            assert exc.value.reason == "undecodable"
+    assert allowed is not None and allowed >= 3
+
+
+def _with_stray_gb(data: bytes, n: int) -> tuple[bytes, list[int]]:
+    """GB18030 `data` with `n` 0xFF bytes inserted before evenly spread full-width commas."""
+    comma = "，".encode("gb18030")
+    step = len(data) // (n + 1)
+    out, offsets, last = bytearray(), [], 0
+    for i in range(1, n + 1):
+        at = data.index(comma, i * step)
+        out += data[last:at]
+        offsets.append(len(out))
+        out += b"\xff"
+        last = at
+    out += data[last:]
+    return bytes(out), offsets
+
+
+def test_a_cut_short_gbk_page_is_read_as_gbk_not_as_utf8_with_its_chinese_replaced():
+    """Mostly-ASCII markup with a few Chinese characters, cut mid-character: as UTF-8 its GBK
+    characters would be within the rate of invalid bytes, but a reading that only drops the cut
+    character wins."""
+    from flows.ingest import decode_document
+
+    page = "<html><body>" + "<div class='x'>&nbsp;</div>" * 200 + "<p>工行6.6亿</p><p>银"
+    data = page.encode("gbk")[:-1]
+    got = decode_document(data)
+    assert (got.encoding, got.truncated_bytes, got.replaced_offsets) == ("gb18030", 1, ())
+    assert got.text.endswith("<p>工行6.6亿</p><p>")
+
+
+def test_shift_jis_that_ends_like_a_cut_gb18030_character_is_still_undecodable():
+    from flows.ingest import decode_document, everyday_hanzi_share
+
+    japanese = "今年6月末、個人顧客は6.6億人を超えた。これは日本の銀行にとって重要な数字です。ｶﾀｶﾅ"
+    data = (japanese * 30).encode("shift_jis")
+    assert data.decode("gb18030", "ignore") and everyday_hanzi_share(data.decode("gb18030", "ignore")) < 0.5
+    with pytest.raises(Rejected) as exc:
+        decode_document(data[:-1] if len(data) % 2 == 0 else data)
+    assert exc.value.reason == "undecodable"
+    assert everyday_hanzi_share(ARTICLE) == everyday_hanzi_share(TRADITIONAL) == 1.0

@@ -95,15 +95,17 @@ def test_the_long_text_columns_are_stored_with_zstd_and_survive_the_rebuild(tmp_
     before it keeps its rows, its views still answer, and new checkpoints write zstd."""
     old_sql = tmp_path / "sql"
     old_sql.mkdir()
-    for f in sorted(SQL_DIR.glob("*.sql")):
-        if not f.name.startswith("070_"):
+    for f in sorted(SQL_DIR.glob("*.sql")):  # what a warehouse from before 070 had applied
+        if int(f.name[:3]) < 70 or 300 <= int(f.name[:3]) <= 450:
             shutil.copy(f, old_sql)
     c = wh.connect(tmp_path / "w.duckdb")
     wh.migrate(c, old_sql)
-    wh.load_batch(c, batch([doc_row("d1", "a.txt")], [path_row("a.txt", "d1")], [mention_row("d1", 1)]), "r0")
+    wh.load_batch(c, without_decode_repairs(
+        batch([doc_row("d1", "a.txt")], [path_row("a.txt", "d1")], [mention_row("d1", 1)])), "r0")
     before = c.execute("select * from rpt_mentions").fetchall()
     assert "070_text_columns_zstd" in wh.migrate(c)
-    assert c.execute("select * from rpt_mentions").fetchall() == before
+    # rpt_mentions as it was defined then is int_mentions since 460 (which adds display names)
+    assert c.execute("select * from int_mentions").fetchall() == before
     assert counts(c) == (1, 1, 1, 0)
     wh.load_batch(c, batch([doc_row("d2", "b.txt", "标题\n另一篇正文")], [path_row("b.txt", "d2")],
                            [mention_row("d2", 1)]), "r1")
@@ -114,6 +116,51 @@ def test_the_long_text_columns_are_stored_with_zstd_and_survive_the_rebuild(tmp_
            select column_name, compression from pragma_storage_info('fct_mentions') where column_name = 'sentence'"""
     ).fetchall())
     assert {("body_text", "ZSTD"), ("sentence", "ZSTD")} <= stored
+    c.close()
+
+
+DECODE_REPAIR_COLUMNS = ["truncated_bytes", "replaced_byte_offsets"]  # 090
+
+
+def without_decode_repairs(b: wh.Batch) -> wh.Batch:
+    """`b` as the loader wrote it before 090: its documents without the decode-repair columns."""
+    b.docs = b.docs.drop_columns(DECODE_REPAIR_COLUMNS)
+    return b
+
+
+def test_a_warehouse_from_before_decode_repairs_upgrades_in_place(tmp_path: Path):
+    """090 adds dim_documents.truncated_bytes and replaced_byte_offsets, 470 their rows in
+    rpt_data_quality: an older warehouse keeps its rows (0 and [] for them: they were read
+    strictly) and its data-quality rows, then takes documents with repairs."""
+    old_sql = tmp_path / "sql"
+    old_sql.mkdir()
+    for f in sorted(SQL_DIR.glob("*.sql")):
+        if f.name[:3] not in ("090", "470"):
+            shutil.copy(f, old_sql)
+    c = wh.connect(tmp_path / "w.duckdb")
+    wh.migrate(c, old_sql)
+    quarantined = {"path": "bad.txt", "reason": "binary", "detail": "d", "size": 1, "mtime_ns": 1, "sidecar_sig": None}
+    wh.load_batch(c, without_decode_repairs(batch([doc_row("d1", "a.txt")], [path_row("a.txt", "d1")],
+                                                  [mention_row("d1", 1)], [quarantined])), "r0")
+    quality_before = c.execute("select * from rpt_data_quality order by all").fetchall()
+    assert quality_before and wh.migrate(c) == ["090_dim_documents_decode_repairs", "470_rpt_data_quality"]
+    assert c.execute("select truncated_bytes, replaced_byte_offsets from dim_documents").fetchall() == [(0, [])]
+    assert c.execute("select * from rpt_data_quality order by all").fetchall() == quality_before
+
+    cut = dict(doc_row("d2", "cut.txt"), truncated_bytes=2, replaced_byte_offsets=[])
+    stray = dict(doc_row("d3", "stray.txt"), truncated_bytes=0, replaced_byte_offsets=list(range(100, 125)))
+    wh.load_batch(c, batch([cut, stray], [path_row("cut.txt", "d2"), path_row("stray.txt", "d3")]), "r1")
+    rows = c.execute(
+        """select check_name, severity, doc_id, path, detail from rpt_data_quality
+           where check_name in ('truncated_file', 'replaced_bytes') order by all""").fetchall()
+    assert rows == [
+        ("replaced_bytes", "warning", "d3", "stray.txt",
+         "25 invalid bytes read as U+FFFD at byte offsets " + ", ".join(str(o) for o in range(100, 120))
+         + ", ...; mentions touching them were not loaded"),
+        ("truncated_file", "warning", "d2", "cut.txt",
+         "the file ends inside a character (cut short?): its last 2 bytes (an incomplete utf-8 character) "
+         "were dropped"),
+    ]
     c.close()
 
 

@@ -165,8 +165,14 @@ def test_period_gates_never_change_what_the_scan_finds(pieces):
 # benchmarks/bench.py, stored as text so the clean stage and the generator cannot move them)
 # with a digest of extract_mentions' output for each. A deliberate rule change refreshes it:
 #     .venv/bin/python -m tests.test_normalise --update-equivalence
+# equivalence.stamp.json says which extractor recorded those digests (flows.lexicon's
+# rules_fingerprint: the rule files and EXTRACTOR_VERSION) and hashes them. The refresh refuses to
+# record other output under the same fingerprint, and a test fails when the digests differ from the
+# stamp's: an extraction change without an EXTRACTOR_VERSION bump (or a rule edit) never passes,
+# so loaded documents are always extracted again after one.
 
 EQUIVALENCE = Path(__file__).parent / "cases" / "equivalence.json.gz"
+STAMP = Path(__file__).parent / "cases" / "equivalence.stamp.json"
 
 
 def _digest(mentions: list[Mention]) -> str:
@@ -225,15 +231,106 @@ def test_output_unchanged_on_frozen_inputs():
                          f"flows.lexicon.EXTRACTOR_VERSION, so loaded documents are extracted again")
 
 
-if __name__ == "__main__":
+def outputs_hash(docs: list[dict]) -> str:
+    """One hash of every frozen input's name, text and output digest."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for d in sorted(docs, key=lambda d: d["name"]):
+        h.update("\0".join((d["name"], hashlib.sha256(d["text"].encode()).hexdigest(), d["digest"])).encode() + b"\n")
+    return h.hexdigest()
+
+
+def changed_outputs(old: list[dict], new: list[dict]) -> list[str]:
+    """Names of the inputs `old` and `new` both hold, with the same text, whose digests differ."""
+    before = {(d["name"], d["text"]): d["digest"] for d in old}
+    return [d["name"] for d in new if before.get((d["name"], d["text"]), d["digest"]) != d["digest"]]
+
+
+def _frozen() -> tuple[list[dict], dict]:
     import gzip
     import json
+
+    return json.loads(gzip.decompress(EQUIVALENCE.read_bytes()).decode("utf-8")), json.loads(STAMP.read_text())
+
+
+def test_frozen_outputs_change_only_with_the_extractor_version_or_the_rules():
+    from flows.lexicon import EXTRACTOR_VERSION, rules_fingerprint
+
+    docs, stamp = _frozen()
+    refresh = "`.venv/bin/python -m tests.test_normalise --update-equivalence`"
+    assert stamp["rules_fingerprint"] == rules_fingerprint(), (
+        f"the frozen digests were recorded with EXTRACTOR_VERSION {stamp['extractor_version']} and other "
+        f"rule files (fingerprint {stamp['rules_fingerprint']}, now {rules_fingerprint()}, version "
+        f"{EXTRACTOR_VERSION}): run {refresh}")
+    assert outputs_hash(docs) == stamp["outputs"], (
+        f"{EQUIVALENCE.name} changed since {STAMP.name} was recorded, with the same rules and "
+        f"EXTRACTOR_VERSION {EXTRACTOR_VERSION}: bump flows.lexicon.EXTRACTOR_VERSION (loaded documents are "
+        f"then extracted again), then run {refresh}")
+
+
+def test_the_guard_notices_a_changed_output():
+    """The two checks above can fail: one changed digest changes the hash, and is named."""
+    docs, _ = _frozen()
+    edited = [dict(d) for d in docs]
+    edited[7]["digest"] = "0" * 64
+    assert outputs_hash(edited) != outputs_hash(docs)
+    assert changed_outputs(docs, edited) == [docs[7]["name"]]
+    added = docs + [{"name": "new/case", "text": "新", "digest": "1" * 64}]
+    assert changed_outputs(docs, added) == [] and outputs_hash(added) != outputs_hash(docs)
+
+
+def test_the_refresh_refuses_other_output_under_the_same_extractor(tmp_path, monkeypatch):
+    import shutil
+
+    import flows.lexicon
+    import tests.test_normalise as me
+
+    recorded = me._frozen()[1]
+    for name in ("EQUIVALENCE", "STAMP"):
+        copy = tmp_path / getattr(me, name).name
+        shutil.copy(getattr(me, name), copy)
+        monkeypatch.setattr(me, name, copy)
+    real = me._digest
+    monkeypatch.setattr(me, "_digest", lambda mentions: real(mentions[1:]))  # a code change: one mention fewer
+    with pytest.raises(SystemExit, match="Bump flows.lexicon.EXTRACTOR_VERSION"):
+        me.update_equivalence()
+    assert me._frozen()[1] == recorded  # nothing written
+    monkeypatch.setattr(flows.lexicon, "EXTRACTOR_VERSION", "bumped")
+    monkeypatch.setattr(flows.lexicon, "rules_fingerprint", lambda: "fingerprint-after-the-bump")
+    assert "bumped" in me.update_equivalence()
+    docs, stamp = me._frozen()
+    assert stamp["rules_fingerprint"] == "fingerprint-after-the-bump" and stamp["outputs"] == outputs_hash(docs)
+
+
+def update_equivalence() -> str:
+    """Record the frozen inputs' digests and the stamp; refuse to record other output under the
+    stamp's own fingerprint (that needs an EXTRACTOR_VERSION bump first)."""
+    import gzip
+    import json
+
+    from flows.lexicon import EXTRACTOR_VERSION, rules_fingerprint
+
+    docs = _equivalence_inputs()
+    for d in docs:
+        d["digest"] = _digest(extract_mentions(d["text"], _equivalence_ctx(d)))
+    if STAMP.exists() and EQUIVALENCE.exists():
+        old, stamp = _frozen()
+        changed = changed_outputs(old, docs)
+        if stamp["rules_fingerprint"] == rules_fingerprint() and changed:
+            raise SystemExit(
+                f"extraction output changed on {len(changed)} frozen inputs (first: {changed[:3]}) while the "
+                f"rule files and EXTRACTOR_VERSION ({EXTRACTOR_VERSION}) are the same: loaded documents would "
+                "keep the old output. Bump flows.lexicon.EXTRACTOR_VERSION, then run this again.")
+    EQUIVALENCE.write_bytes(gzip.compress(json.dumps(docs, ensure_ascii=False).encode("utf-8"), mtime=0))
+    STAMP.write_text(json.dumps({"extractor_version": EXTRACTOR_VERSION, "rules_fingerprint": rules_fingerprint(),
+                                 "outputs": outputs_hash(docs)}, indent=2) + "\n")
+    return f"{len(docs)} inputs -> {EQUIVALENCE}, {STAMP.name} for {EXTRACTOR_VERSION} / {rules_fingerprint()}"
+
+
+if __name__ == "__main__":
     import sys
 
     if sys.argv[1:] != ["--update-equivalence"]:
         sys.exit("usage: python -m tests.test_normalise --update-equivalence")
-    docs = _equivalence_inputs()
-    for d in docs:
-        d["digest"] = _digest(extract_mentions(d["text"], _equivalence_ctx(d)))
-    EQUIVALENCE.write_bytes(gzip.compress(json.dumps(docs, ensure_ascii=False).encode("utf-8"), mtime=0))
-    print(f"{len(docs)} inputs -> {EQUIVALENCE}")
+    print(update_equivalence())

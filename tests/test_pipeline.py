@@ -87,9 +87,15 @@ def test_encodings_html_named_txt_duplicates_changes_and_removals(raw_copy: Path
     # The seed changes; its old bytes live on in nested/copy.txt, so the old document stays.
     with open(raw_copy / SEED_001, "a", encoding="utf-8") as fh:
         fh.write("\n截至三季度末，工商银行个人贷款余额达8.9万亿元。\n")
+    # nested/copy.txt now carries it and is read again: the old document's metadata follows it
+    # (it has no sidecar), no longer the changed seed's.
     s = run(raw_copy, db)
-    assert (s["docs_new"], s["docs_changed"], s["docs_unchanged"]) == (0, 1, 5)
+    assert (s["docs_new"], s["docs_changed"], s["docs_unchanged"]) == (0, 2, 4)
     assert table_counts(db)["dim_documents"] == 6
+    con = duckdb.connect(str(db), read_only=True)
+    moved = con.execute("select source, published_at from dim_documents where primary_path = 'nested/copy.txt'").fetchall()
+    con.close()
+    assert moved == [(None, None)]
 
     # The copy goes: the old bytes have no path left, and their document and mentions go too.
     os.remove(raw_copy / "nested" / "copy.txt")
@@ -212,3 +218,85 @@ def test_auto_runner_starts_worker_processes_only_for_a_large_run(raw_copy: Path
     big = run_etl(**{**run_options("auto", workers=2), "min_files_for_processes": 2},
                   raw_dir=str(raw_copy), db=str(tmp_path / "b.duckdb"))
     assert big["worker_processes"] == 2 and big["mentions_loaded"] == small["mentions_loaded"]
+
+
+def test_an_export_that_fails_after_the_load_is_recorded_and_raised(raw_copy: Path, tmp_path: Path, monkeypatch):
+    """Issue 14: the load commits, the export fails: etl_runs says completed_export_failed with
+    the reason (not completed), and the flow fails saying the load committed."""
+    import flows.report
+    from flows.pipeline import EXPORT_FAILED, ExportFailed
+
+    def boom(*a, **k):
+        raise RuntimeError("chart failed: disk full")
+
+    monkeypatch.setattr(flows.report, "render_report", boom)
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(ExportFailed) as exc:
+        run(raw_copy, db, export_dir=str(tmp_path / "exports"))
+    assert "the load committed (2 new" in str(exc.value) and "chart failed: disk full" in str(exc.value)
+    assert exc.value.summary["docs_new"] == 2
+    con = duckdb.connect(str(db), read_only=True)
+    runs = con.execute("select status, message, docs_new from etl_runs").fetchall()
+    con.close()
+    assert runs == [(EXPORT_FAILED, f"export to {tmp_path / 'exports'} failed: chart failed: disk full", 2)]
+    assert table_counts(db)["dim_documents"] == 2
+
+    monkeypatch.undo()  # the next run exports again, and says completed
+    again = run(raw_copy, db, export_dir=str(tmp_path / "exports"))
+    assert again["docs_unchanged"] == 2 and again["export"]["files"]
+    con = duckdb.connect(str(db), read_only=True)
+    assert [r[0] for r in con.execute("select status from etl_runs order by started_at").fetchall()] == [
+        EXPORT_FAILED, "completed"]
+    con.close()
+
+
+def test_metadata_follows_the_path_that_still_carries_the_document(tmp_path: Path):
+    """Issue 14: identical bytes under a.txt and b.txt, each with its own sidecar. The document takes
+    a.txt's metadata (it sorts first); when a.txt is removed, or comes to hold other bytes, the
+    document takes b.txt's, and its mentions are extracted again with it (今年 is b's year)."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    text = "工行个人客户\n截至今年6月末，工商银行个人客户数达7.55亿户，较年初增加1400万户。\n"
+    for name, source, published in (("a", "甲报", "2020-07"), ("b", "乙报", "2024-11"), ("c", "丙报", "2023-05")):
+        (raw / f"{name}.txt").write_text(text, encoding="utf-8")
+        (raw / f"{name}.meta.json").write_text(f'{{"source": "{source}", "published_at": "{published}"}}',
+                                              encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+
+    def state() -> tuple:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            docs = con.execute("select primary_path, source, published_at, rules_hash is not null "
+                               "from dim_documents order by primary_path").fetchall()
+            ends = con.execute("select distinct m.doc_id, year(m.period_end) from fct_mentions m "
+                               "order by all").fetchall()
+            quality = con.execute("select count(*) from rpt_mentions").fetchall()[0][0]
+        finally:
+            con.close()
+        return docs, ends, quality
+
+    first = run(raw, db)
+    assert first["docs_new"] == 3
+    docs, ends, n_mentions = state()
+    assert [(d[0], d[1]) for d in docs] == [("a.txt", "甲报")] and [e[1] for e in ends] == [2020]
+
+    os.remove(raw / "a.txt")  # its sidecar stays behind, unused
+    second = run(raw, db)
+    # both paths that still carry the document are read again (counted per file, as changes)
+    assert (second["files_removed"], second["docs_new"], second["docs_changed"], second["docs_unchanged"]) == (1, 0, 2, 0)
+    docs, ends, again = state()
+    assert [(d[0], d[1], d[2].year, d[3]) for d in docs] == [("b.txt", "乙报", 2024, True)]
+    assert [e[1] for e in ends] == [2024] and again == n_mentions
+
+    # b.txt comes to hold other bytes while c.txt still carries the document: c's metadata now.
+    (raw / "b.txt").write_text(text.replace("7.55", "7.60"), encoding="utf-8")
+    third = run(raw, db)
+    assert (third["docs_new"], third["docs_changed"], third["docs_unchanged"]) == (0, 2, 0)
+    docs, _, _ = state()
+    assert [(d[0], d[1], d[2].year, d[3]) for d in docs] == [("b.txt", "乙报", 2024, True), ("c.txt", "丙报", 2023, True)]
+    con = duckdb.connect(str(db), read_only=True)
+    by_path = dict(con.execute("select d.primary_path, list(distinct year(m.period_end)) from dim_documents d "
+                               "join fct_mentions m using (doc_id) group by 1").fetchall())
+    con.close()
+    assert by_path == {"b.txt": [2024], "c.txt": [2023]}
+    assert run(raw, db)["docs_unchanged"] == 2  # and a rerun reads nothing

@@ -3,6 +3,13 @@ triggered by the CLI and the API, the concurrency limit, and `bankmetrics serve`
 
 Everything listens on 127.0.0.1 and everything started here is stopped here (process groups,
 module-scoped fixtures with finalizers). About a minute and a half on two cores.
+
+CI runs on shared machines, where a Prefect server under load answers late or not at all for a
+while: every wait here polls for readiness (health, states, log lines) up to a generous bounded
+deadline, never sleeps a fixed time, and every request to the server is retried on timeouts and
+Prefect's transient 429/502/503 until its own deadline (creating a flow run carries an idempotency
+key, so a retried POST cannot create a second run). tools/busy_suite.py runs the suite with both
+cores busy-looping.
 """
 from __future__ import annotations
 
@@ -20,13 +27,15 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import uuid
+
 import duckdb
 import httpx
 import pytest
 
 from flows.serve import free_port, read_daily_spec, start_server, stop_process_group, wait_healthy
 
-pytestmark = [pytest.mark.server, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.server, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
@@ -34,7 +43,12 @@ PREFECT = str(Path(sys.executable).parent / "prefect")
 SPEC = read_daily_spec(ROOT / "prefect.yaml")
 FLOW_DEPLOYMENT = "bankmetrics-etl/daily"
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
-RUN_TIMEOUT = 120.0
+# Deadlines, in seconds: generous, for a loaded machine. They bound waits that poll; on an idle
+# machine each is met in a few seconds.
+HEALTH_TIMEOUT = 240.0  # a Prefect server's cold start: 8-20 s idle
+RUN_TIMEOUT = 300.0  # a flow run on the seeds, from creation to a final state: ~10 s idle
+REQUEST_DEADLINE = 180.0  # one API request, retries included
+LINE_TIMEOUT = 240.0  # a subprocess printing an expected line
 HAS_EXPORT = (ROOT / "flows" / "export.py").exists()  # issue 4 adds the export stage
 
 
@@ -54,6 +68,11 @@ def base_env(home: Path) -> dict:
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_LOGGING_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
+        # Prefect's own clients (CLI, worker, flow runs) and the server's SQLite, on a loaded machine:
+        # longer request timeouts, more retries, a longer wait for a busy database.
+        PREFECT_API_REQUEST_TIMEOUT="120",
+        PREFECT_CLIENT_MAX_RETRIES="10",
+        PREFECT_SERVER_DATABASE_TIMEOUT="60",
     )
     return env
 
@@ -65,25 +84,51 @@ class Server:
     proc: subprocess.Popen
     log: Path
 
-    def _call(self, method: str, path: str, body: dict | None = None) -> httpx.Response:
-        # Prefect's server answers 503 while its SQLite database is busy (seen once in CI on a
-        # loaded machine); Prefect's own client retries 429/502/503, and so does this one.
-        for delay in (0.5, 1, 2, 4, 0):
-            r = httpx.request(method, f"{self.api}{path}", json=body, timeout=30)
-            if r.status_code not in (429, 502, 503) or not delay:
-                break
+    def _call(self, method: str, path: str, body: dict | None = None, ok: tuple[int, ...] = ()) -> httpx.Response:
+        # Prefect's server answers 503 while its SQLite database is busy, and on a loaded machine it
+        # may not answer within a request's timeout at all (httpx.ReadTimeout failed two CI runs).
+        # Prefect's own client retries 429/502/503; this one also retries transport errors, until
+        # REQUEST_DEADLINE. Only idempotent requests come here (creating a run has its key).
+        deadline = time.monotonic() + REQUEST_DEADLINE
+        delay = 0.5
+        while True:
+            try:
+                r = httpx.request(method, f"{self.api}{path}", json=body, timeout=60)
+                if r.status_code not in (429, 502, 503):
+                    break
+                problem = f"HTTP {r.status_code}"
+            except httpx.TransportError as exc:  # ReadTimeout, ConnectError, ...
+                problem = repr(exc)
+            assert time.monotonic() < deadline, f"{method} {path}: still {problem} after {REQUEST_DEADLINE:.0f}s"
             time.sleep(delay)
-        r.raise_for_status()
+            delay = min(delay * 2, 5)
+        if r.status_code not in ok:
+            r.raise_for_status()
         return r
 
     def get(self, path: str) -> dict | list:
         return self._call("GET", path).json()
 
+    def get_or_none(self, path: str) -> dict | None:
+        """GET `path`, None while it is 404 (e.g. a deployment not registered yet)."""
+        r = self._call("GET", path, ok=(404,))
+        return None if r.status_code == 404 else r.json()
+
     def post(self, path: str, body: dict | None = None) -> dict | list:
         r = self._call("POST", path, body or {})
         return r.json() if r.content else {}
 
-    def cli(self, *args: str, timeout: float = 120) -> str:
+    def patch(self, path: str, body: dict) -> None:
+        self._call("PATCH", path, body)
+
+    def create_flow_run(self, deployment_id: str, parameters: dict | None = None) -> str:
+        """A flow run of the deployment; its idempotency key makes a retried request return the same run."""
+        body = {"idempotency_key": uuid.uuid4().hex}
+        if parameters is not None:
+            body["parameters"] = parameters
+        return self.post(f"/deployments/{deployment_id}/create_flow_run", body)["id"]
+
+    def cli(self, *args: str, timeout: float = 300) -> str:
         res = subprocess.run(
             [PREFECT, *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout,
             stdin=subprocess.DEVNULL,
@@ -100,7 +145,7 @@ class Server:
             assert time.monotonic() < deadline, f"flow run {run_id} still {run['state_type']} after {timeout}s"
             time.sleep(1)
 
-    def logs(self, run_id: str, until: str, timeout: float = 30) -> list[str]:
+    def logs(self, run_id: str, until: str, timeout: float = 120) -> list[str]:
         """The run's log messages, once one starts with `until` (logs reach the API in batches,
         possibly after the run's final state)."""
         deadline = time.monotonic() + timeout
@@ -128,7 +173,7 @@ def server(tmp_path_factory) -> Server:
     proc = start_server(port, log, env=base_env(home), ui=False)
     api = f"http://127.0.0.1:{port}/api"
     try:
-        wait_healthy(api, proc, timeout=120)
+        wait_healthy(api, proc, timeout=HEALTH_TIMEOUT)
     except RuntimeError as exc:
         stop_process_group(proc)
         pytest.fail(f"{exc}\n{_log_tail(log)}")
@@ -153,9 +198,7 @@ def worker(server: Server, deployment: dict, tmp_path_factory):
     """A process worker on the pool, once the schedule is switched off: a scheduled run would
     use the project's real folders."""
     for sched in deployment["schedules"]:
-        httpx.patch(
-            f"{server.api}/deployments/{deployment['id']}/schedules/{sched['id']}", json={"active": False}, timeout=30
-        ).raise_for_status()
+        server.patch(f"/deployments/{deployment['id']}/schedules/{sched['id']}", {"active": False})
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     env = dict(server.env, PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_WORKER_PREFETCH_SECONDS="5")
     with open(log, "ab") as fh:
@@ -228,7 +271,7 @@ def test_deploy_creates_the_daily_schedule_and_its_runs(server: Server, deployme
     assert Path(directory).resolve() == ROOT.resolve()
 
     # The server's scheduler fills in the next runs within seconds of a deployment change.
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + RUN_TIMEOUT
     while True:
         runs = server.post(
             "/flow_runs/filter",
@@ -277,10 +320,7 @@ def test_a_run_triggered_from_the_cli_loads_the_seeds(server: Server, deployment
 def test_two_runs_at_once_never_overlap(server: Server, deployment: dict, worker: Path, data: Path):
     params = run_params(data)
     before = {r[0] for r in etl_runs(Path(params["db"]))}
-    ids = [
-        server.post(f"/deployments/{deployment['id']}/create_flow_run", {"parameters": params})["id"]
-        for _ in range(2)
-    ]
+    ids = [server.create_flow_run(deployment["id"], params) for _ in range(2)]
     runs = [server.wait_run(i) for i in ids]
     states = sorted(r["state_type"] for r in runs)
     completed = [r for r in runs if r["state_type"] == "COMPLETED"]
@@ -356,12 +396,12 @@ def test_serve_uses_the_server_in_prefect_api_url(server: Server, tmp_path: Path
     )
     try:
         lines = Lines(proc)
-        lines.wait_for(re.escape(f"using the Prefect server at {server.api}"), 60)
-        lines.wait_for(r"serving bankmetrics-etl/daily", 60)
-        deadline = time.monotonic() + 60
+        lines.wait_for(re.escape(f"using the Prefect server at {server.api}"), LINE_TIMEOUT)
+        lines.wait_for(r"answered its health check after \d+\.\ds", LINE_TIMEOUT)
+        lines.wait_for(r"serving bankmetrics-etl/daily", LINE_TIMEOUT)
+        deadline = time.monotonic() + LINE_TIMEOUT
         while True:  # until the served deployment replaced (or created) `daily`
-            r = httpx.get(f"{server.api}/deployments/name/{FLOW_DEPLOYMENT}", timeout=30)
-            dep = r.json() if r.status_code == 200 else {"parameters": {}}
+            dep = server.get_or_none(f"/deployments/name/{FLOW_DEPLOYMENT}") or {"parameters": {}}
             if dep["parameters"].get("db") == str(db) or time.monotonic() > deadline:
                 break
             time.sleep(1)
@@ -369,7 +409,7 @@ def test_serve_uses_the_server_in_prefect_api_url(server: Server, tmp_path: Path
         assert dep["schedules"][0]["schedule"] == {"cron": SPEC.cron, "timezone": SPEC.timezone, "day_or": True}
         assert dep["work_pool_name"] is None  # served: this process runs it, not a worker
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 0, "\n".join(lines.seen)
+        assert proc.wait(timeout=LINE_TIMEOUT) == 0, "\n".join(lines.seen)
         assert not any("local Prefect server" in line for line in lines.seen)
         assert server.proc.poll() is None  # someone else's server keeps running
     finally:
@@ -393,19 +433,18 @@ def test_serve_starts_a_local_server_serves_runs_and_stops_it(tmp_path: Path):
     server_pid = None
     try:
         lines = Lines(proc)
-        m = lines.wait_for(r"started a local Prefect server at (http://127\.0\.0\.1:\d+) \(pid (\d+)", 60)
+        m = lines.wait_for(r"started a local Prefect server at (http://127\.0\.0\.1:\d+) \(pid (\d+)", LINE_TIMEOUT)
         url, server_pid = m.group(1), int(m.group(2))
-        lines.wait_for(r"local Prefect server healthy after", 120)
-        lines.wait_for(r"serving bankmetrics-etl/daily: cron '" + re.escape(SPEC.cron), 60)
+        lines.wait_for(r"local Prefect server healthy after", HEALTH_TIMEOUT)
+        lines.wait_for(r"serving bankmetrics-etl/daily: cron '" + re.escape(SPEC.cron), LINE_TIMEOUT)
 
+        client = Server(f"{url}/api", env, proc, home / "bankmetrics-serve-server.log")
         dep = None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + LINE_TIMEOUT
         while dep is None:
-            r = httpx.get(f"{url}/api/deployments/name/{FLOW_DEPLOYMENT}", timeout=30)
-            if r.status_code == 200:
-                dep = r.json()
-            else:
-                assert time.monotonic() < deadline, r.text
+            dep = client.get_or_none(f"/deployments/name/{FLOW_DEPLOYMENT}")
+            if dep is None:
+                assert time.monotonic() < deadline, "the served deployment never registered"
                 time.sleep(1)
         assert [s["schedule"]["cron"] for s in dep["schedules"]] == [SPEC.cron]
         assert dep["schedules"][0]["schedule"]["timezone"] == SPEC.timezone
@@ -414,8 +453,7 @@ def test_serve_starts_a_local_server_serves_runs_and_stops_it(tmp_path: Path):
         assert dep["concurrency_options"]["collision_strategy"] == SPEC.collision_strategy
 
         # The served process runs what the server hands it.
-        run_id = httpx.post(f"{url}/api/deployments/{dep['id']}/create_flow_run", json={}, timeout=30).json()["id"]
-        client = Server(f"{url}/api", env, proc, home / "bankmetrics-serve-server.log")
+        run_id = client.create_flow_run(dep["id"])
         run = client.wait_run(run_id)
         assert run["state_type"] == "COMPLETED", (run["state"], "\n".join(lines.seen))
         assert [r[0] for r in etl_runs(db)] == [run_id]
@@ -423,8 +461,8 @@ def test_serve_starts_a_local_server_serves_runs_and_stops_it(tmp_path: Path):
             assert any(exports.iterdir())
 
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 0, "\n".join(lines.seen)
-        lines.wait_for(r"local Prefect server stopped", 5)
+        assert proc.wait(timeout=LINE_TIMEOUT) == 0, "\n".join(lines.seen)
+        lines.wait_for(r"local Prefect server stopped", LINE_TIMEOUT)
         assert _gone(server_pid)
         with pytest.raises(httpx.TransportError):
             httpx.get(f"{url}/api/health", timeout=5)
