@@ -168,8 +168,11 @@ def sync_catalogues(con: duckdb.DuckDBPyConnection) -> None:
     from flows.lexicon import load_lexicon
 
     lex = load_lexicon()
-    metrics = pd.DataFrame([vars(m) for m in lex.metric_catalog.values()])
-    banks = pd.DataFrame([vars(i) for i in lex.institutions.values()]).rename(columns={"code": "entity"})
+    # Attributes by name, not vars(): the compiled lexicon's dataclasses have no __dict__.
+    metrics = pd.DataFrame([(m.key, m.unit, m.nature, m.name_zh, m.name_en) for m in lex.metric_catalog.values()],
+                           columns=["key", "unit", "nature", "name_zh", "name_en"])
+    banks = pd.DataFrame([(i.code, i.name_zh, i.short_name_zh, i.kind) for i in lex.institutions.values()],
+                         columns=["entity", "name_zh", "short_name_zh", "kind"])
     con.execute("begin transaction")
     try:
         con.execute("delete from dim_metrics")
