@@ -183,12 +183,36 @@ def eval_(
 @app.command()
 def export(
     db: Path = typer.Option(DEFAULT_DB, "--db"),
-    to: Path = typer.Option(DEFAULT_EXPORT_DIR, "--to", help="export folder (swapped in whole)"),
+    to: Optional[Path] = typer.Option(
+        None, "--to", help="export folder, swapped in whole (default exports/); for xlsx the workbook "
+                           "(default bankmetrics.xlsx; a folder gets bankmetrics.xlsx inside)"),
+    fmt: str = typer.Option("parquet", "--format", help="parquet (Parquet files, manifest and report) | xlsx "
+                                                        "(one workbook, a sheet per rpt_ view)"),
 ) -> None:
-    """Write every rpt_ view as Parquet, a manifest and the HTML report into TO."""
+    """Write every rpt_ view as Parquet, a manifest and the HTML report into TO, or as one workbook."""
     from flows.export import export_all
     from flows.load import WarehouseError
 
+    if fmt not in ("parquet", "xlsx"):
+        fail("--format is one of parquet, xlsx")
+    if fmt == "xlsx":
+        from flows.xlsx import write_workbook
+
+        target = to or Path("bankmetrics.xlsx")
+        if target.is_dir():
+            target = target / "bankmetrics.xlsx"
+        try:
+            book = write_workbook(db, target)
+        except WarehouseError as exc:
+            fail(str(exc), code=3 if "busy" in str(exc) else 2)
+        except OSError as exc:
+            fail(f"cannot write {target}: {exc.strerror or exc}")
+        for name, info in book["sheets"].items():
+            typer.echo(f"{name}: {info['rows']} rows" + (f" ({info['written']} written: Excel's limit)"
+                                                         if info["cut"] else ""))
+        typer.echo(f"wrote {target}")
+        return
+    to = to or Path(DEFAULT_EXPORT_DIR)
     try:
         manifest = export_all(str(db), str(to), None)
     except WarehouseError as exc:
