@@ -92,18 +92,20 @@ def run(
         fail(f"cannot run: {exc}")
 
     from flows.pipeline import run_etl, summary_lines
+    from flows.progress import on_terminal
 
     try:
-        summary = run_etl(
-            **options,
-            wait_seconds=wait,
-            raw_dir=str(raw_dir),
-            db=str(db),
-            export_dir=None if no_export or export_dir is None else str(export_dir),
-            batch_size=batch_size,
-            max_file_bytes=max_file_bytes,
-            max_paragraph_chars=max_paragraph_chars,
-        )
+        with on_terminal(sys.stderr):  # a live bar on a terminal; plain log lines otherwise
+            summary = run_etl(
+                **options,
+                wait_seconds=wait,
+                raw_dir=str(raw_dir),
+                db=str(db),
+                export_dir=None if no_export or export_dir is None else str(export_dir),
+                batch_size=batch_size,
+                max_file_bytes=max_file_bytes,
+                max_paragraph_chars=max_paragraph_chars,
+            )
     except WarehouseBusy as exc:
         fail(f"cannot run: {exc}", code=3)
     except WarehouseError as exc:
