@@ -468,7 +468,7 @@ def _disagreement_block(d: _Data, s: dict, pages: dict[str, str]) -> str:
         rows.append([
             _value_cell(value, s["unit"], qualifier),
             esc(first["surface"]),
-            esc(pct(first["deviation_pct"])),
+            "共识值" if first["deviation_pct"] == 0 else esc(pct(first["deviation_pct"])),
             esc(first["n_docs"]),
             quotes,
         ])
@@ -614,12 +614,14 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str) ->
     across = [_disagreement_block(d, s, pages) for s in d.queue if s["n_documents"] > 1]
     within = [_disagreement_block(d, s, pages) for s in d.queue if s["n_documents"] <= 1]
 
-    def queue_html(limit: int) -> str:
+    def queue_html(limit: int, fold_within: bool) -> str:
         out = ("<h3>不同来源之间</h3>" + ("".join(across[:limit]) or "<p>没有不同来源之间超出舍入范围的分歧。</p>"))
         if within:
-            out += ("<h3>同一篇文档内的不同数值</h3><p class=\"muted\">同一文章对同一银行、指标、日期给出不同数值，"
-                    "多为指标或银行归属的抽取问题（如“分别为”列举多家银行），请核对原文。</p>"
-                    + "".join(within[:limit]))
+            note = ("<p class=\"muted\">同一文章对同一银行、指标、日期给出不同数值，多为指标或银行归属的抽取问题"
+                    "（如“分别为”列举多家银行），请核对原文。</p>")
+            listed = "".join(within[:limit])
+            out += (f"<details><summary>同一篇文档内的不同数值（{len(within)} 组）</summary>{note}{listed}</details>"
+                    if fold_within else f"<h3>同一篇文档内的不同数值</h3>{note}{listed}")
         return out
     n_dis = d.totals["disagreements"]
     cut = (f'<p class="muted">共 {esc(n_dis)} 组分歧，此页列出最新的 {MAX_DISAGREEMENTS} 组；'
@@ -627,7 +629,7 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str) ->
     rule = ("<p class=\"muted\">分歧：同一银行、指标、截至日期的各来源数值，按各自写出的最后一位四舍五入"
             "（7.55亿 ±0.005亿，7亿 ±0.5亿）并按口径（约、超、不足）放宽后仍无交集。最新的截至日期在前。</p>")
     page("disagreements.html", "来源分歧：待核对",
-         f"<h1>来源分歧：待核对</h1>{rule}{cut}" + queue_html(MAX_DISAGREEMENTS))
+         f"<h1>来源分歧：待核对</h1>{rule}{cut}" + queue_html(MAX_DISAGREEMENTS, False))
 
     # --- the overview
     coverage: dict[str, int] = {}
@@ -642,6 +644,8 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str) ->
             cell[(r["entity"], r["metric_key"])] = r
     matrix_rows = []
     for b in banks:
+        if not any((b, m) in cell for m in main):
+            continue  # its figures are all outside the main metrics: on its own page
         row = [f'<a href="{esc(pages[("bank", b)])}">{esc(d.bank_name(b))}</a><span class="en">{esc(b)}</span>']
         for m in main:
             r = cell.get((b, m))
@@ -677,10 +681,10 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str) ->
         f'<div id="totals">{totals}</div>'
         f'<h2 id="overview">总览：各行最新值</h2>'
         '<p class="muted">每格为该行该指标的最新值及其截至日期；点击数值进入指标页（各行对比、走势图和原文），'
-        "点击银行进入银行页。列为报告银行最多的指标。</p>"
+        "点击银行进入银行页。列为报告银行最多的指标；其余指标和银行见下方指标页、银行页。</p>"
         + matrix
         + f'<h2 id="disagreements">来源分歧：待核对（最新在前）</h2>{rule}'
-        + queue_html(MAX_DISAGREEMENTS_INDEX) + more_dis
+        + queue_html(MAX_DISAGREEMENTS_INDEX, True) + more_dis
         + f'<h2 id="metrics">指标页</h2><p class="links">{metric_links or "无"}</p>'
         + f'<h2 id="banks">银行页</h2><p class="links">{bank_links or "无"}</p>'
         + f'<h2 id="data-quality">数据质量</h2>{dq}{quarantined}'
