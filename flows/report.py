@@ -351,7 +351,18 @@ class _Data:
         self.banks = {r["entity"]: r for r in _rows(con, """
             select entity, name_zh, short_name_zh, kind, row_number() over () as ordinal
             from (select * from dim_institutions order by rowid)""")}
-        con.execute("create or replace temp table report_disagreements as select * from rpt_disagreements")
+        # The queue, one row per series (small): the view is evaluated once here and once more for
+        # the statements of the series shown, never materialised whole (millions of rows at scale).
+        con.execute("""
+            create or replace temp table report_disagreements as
+            select queue_rank, entity, any_value(entity_name_zh) as entity_name_zh, metric_key,
+                   any_value(metric_name_zh) as metric_name_zh, any_value(metric_name_en) as metric_name_en,
+                   kind, unit, period_start, period_end, any_value(agreed_value) as agreed_value,
+                   any_value(agreed_qualifier) as agreed_qualifier, any_value(spread_pct) as spread_pct,
+                   any_value(n_statements) as n_statements, any_value(n_documents) as n_documents,
+                   any_value(last_published_at) as last_published_at
+            from rpt_disagreements
+            group by queue_rank, entity, metric_key, kind, unit, period_start, period_end""")
         self.disagreeing = {
             (r["entity"], r["metric_key"], r["unit"], r["period_end"])
             for r in _rows(con, "select distinct entity, metric_key, unit, period_end "
@@ -375,7 +386,7 @@ class _Data:
                 (select count(*) from rpt_mentions) as mentions,
                 (select count(*) from rpt_metric_series) as series,
                 (select count(*) from rpt_metric_series where has_conflict) as conflicts,
-                (select count(distinct queue_rank) from report_disagreements) as disagreements,
+                (select count(*) from report_disagreements) as disagreements,
                 (select count(*) from rpt_documents where status = 'quarantined') as quarantined
         """)[0]
         self.dq_counts = _rows(con, """
@@ -384,16 +395,12 @@ class _Data:
         self.quarantined = _rows(con, """
             select path, detail from rpt_data_quality where check_name = 'quarantined_file'
             order by path limit ?""", [MAX_ROWS])
+        # the newest MAX_DISAGREEMENTS across documents, then the newest within one document
         self.queue = _rows(con, """
-            select queue_rank, entity, any_value(entity_name_zh) as entity_name_zh, metric_key,
-                   any_value(metric_name_zh) as metric_name_zh, any_value(metric_name_en) as metric_name_en,
-                   kind, unit, period_start, period_end, any_value(agreed_value) as agreed_value,
-                   any_value(agreed_qualifier) as agreed_qualifier, any_value(spread_pct) as spread_pct,
-                   any_value(n_statements) as n_statements, any_value(n_documents) as n_documents,
-                   any_value(last_published_at) as last_published_at
-            from report_disagreements where queue_rank <= ?
-            group by queue_rank, entity, metric_key, kind, unit, period_start, period_end
+            select * from report_disagreements
+            qualify row_number() over (partition by n_documents > 1 order by queue_rank) <= ?
             order by queue_rank""", [MAX_DISAGREEMENTS])
+        shown = [r["queue_rank"] for r in self.queue]
         # per series: its distinct stated values (most documents first), each with its newest sentences
         self.stated: dict[int, list[dict]] = {}
         for r in _rows(con, """
@@ -402,7 +409,7 @@ class _Data:
                        count(distinct doc_id) over (partition by queue_rank, value, qualifier) as n_docs,
                        row_number() over (partition by queue_rank, value, qualifier
                                           order by published_at desc nulls last, doc_id, mention_no) as k
-                from report_disagreements where queue_rank <= ?
+                from rpt_disagreements where list_contains(?, queue_rank)
             ),
             v as (
                 select *, dense_rank() over (partition by queue_rank
@@ -410,7 +417,7 @@ class _Data:
                 from s
             )
             select * from v where value_rank <= ? and k <= ?
-            order by queue_rank, value_rank, k""", [MAX_DISAGREEMENTS, MAX_VALUES, MAX_EXAMPLES]):
+            order by queue_rank, value_rank, k""", [shown, MAX_VALUES, MAX_EXAMPLES]):
             self.stated.setdefault(r["queue_rank"], []).append(r)
         con.execute("drop table report_disagreements")
 
@@ -624,7 +631,7 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str) ->
                     if fold_within else f"<h3>同一篇文档内的不同数值</h3>{note}{listed}")
         return out
     n_dis = d.totals["disagreements"]
-    cut = (f'<p class="muted">共 {esc(n_dis)} 组分歧，此页列出最新的 {MAX_DISAGREEMENTS} 组；'
+    cut = (f'<p class="muted">共 {esc(n_dis)} 组分歧，此页每类列出最新的 {MAX_DISAGREEMENTS} 组；'
            "全部见 rpt_disagreements（Parquet 或 xlsx 导出）。</p>" if n_dis > MAX_DISAGREEMENTS else "")
     rule = ("<p class=\"muted\">分歧：同一银行、指标、截至日期的各来源数值，按各自写出的最后一位四舍五入"
             "（7.55亿 ±0.005亿，7亿 ±0.5亿）并按口径（约、超、不足）放宽后仍无交集。最新的截至日期在前。</p>")
