@@ -404,12 +404,27 @@ class _Data:
         # per series: its distinct stated values (most documents first), each with its newest sentences
         self.stated: dict[int, list[dict]] = {}
         for r in _rows(con, """
-            with s as (
-                select *,
-                       count(distinct doc_id) over (partition by queue_rank, value, qualifier) as n_docs,
-                       row_number() over (partition by queue_rank, value, qualifier
-                                          order by published_at desc nulls last, doc_id, mention_no) as k
-                from rpt_disagreements where list_contains(?, queue_rank)
+            with shown as (
+                select * from report_disagreements where list_contains(?, queue_rank)
+            ),
+            s as (
+                -- the statements of the shown series straight from rpt_mentions (the view would
+                -- be evaluated whole again to rank its series)
+                select sh.queue_rank, m.*,
+                       case when sh.agreed_value <> 0
+                            then cast(m.value - sh.agreed_value as double) / abs(cast(sh.agreed_value as double)) * 100
+                       end as deviation_pct,
+                       count(distinct m.doc_id) over (partition by sh.queue_rank, m.value, m.qualifier) as n_docs,
+                       row_number() over (partition by sh.queue_rank, m.value, m.qualifier
+                                          order by m.published_at desc nulls last, m.doc_id, m.mention_no) as k
+                from shown sh
+                join rpt_mentions m
+                    on  m.entity = sh.entity
+                    and m.metric_key = sh.metric_key
+                    and m.kind = sh.kind
+                    and m.unit = sh.unit
+                    and m.period_start is not distinct from sh.period_start
+                    and m.period_end = sh.period_end
             ),
             v as (
                 select *, dense_rank() over (partition by queue_rank

@@ -35,6 +35,10 @@ ORDER_BY = {
     "rpt_disagreements": "queue_rank, value, doc_id, mention_no",
     "rpt_metric_series": "period_end desc, entity, metric_key, kind, unit, period_start nulls first",
     "rpt_documents": "published_at desc nulls last, primary_path",
+    "rpt_latest_metrics": "entity, metric_key, unit",
+    "rpt_metric_growth": "entity, metric_key, unit, period_to",
+    "rpt_data_quality": "severity, check_name, path, doc_id, mention_no, entity, metric_key, kind, unit, "
+                        "period_start, period_end",
 }
 
 
@@ -82,7 +86,10 @@ def write_workbook(db_path: str | Path, out_path: str | Path, max_rows: int | No
     os.close(fd)
     sheets: dict[str, dict] = {}
     con = connect(db_path, read_only=True)
+    spill = tempfile.TemporaryDirectory(prefix=".xlsx-spill-", dir=out_path.parent)
     try:
+        # Sorting a million-row view needs more than the warehouse's memory cap: spill to disk.
+        con.execute("set temp_directory = '" + spill.name.replace("'", "''") + "'")
         _check_schema(con)
         run = con.execute("select run_id from etl_runs where status = 'completed' "
                           "order by finished_at desc limit 1").fetchall()
@@ -144,4 +151,5 @@ def write_workbook(db_path: str | Path, out_path: str | Path, max_rows: int | No
         raise
     finally:
         con.close()
+        spill.cleanup()
     return {"path": str(out_path), "sheets": sheets, "seconds": round(time.perf_counter() - t0, 3)}

@@ -28,20 +28,33 @@ with mentions as (
 bounds as (
     select doc_id, mention_no, lower_bound, upper_bound from int_mention_bounds
 ),
-series as (
+conflicting as (
+    -- widening only adds agreement, so only series that conflict already can disagree beyond
+    -- rounding: the rounding is worked out for their statements alone
     select entity, metric_key, kind, unit, period_start, period_end,
            value as agreed_value, qualifier as agreed_qualifier, n_sources
     from rpt_metric_series
+    where has_conflict
 ),
 written as (
     select
         m.*,
+        c.agreed_value,
+        c.agreed_qualifier,
+        c.n_sources,
         b.lower_bound,
         b.upper_bound,
         regexp_extract(
             replace(replace(translate(m.surface, '０１２３４５６７８９．', '0123456789.'), ',', ''), '，', ''),
             '[0-9]+(\.[0-9]+)?', 0) as figure
     from mentions m
+    join conflicting c
+        on  c.entity = m.entity
+        and c.metric_key = m.metric_key
+        and c.kind = m.kind
+        and c.unit = m.unit
+        and c.period_start is not distinct from m.period_start
+        and c.period_end = m.period_end
     join bounds b using (doc_id, mention_no)
 ),
 digits as (
@@ -79,6 +92,9 @@ widened as (
 disagreeing as (
     select
         entity, metric_key, kind, unit, period_start, period_end,
+        any_value(agreed_value) as agreed_value,
+        any_value(agreed_qualifier) as agreed_qualifier,
+        any_value(n_sources) as n_sources,
         count(*) as n_statements,
         count(distinct doc_id) as n_documents,
         min(value) as min_value,
@@ -90,22 +106,12 @@ disagreeing as (
 ),
 ranked as (
     select
-        d.*,
-        s.agreed_value,
-        s.agreed_qualifier,
-        s.n_sources,
+        *,
         dense_rank() over (
-            order by d.period_end desc, d.last_published_at desc nulls last, d.entity, d.metric_key,
-                     d.kind, d.unit, d.period_start nulls first
+            order by period_end desc, last_published_at desc nulls last, entity, metric_key,
+                     kind, unit, period_start nulls first
         ) as queue_rank
-    from disagreeing d
-    join series s
-        on  s.entity = d.entity
-        and s.metric_key = d.metric_key
-        and s.kind = d.kind
-        and s.unit = d.unit
-        and s.period_start is not distinct from d.period_start
-        and s.period_end = d.period_end
+    from disagreeing
 ),
 final as (
     select
