@@ -275,3 +275,20 @@ def test_missing_chromium_fails_under_ci_and_skips_otherwise(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="not found"):
         _chromium_or_skip()
+
+
+def test_one_article_contradicting_itself_is_folded_under_the_sources(tmp_path):
+    con = build_warehouse(tmp_path / "w.duckdb", close=False)
+    insert_rows(con, "fct_mentions", [
+        mention("d05", 100 + i, f"农业银行、建设银行的私行客户数分别为{s}。", s, value=Decimal(v), entity="CCB",
+                metric_key="private_banking_customers", period_end=date(2024, 12, 31))
+        for i, (v, s) in enumerate([("256000", "25.6万户"), ("231500", "23.15万户")])])
+    con.close()
+    manifest = export_all(tmp_path / "w.duckdb", tmp_path / "exports", "fold")
+    assert manifest["report"]["disagreements"] == 2
+    index = _pages(tmp_path / "exports")["index.html"]
+    across = index.index("<h3>不同来源之间</h3>")
+    folded = index.index("<details><summary>同一篇文档内的不同数值（1 组）</summary>")
+    assert across < index.index("7.2亿", across) < folded < index.index("私人银行客户数", folded)
+    page = _pages(tmp_path / "exports")["disagreements.html"]
+    assert "<h3>同一篇文档内的不同数值</h3>" in page and "<mark>23.15万户</mark>" in page
