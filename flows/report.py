@@ -368,33 +368,37 @@ class _Data:
             for r in _rows(con, "select distinct entity, metric_key, unit, period_end "
                                 "from report_disagreements where kind = 'level'")}
         self.latest = _rows(con, "select * from rpt_latest_metrics order by entity, metric_key, unit")
-        self.growth = {(g["entity"], g["metric_key"], g["unit"]): g for g in _rows(con, """
-            select * from rpt_metric_growth
-            qualify row_number() over (partition by entity, metric_key, unit order by period_to desc) = 1""")}
+        # Each rpt_ view is evaluated once (rpt_metric_series costs seconds at 200,000 articles):
+        # growth pairs all at once, the newest pair per series picked here.
         self.growth_all = _rows(con, "select * from rpt_metric_growth order by entity, metric_key, unit, period_to")
+        self.growth = {(g["entity"], g["metric_key"], g["unit"]): g for g in self.growth_all}  # the last wins
+        con.execute("create or replace temp table report_series as "
+                    "select entity, metric_key, kind, unit, period_start, period_end, value, qualifier, "
+                    "has_conflict, n_documents from rpt_metric_series")
         # one point per as-of date, as rpt_metric_growth picks it
         self.points = _rows(con, """
             select entity, metric_key, unit, period_end, value, qualifier, has_conflict
-            from rpt_metric_series where kind = 'level'
+            from report_series where kind = 'level'
             qualify row_number() over (partition by entity, metric_key, unit, period_end
                                        order by (period_start is null) desc, n_documents desc,
                                                 period_start desc nulls last) = 1
             order by entity, metric_key, unit, period_end""")
         self.totals = _rows(con, """
             select
-                (select count(*) from rpt_documents where status = 'loaded') as documents,
-                (select count(*) from rpt_mentions) as mentions,
-                (select count(*) from rpt_metric_series) as series,
-                (select count(*) from rpt_metric_series where has_conflict) as conflicts,
+                (select count(*) from dim_documents) as documents,
+                (select count(*) from fct_mentions) as mentions,
+                (select count(*) from report_series) as series,
+                (select count(*) from report_series where has_conflict) as conflicts,
                 (select count(*) from report_disagreements) as disagreements,
-                (select count(*) from rpt_documents where status = 'quarantined') as quarantined
+                (select count(*) from etl_quarantine) as quarantined
         """)[0]
+        con.execute("drop table report_series")
         self.dq_counts = _rows(con, """
             select check_name, severity, count(*) as n from rpt_data_quality
             group by all order by severity, check_name""")
         self.quarantined = _rows(con, """
-            select path, detail from rpt_data_quality where check_name = 'quarantined_file'
-            order by path limit ?""", [MAX_ROWS])
+            select path, reason || coalesce(': ' || detail, '') as detail from etl_quarantine
+            order by path limit ?""", [MAX_ROWS])  # rpt_data_quality's quarantined_file rows, read at the source
         # the newest MAX_DISAGREEMENTS across documents, then the newest within one document
         self.queue = _rows(con, """
             select * from report_disagreements
