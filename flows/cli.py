@@ -190,6 +190,8 @@ def export(
                            "(default bankmetrics.xlsx; a folder gets bankmetrics.xlsx inside)"),
     fmt: str = typer.Option("parquet", "--format", help="parquet (Parquet files, manifest and report) | xlsx "
                                                         "(one workbook, a sheet per rpt_ view)"),
+    max_rows: Optional[int] = typer.Option(None, "--max-rows", min=1,
+                                           help="xlsx: rows per sheet at most (default: Excel's limit)"),
 ) -> None:
     """Write every rpt_ view as Parquet, a manifest and the HTML report into TO, or as one workbook."""
     from flows.export import export_all
@@ -204,13 +206,13 @@ def export(
         if target.is_dir():
             target = target / "bankmetrics.xlsx"
         try:
-            book = write_workbook(db, target)
+            book = write_workbook(db, target, max_rows)
         except WarehouseError as exc:
             fail(str(exc), code=3 if "busy" in str(exc) else 2)
         except OSError as exc:
             fail(f"cannot write {target}: {exc.strerror or exc}")
         for name, info in book["sheets"].items():
-            typer.echo(f"{name}: {info['rows']} rows" + (f" ({info['written']} written: Excel's limit)"
+            typer.echo(f"{name}: {info['rows']} rows" + (f" ({info['written']} written, the rest in Parquet)"
                                                          if info["cut"] else ""))
         typer.echo(f"wrote {target}")
         return

@@ -149,6 +149,7 @@ def write_workbook(db_path: str | Path, out_path: str | Path, max_rows: int | No
                 notes.write_string(r, 4, f"超过 Excel 的行数上限，只写入前 {info['written']} 行"
                                          f"（order by {order_of(name)}）；全部数据见 Parquet 导出")
         wb.close()
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; a workbook is meant to be shared
         os.replace(tmp_name, out_path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

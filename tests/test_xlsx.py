@@ -135,6 +135,11 @@ def test_cli_writes_one_workbook(book, tmp_path):
     assert res.returncode == 0, res.stderr
     assert "rpt_disagreements: 2 rows" in res.stdout and (out / "bankmetrics.xlsx").is_file()
     assert [p.name for p in out.iterdir()] == ["bankmetrics.xlsx"], "no temporary file left behind"
+    assert (out / "bankmetrics.xlsx").stat().st_mode & 0o777 == 0o644
+    cut = subprocess.run([str(Path(sys.executable).parent / "bankmetrics"), "export", "--format", "xlsx",
+                          "--db", str(db), "--to", str(tmp_path / "small.xlsx"), "--max-rows", "2"],
+                         capture_output=True, text=True, timeout=120)
+    assert cut.returncode == 0 and "rpt_mentions: 15 rows (2 written, the rest in Parquet)" in cut.stdout, cut
     bad = subprocess.run([str(Path(sys.executable).parent / "bankmetrics"), "export", "--format", "csv",
                           "--db", str(db)], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "parquet, xlsx" in bad.stderr
