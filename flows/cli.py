@@ -102,19 +102,21 @@ def run(
         fail(f"cannot run: {exc}")
 
     from flows.pipeline import ExportFailed, run_etl, summary_lines
+    from flows.progress import on_terminal
 
     try:
-        summary = run_etl(
-            **options,
-            wait_seconds=wait,
-            raw_dir=str(raw_dir),
-            db=str(db),
-            export_dir=None if no_export or export_dir is None else str(export_dir),
-            batch_size=batch_size,
-            max_file_bytes=max_file_bytes,
-            max_paragraph_chars=max_paragraph_chars,
-            spool_dir=None if spool_dir is None else str(spool_dir.resolve()),
-        )
+        with on_terminal(sys.stderr):  # a live bar on a terminal; plain log lines otherwise
+            summary = run_etl(
+                **options,
+                wait_seconds=wait,
+                raw_dir=str(raw_dir),
+                db=str(db),
+                export_dir=None if no_export or export_dir is None else str(export_dir),
+                batch_size=batch_size,
+                max_file_bytes=max_file_bytes,
+                max_paragraph_chars=max_paragraph_chars,
+                spool_dir=None if spool_dir is None else str(spool_dir.resolve()),
+            )
     except ExportFailed as exc:  # etl_runs says completed_export_failed
         for line in summary_lines(exc.summary):
             typer.echo(line)
@@ -198,12 +200,38 @@ def eval_(
 @app.command()
 def export(
     db: Path = typer.Option(DEFAULT_DB, "--db"),
-    to: Path = typer.Option(DEFAULT_EXPORT_DIR, "--to", help="export folder (swapped in whole)"),
+    to: Optional[Path] = typer.Option(
+        None, "--to", help="export folder, swapped in whole (default exports/); for xlsx the workbook "
+                           "(default bankmetrics.xlsx; a folder gets bankmetrics.xlsx inside)"),
+    fmt: str = typer.Option("parquet", "--format", help="parquet (Parquet files, manifest and report) | xlsx "
+                                                        "(one workbook, a sheet per rpt_ view)"),
+    max_rows: Optional[int] = typer.Option(None, "--max-rows", min=1,
+                                           help="xlsx: rows per sheet at most (default: Excel's limit)"),
 ) -> None:
-    """Write every rpt_ view as Parquet, a manifest and the HTML report into TO."""
+    """Write every rpt_ view as Parquet, a manifest and the HTML report into TO, or as one workbook."""
     from flows.export import export_all
     from flows.load import WarehouseError
 
+    if fmt not in ("parquet", "xlsx"):
+        fail("--format is one of parquet, xlsx")
+    if fmt == "xlsx":
+        from flows.xlsx import write_workbook
+
+        target = to or Path("bankmetrics.xlsx")
+        if target.is_dir():
+            target = target / "bankmetrics.xlsx"
+        try:
+            book = write_workbook(db, target, max_rows)
+        except WarehouseError as exc:
+            fail(str(exc), code=3 if "busy" in str(exc) else 2)
+        except OSError as exc:
+            fail(f"cannot write {target}: {exc.strerror or exc}")
+        for name, info in book["sheets"].items():
+            typer.echo(f"{name}: {info['rows']} rows" + (f" ({info['written']} written, the rest in Parquet)"
+                                                         if info["cut"] else ""))
+        typer.echo(f"wrote {target}")
+        return
+    to = to or Path(DEFAULT_EXPORT_DIR)
     try:
         manifest = export_all(str(db), str(to), None)
     except WarehouseError as exc:

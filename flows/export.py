@@ -64,6 +64,8 @@ DESCRIPTIONS = {
     "evidence mention",
     "rpt_metric_growth": "one row per entity x metric x unit x consecutive as-of dates: change "
     "absolute, percent, annualised",
+    "rpt_disagreements": "one row per statement of a series whose sources disagree beyond rounding "
+    "(the review queue, queue_rank 1 = newest)",
     "rpt_documents": "one row per loaded document or quarantined file: paths, mention counts, status",
     "rpt_data_quality": "one row per issue: conflict, unresolved_period, unattributed_metric, "
     "unknown_unit, unknown_qualifier, quarantined_file",

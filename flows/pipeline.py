@@ -19,6 +19,7 @@ from prefect.context import get_run_context
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
 
 from flows import NATIVE, lexicon
+from flows import progress as progress_
 from flows import load as wh
 from flows.batch import build_spooled_batch, read_spool
 from flows.config import DEFAULT_BATCH_SIZE, DEFAULT_DB, DEFAULT_RAW_DIR, Limits
@@ -179,9 +180,11 @@ def etl(
             processes = 0  # a small run: starting the worker pool costs more than it saves
         log.info("transform: %s; extraction modules: %s",
                  f"{processes} worker processes" if processes else "in the flow process", NATIVE)
+        progress = progress_.current(log)  # a bar on a terminal, else plain log lines
+        progress.start(len(plan.todo))
 
         def drain_one() -> None:
-            folder, future = pending.popleft()
+            folder, future, n_files = pending.popleft()
             batch = read_spool(folder, future.result())
             t0 = time.perf_counter()
             counts["mentions"] += load_task(con, batch, run_id)
@@ -197,6 +200,7 @@ def etl(
                 counts[kind] += 1
             touched.update(batch.touched.column("path").to_pylist())
             counts["quarantined"] += batch.quarantined.num_rows
+            progress.loaded(n_files, batch.quarantined.num_rows)
             shutil.rmtree(folder, ignore_errors=True)
 
         def transform_and_load(todo: list[FileEntry], stale: set[str], first_no: int) -> int:
@@ -208,10 +212,10 @@ def etl(
                 sub_known = {e.path: known_ids[e.path] for e in entries_chunk if e.path in known_ids}
                 folder = str(spool_root / f"batch-{no:06d}")
                 no += 1
-                pending.append(
-                    (folder, transform_task.submit(raw_dir, Opaque((entries_chunk, sub_known)), limits, folder,
-                                                   processes))
-                )
+                future = transform_task.submit(raw_dir, Opaque((entries_chunk, sub_known)), limits, folder,
+                                               processes)
+                progress_.when_done(future, progress.read, len(entries_chunk))
+                pending.append((folder, future, len(entries_chunk)))
                 while len(pending) > max(in_flight, processes + 1):
                     drain_one()
             while pending:
@@ -229,6 +233,7 @@ def etl(
             if todo:
                 log.info("extracting again %d files whose document lost its primary path", len(todo))
                 transform_and_load(todo, again.stale, n_batches)
+        progress.finish()
 
         t = time.perf_counter()
         wh.touch_quarantine(con, plan.still_quarantined, run_id)

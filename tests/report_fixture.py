@@ -9,7 +9,8 @@ What the fixture holds, and which test relies on it:
        (2024-09-30, two documents, reconcile) -> growth 6.6亿 -> 7.55亿, no conflict
   ICBC personal_financial_assets level: "超15.5万亿" over and "突破16万亿" over (2020-06-30):
        bounds only, agreed value = greatest lower bound 16万亿
-  CCB personal_customers level 2023-12-31: exact 7亿 vs exact 6.6亿 -> a conflict
+  CCB personal_customers level 2023-12-31: exact 7.2亿 vs exact 6.6亿 -> a conflict, beyond
+       rounding (rpt_disagreements)
   CCB npl_ratio level: 1.37% (2023-12-31) -> 1.35% (2024-06-30): a change in pp, not annualised
   ICBC personal_customers change +2000万 (2024-01-01..2024-09-30)
   a sentence holding <script>, a mention without a period, one with a metric but no entity,
@@ -55,7 +56,7 @@ DOCS = [
          None, date(2020, 6, 30), "personal_financial_assets", "ICBC"),
     ]),
     ("d04", "ccb/2023_annual.html", "建设银行2023年报", "证券时报", date(2024, 3, 28), [], [
-        ("建行个人客户达7亿户。", "7亿户", Decimal("700000000"), "count", "exact", "level",
+        ("建行个人客户达7.2亿户。", "7.2亿户", Decimal("720000000"), "count", "exact", "level",
          None, date(2023, 12, 31), "personal_customers", "CCB"),
         ("不良贷款率1.37%。", "1.37%", Decimal("1.37"), "percent", "exact", "level",
          None, date(2023, 12, 31), "npl_ratio", "CCB"),

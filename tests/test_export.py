@@ -22,7 +22,7 @@ from flows.export import ExportError, export_all
 from flows.load import WarehouseBusy, connect
 from report_fixture import RUN_ID, build_warehouse, insert_rows, mention
 
-VIEWS = ["rpt_data_quality", "rpt_documents", "rpt_latest_metrics", "rpt_mentions",
+VIEWS = ["rpt_data_quality", "rpt_disagreements", "rpt_documents", "rpt_latest_metrics", "rpt_mentions",
          "rpt_metric_growth", "rpt_metric_series"]
 
 

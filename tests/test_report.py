@@ -47,59 +47,126 @@ def exported(tmp_path_factory):
     return root / "exports", manifest
 
 
-def test_page_and_charts_written(exported):
+def _pages(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in (folder / "report").glob("*.html")}
+
+
+def test_pages_and_charts_written(exported):
     folder, manifest = exported
-    page = folder / "report" / "index.html"
-    assert page.is_file()
-    assert manifest["report"]["entities"] == ["ICBC", "CCB"]
-    assert len(manifest["report"]["charts"]) == 2
-    html = page.read_text(encoding="utf-8")
-    for chart in manifest["report"]["charts"]:
+    rep = manifest["report"]
+    assert rep["entities"] == ["ICBC", "CCB"]  # the registry's order
+    pages = _pages(folder)
+    assert {"index.html", "disagreements.html", "metric-personal_customers.html", "metric-npl_ratio.html",
+            "bank-ICBC.html", "bank-CCB.html"} <= set(pages)
+    assert sorted(Path(p).name for p in rep["pages"]) == sorted(pages)
+    # a chart per metric with a series, one per bank with a metric of two dates or more
+    assert len(rep["charts"]) == 7  # 5 metrics (with the hostile total_assets), ICBC and CCB
+    for chart in rep["charts"]:
         w, h = png_size(folder / chart)
         assert w > 300 and h > 200
-        assert f'src="{Path(chart).name}"' in html
-    # the numbers a reader looks for
-    for text in ("7.55亿", "755,000,000", "6.6亿 (2020-06-30) → 7.55亿 (2024-09-30)", "+14.39%",
-                 "&gt; 16万亿", "-0.02 pp", "data quality: conflict 1, unknown_unit 1"):
-        assert text in html, text
-    assert manifest["report"]["data_quality"] == {
+        assert any(f'src="{Path(chart).name}"' in html for html in pages.values()), chart
+    assert rep["bytes"] == sum(p.stat().st_size for p in (folder / "report").iterdir())
+    assert rep["disagreements"] == 1
+    assert ('id="font-warning"' in pages["index.html"]) == (rep["cjk_font"] is None)
+    assert rep["data_quality"] == {
         "conflict": 1, "quarantined_file": 2, "unattributed_metric": 1, "unknown_unit": 1,
         "unresolved_period": 1}
 
 
+def test_overview_matrix_compares_banks_in_chinese(exported):
+    folder, _ = exported
+    index = _pages(folder)["index.html"]
+    matrix = index[index.index('class="matrix"'):index.index("</table>", index.index('class="matrix"'))]
+    # names from the catalogues, never codes alone; English on hover
+    for text in ("工商银行", "建设银行", "个人客户数", "个人客户金融资产", 'title="Retail AUM (personal_financial_assets)"'):
+        assert text in matrix, text
+    # banks are rows, linked to their pages; each cell has its value and as-of date
+    assert matrix.index("工商银行") < matrix.index("建设银行")
+    assert 'href="bank-ICBC.html"' in matrix and 'href="metric-personal_customers.html"' in matrix
+    icbc_row = matrix[matrix.index("工商银行"):matrix.index("建设银行")]
+    for text in ("7.55亿", "2024年9月末", "超16万亿元", "2020年6月末", "1.2亿"):
+        assert text in icbc_row, text
+    ccb_row = matrix[matrix.index("建设银行"):]
+    assert "6.6亿" in ccb_row and "⚠ 分歧" in ccb_row and "1.35%" in ccb_row and "2024年6月末" in ccb_row
+
+
+def test_metric_page_puts_every_bank_side_by_side(exported):
+    folder, _ = exported
+    page = _pages(folder)["metric-personal_customers.html"]
+    assert "<h1>个人客户数" in page and "Personal (retail) customers" in page
+    table = page[page.index("<table"):page.index("</table>")]
+    assert table.index("工商银行") < table.index("建设银行")  # largest latest value first
+    for text in ("7.55亿", "2024年9月末", "2024-09-30", "确数", "+9500万 (+14.39%)", "较2020年6月末",
+                 "⚠ 分歧", "<details><summary>原文</summary>", "<mark>7.55亿户</mark>", "新华网",
+                 "icbc/2024_q3.html", 'title="755,000,000 count"'):
+        assert text in table, text
+    assert 'src="chart-metric-personal_customers.png"' in page
+    npl = _pages(folder)["metric-npl_ratio.html"]
+    assert "1.35%" in npl and "-0.02个百分点" in npl
+
+
+def test_disagreements_come_with_every_source(exported):
+    folder, _ = exported
+    index, page = _pages(folder)["index.html"], _pages(folder)["disagreements.html"]
+    for html in (index, page):
+        block = html[html.index('<div class="dis">'):]
+        for text in ("建设银行", "个人客户数", "2023年末", "7.2亿", "6.6亿", "<mark>7.2亿户</mark>",
+                     "证券时报", "ccb/2023_annual.html", "中国证券报", "ccb/2024_h1.html", "+9.09%"):
+            assert text in block, text
+    # the queue comes before data quality on the overview
+    assert index.index('id="disagreements"') < index.index('id="data-quality"')
+
+
+def test_bank_pages_stay(exported):
+    folder, _ = exported
+    page = _pages(folder)["bank-ICBC.html"]
+    assert "<h1>工商银行" in page and "中国工商银行" in page
+    for text in ("个人客户数", "7.55亿", "6.6亿", "超16万亿元", 'src="chart-bank-ICBC.png"', "+14.39%"):
+        assert text in page, text
+
+
 def test_article_text_is_escaped(exported):
     folder, _ = exported
-    html = (folder / "report" / "index.html").read_text(encoding="utf-8")
-    assert "<script" not in html.lower(), "the page has no script at all, least of all an article's"
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html  # the fixture's sentence
-    assert SCRIPT_SENTENCE not in html
-    assert "<img src=x" not in html and "<b>bold" not in html
-    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;img" in html
-    assert "javascript:" not in html, "only http(s) URLs become links"
-    assert "<i>src</i>" not in html and "&lt;i&gt;src&lt;/i&gt;" in html
-
-
-def test_numbers_format_exactly():
-    assert report.human_value(Decimal("755000000"), "count") == "7.55亿"
-    assert report.human_value(Decimal("15500000000000.0000000000"), "CNY") == "15.5万亿"
-    assert report.human_value(Decimal("20000000"), "count") == "2000万"
-    assert report.human_value(Decimal("1.35"), "percent") == "1.35%"
-    assert report.human_value(Decimal("-0.15"), "pp") == "-0.15 pp"
-    assert report.exact_value(Decimal("16000000000000.0000000000"), "CNY") == "16,000,000,000,000 CNY"
+    for name, html in _pages(folder).items():
+        assert "<script" not in html.lower(), f"{name}: the pages have no script, least of all an article's"
+        assert SCRIPT_SENTENCE not in html, name
+        assert "<img src=x" not in html and "<b>bold" not in html, name
+        assert "javascript:" not in html, f"{name}: only http(s) URLs become links"
+        assert "<i>src</i>" not in html, name
+    pages = _pages(folder)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in pages["bank-ICBC.html"]  # the fixture's sentence
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;img" in pages["metric-total_assets.html"]
+    assert "&lt;i&gt;src&lt;/i&gt;" in pages["metric-total_assets.html"]
 
 
 def test_chart_labels_never_draw_tofu(monkeypatch):
     monkeypatch.setattr(report, "cjk_font", lambda: None)
     assert report.chart_label("工行 ICBC") == "?? ICBC"
-    monkeypatch.setattr(report, "cjk_font", lambda: "Noto Sans CJK SC")
+    monkeypatch.setattr(report, "cjk_font", lambda: ("Noto Sans CJK SC", "/x.ttc"))
     assert report.chart_label("工行 ICBC") == "工行 ICBC"
+
+
+def test_without_a_cjk_font_the_report_says_which_package(tmp_path, monkeypatch):
+    build_warehouse(tmp_path / "w.duckdb")
+    monkeypatch.setattr(report, "cjk_font", lambda: None)
+    manifest = export_all(tmp_path / "w.duckdb", tmp_path / "exports", "no-font")
+    assert manifest["report"]["cjk_font"] is None and manifest["report"]["charts"]
+    for html in _pages(tmp_path / "exports").values():
+        assert 'id="font-warning"' in html and "apt-get install fonts-noto-cjk" in html
+
+
+def test_cjk_font_prefers_simplified_sans_faces():
+    ranked = sorted(["Noto Serif CJK SC", "Noto Sans CJK JP", "Noto Sans Mono CJK SC", "Noto Sans CJK SC",
+                     "Noto Sans CJK TC"], key=report._font_rank)
+    assert ranked[0] == "Noto Sans CJK SC"
 
 
 def test_chart_file_names_are_safe():
     for entity in ("../../x", "/etc", "a b", "工行"):
-        name = report.chart_file_name(entity)
-        assert re.fullmatch(r"chart-[A-Za-z0-9_-]+-[0-9a-f]{8}\.png", name), name
-    assert report.chart_file_name("a/b") != report.chart_file_name("a_b")
+        for name in (report.chart_file_name(entity), report._safe_name("bank", entity, "html")):
+            assert re.fullmatch(r"(chart|bank)-[A-Za-z0-9_-]+-[0-9a-f]{8}\.(png|html)", name), name
+    assert report._safe_name("bank", "a/b", "html") != report._safe_name("bank", "a_b", "html")
+    assert report._safe_name("metric", "npl_ratio", "html") == "metric-npl_ratio.html"
 
 
 def test_empty_warehouse_still_renders(tmp_path):
@@ -108,7 +175,7 @@ def test_empty_warehouse_still_renders(tmp_path):
     open_warehouse(tmp_path / "w.duckdb").close()
     manifest = export_all(tmp_path / "w.duckdb", tmp_path / "exports", "empty")
     html = (tmp_path / "exports" / "report" / "index.html").read_text(encoding="utf-8")
-    assert "No series yet" in html and manifest["report"]["charts"] == []
+    assert "还没有时间序列" in html and manifest["report"]["charts"] == []
     assert all(info["rows"] == 0 for info in manifest["files"].values())
 
 
@@ -163,7 +230,7 @@ def _chromium(binary: str, tmp_path: Path, *args: str) -> subprocess.CompletedPr
 def test_report_renders_in_headless_chromium(exported, tmp_path):
     binary = _chromium_or_skip()
     folder, manifest = exported
-    page = folder / "report" / "index.html"
+    page = folder / "report" / "metric-personal_customers.html"
     # A copy of the page beside it (same relative image paths) with a probe that writes what
     # the browser made of each image into the DOM; the shipped page itself has no script.
     probe = page.with_name("_probe.html")
@@ -175,20 +242,18 @@ def test_report_renders_in_headless_chromium(exported, tmp_path):
         found = re.search(r'<pre id="img-check">(.*?)</pre>', dom.stdout, re.S)
         assert found, "the probe did not run: " + dom.stdout[-500:]
         imgs = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
-        assert len(imgs) == len(manifest["report"]["charts"]) == 2
+        assert [i["src"] for i in imgs] == ["chart-metric-personal_customers.png"]
         for img in imgs:
             assert img["complete"] and img["w"] > 0 and img["h"] > 0, img
         text = dom.stdout
-        for number in ("7.55亿", "755,000,000", "+14.39%", "16万亿", "1.35%"):
+        for number in ("7.55亿", "工商银行", "2024年9月末", "+9500万"):
             assert number in text, number
-        assert "&lt;script&gt;alert" in text, "the sentence is shown as text"
         assert len(re.findall(r"<script", text)) == 1, "no script but the probe ran"
-        assert "pwned" not in re.search(r"<title>(.*?)</title>", text).group(1)
     finally:
         probe.unlink()
 
     shot = tmp_path / "report.png"
-    res = _chromium(binary, tmp_path, f"--screenshot={shot}", page.as_uri())
+    res = _chromium(binary, tmp_path, f"--screenshot={shot}", (folder / "report" / "index.html").as_uri())
     assert res.returncode == 0 and shot.is_file(), res.stderr[-2000:]
     assert png_size(shot) == (1280, 2000)
     import matplotlib.image as mpimg
@@ -210,3 +275,20 @@ def test_missing_chromium_fails_under_ci_and_skips_otherwise(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="not found"):
         _chromium_or_skip()
+
+
+def test_one_article_contradicting_itself_is_folded_under_the_sources(tmp_path):
+    con = build_warehouse(tmp_path / "w.duckdb", close=False)
+    insert_rows(con, "fct_mentions", [
+        mention("d05", 100 + i, f"农业银行、建设银行的私行客户数分别为{s}。", s, value=Decimal(v), entity="CCB",
+                metric_key="private_banking_customers", period_end=date(2024, 12, 31))
+        for i, (v, s) in enumerate([("256000", "25.6万户"), ("231500", "23.15万户")])])
+    con.close()
+    manifest = export_all(tmp_path / "w.duckdb", tmp_path / "exports", "fold")
+    assert manifest["report"]["disagreements"] == 2
+    index = _pages(tmp_path / "exports")["index.html"]
+    across = index.index("<h3>不同来源之间</h3>")
+    folded = index.index("<details><summary>同一篇文档内的不同数值（1 组）</summary>")
+    assert across < index.index("7.2亿", across) < folded < index.index("私人银行客户数", folded)
+    page = _pages(tmp_path / "exports")["disagreements.html"]
+    assert "<h3>同一篇文档内的不同数值</h3>" in page and "<mark>23.15万户</mark>" in page

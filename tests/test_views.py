@@ -21,6 +21,7 @@ GRAIN = {
     "rpt_latest_metrics": ["entity", "metric_key", "unit"],
     "rpt_metric_growth": ["entity", "metric_key", "unit", "period_to"],
     "rpt_documents": ["doc_id", "primary_path"],
+    "rpt_disagreements": ["doc_id", "mention_no"],
     "rpt_data_quality": ["check_name", "entity", "metric_key", "kind", "unit", "period_start",
                          "period_end", "doc_id", "mention_no", "path"],
 }
@@ -118,7 +119,7 @@ def test_series_agreed_value_rules(con):
     s = series(con, "ICBC", "personal_financial_assets", date(2020, 6, 30))
     assert (s["value"], s["qualifier"], s["value_rule"], s["has_conflict"]) == (
         Decimal("16000000000000"), "over", "lower_bound", False)
-    # exact 7亿 against exact 6.6亿: a conflict; the tie goes to the newest publication
+    # exact 7.2亿 against exact 6.6亿: a conflict; the tie goes to the newest publication
     s = series(con, "CCB", "personal_customers", date(2023, 12, 31))
     assert s["has_conflict"] and s["lower_bound"] > s["upper_bound"]
     assert s["value"] == Decimal("660000000") and s["n_exact_values"] == 2
@@ -207,3 +208,64 @@ def test_data_quality_counts(con):
                       "unknown_unit": 1, "quarantined_file": 2}
     sev = dict(con.execute("select check_name, any_value(severity) from rpt_data_quality group by 1").fetchall())
     assert sev["conflict"] == "error" and sev["unknown_unit"] == "warning"
+
+
+def test_disagreements_list_every_statement_of_the_series(con):
+    cur = con.execute("select * from rpt_disagreements order by queue_rank, value")
+    rows = [dict(zip([d[0] for d in cur.description], r)) for r in cur.fetchall()]
+    # the fixture's one disagreement: CCB personal_customers 2023-12-31, 7.2亿 (d04) vs 6.6亿 (d05)
+    assert [(r["entity"], r["metric_key"], r["period_end"], r["value"], r["doc_id"]) for r in rows] == [
+        ("CCB", "personal_customers", date(2023, 12, 31), Decimal("660000000"), "d05"),
+        ("CCB", "personal_customers", date(2023, 12, 31), Decimal("720000000"), "d04")]
+    r = rows[1]
+    assert r["entity_name_zh"] == "建设银行" and r["metric_name_zh"] == "个人客户数"
+    assert r["surface"] == "7.2亿户" and r["surface"] in r["sentence"]
+    assert r["source_file"] == "ccb/2023_annual.html" and r["source"] == "证券时报"
+    assert r["rounding"] == Decimal("5000000")  # half of 0.1亿
+    assert (r["agreed_value"], r["min_value"], r["max_value"]) == (
+        Decimal("660000000"), Decimal("660000000"), Decimal("720000000"))
+    assert r["spread_pct"] == pytest.approx(60 / 660 * 100)
+    assert r["deviation_pct"] == pytest.approx(60 / 660 * 100) and rows[0]["deviation_pct"] == 0
+    assert {x["queue_rank"] for x in rows} == {1}
+
+
+@pytest.mark.parametrize("a, b, beyond", [
+    (("exact", "700000000", "7亿"), ("exact", "660000000", "6.6亿"), False),   # 6.6亿 rounds to 7亿
+    (("exact", "720000000", "7.2亿"), ("exact", "660000000", "6.6亿"), True),
+    (("exact", "755000000", "7.55亿"), ("exact", "750000000", "7.5亿"), False),  # 7.549亿 writes as both
+    (("exact", "755000000", "7.55亿"), ("exact", "756000000", "7.56亿"), False),  # 7.555亿 writes as both
+    (("exact", "755000000", "7.55亿"), ("exact", "757000000", "7.57亿"), True),
+    (("exact", "20000000", "2000万"), ("exact", "20100000", "2010万"), True),     # trailing zeros count
+    (("exact", "20000000", "两千万"), ("exact", "20100000", "2010万"), False),    # 两千万: ± 500万
+    (("exact", "20000000", "２，０００万"), ("exact", "20100000", "2010万"), True),  # full-width digits
+    (("exact", "1.35", "1.35%"), ("exact", "1.37", "1.37%"), True),
+    (("exact", "1.35", "1.35%"), ("exact", "1.4", "1.4%"), False),
+    (("over", "750000000", "7.5亿"), ("exact", "755000000", "7.55亿"), False),    # never conflicted
+    (("approx", "600000000", "6亿"), ("exact", "700000000", "7亿"), False),       # 约6亿 ± 5%, 7亿 ± 0.5亿
+    (("approx", "600000000", "6.0亿"), ("exact", "720000000", "7.2亿"), True),
+    (("exact", "-0.02", "0.02个百分点"), ("exact", "-0.05", "0.05个百分点"), True),
+])
+def test_disagreement_is_beyond_rounding(tmp_path, a, b, beyond):
+    con = build_warehouse(tmp_path / "w.duckdb", close=False)
+    rows = [mention("d01", 100 + i, f"句子{s}", s, qualifier=q, value=Decimal(v), entity="ABC",
+                    metric_key="personal_customers", period_end=date(2022, 12, 31))
+            for i, (q, v, s) in enumerate([a, b])]
+    insert_rows(con, "fct_mentions", rows)
+    n = one(con, "select count(*) from rpt_disagreements where entity = 'ABC'")[0]
+    assert n == (2 if beyond else 0)
+    if beyond:  # a disagreement beyond rounding is always a conflict of the series too
+        assert series(con, "ABC", "personal_customers", date(2022, 12, 31))["has_conflict"]
+    con.close()
+
+
+def test_disagreement_queue_is_newest_first(con, tmp_path):
+    c = build_warehouse(tmp_path / "w.duckdb", close=False)
+    insert_rows(c, "fct_mentions", [
+        mention("d01", 100 + i, "s", s, value=Decimal(v), entity="ICBC", metric_key="total_assets",
+                unit="CNY", period_end=pe)
+        for i, (v, s, pe) in enumerate([("10", "10元", date(2025, 6, 30)), ("12", "12元", date(2025, 6, 30)),
+                                        ("10", "10元", date(2021, 6, 30)), ("12", "12元", date(2021, 6, 30))])])
+    ranks = c.execute("select distinct queue_rank, period_end from rpt_disagreements order by 1").fetchall()
+    c.close()
+    assert [pe for _, pe in ranks] == [date(2025, 6, 30), date(2023, 12, 31), date(2021, 6, 30)]
+    assert [r for r, _ in ranks] == [1, 2, 3]
