@@ -278,6 +278,12 @@ def _subunits(data: dict) -> dict[str, tuple[Decimal, str]]:
     return out
 
 
+def _both(cues: dict, where: str) -> tuple[str, ...]:
+    """cues.toml's negative_<where> and positive_<where> direction words together."""
+    return (*_words(cues, f"direction.negative_{where}", "cues.toml"),
+            *_words(cues, f"direction.positive_{where}", "cues.toml"))
+
+
 def _examples_pattern(data: dict, path: str, file: str) -> str:
     """A regex under [path].pattern, with a `cur` group, whose [path].examples all match."""
     pattern = _pattern(data, f"{path}.pattern", file)
@@ -469,10 +475,8 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         currency_same_marker=_get(cur, "statement.same_marker", str, "currency.toml"),
         clause_currency_words=_str_map(cur, "clause_words", "currency.toml", UNITS),
         currency_prefix_words=_longest_first(_str_map(units, "currency_prefixes", "units.toml", UNITS)),
-        adjacent_ords=tuple(sorted({ord(w[-1]) for w in (*_words(cues, "direction.negative_adjacent", "cues.toml"),
-                                                        *_words(cues, "direction.positive_adjacent", "cues.toml"))})),
-        after_ords=tuple(sorted({ord(w[0]) for w in (*_words(cues, "direction.negative_after", "cues.toml"),
-                                                    *_words(cues, "direction.positive_after", "cues.toml"))})),
+        adjacent_ords=tuple(sorted({ord(w[-1]) for w in _both(cues, "adjacent")})),
+        after_ords=tuple(sorted({ord(w[0]) for w in _both(cues, "after")})),
     )
 
 
