@@ -236,6 +236,11 @@ class Lexicon:
     currency_statement: str
     currency_same_marker: str
     clause_currency_words: dict[str, str]
+    # derived once here for the per-span tests of flows/values.py: the code points a word next
+    # to a number must end / start with (most numbers have none: one integer test tells)
+    currency_prefix_words: tuple[str, ...]
+    adjacent_ords: tuple[int, ...]
+    after_ords: tuple[int, ...]
 
 
 def _longest_first(words) -> tuple[str, ...]:
@@ -456,6 +461,12 @@ def _subunits(data: dict) -> dict[str, tuple[Decimal, str]]:
     return out
 
 
+def _both(cues: dict, where: str) -> tuple[str, ...]:
+    """cues.toml's negative_<where> and positive_<where> direction words together."""
+    return (*_words(cues, f"direction.negative_{where}", "cues.toml"),
+            *_words(cues, f"direction.positive_{where}", "cues.toml"))
+
+
 def _examples_pattern(data: dict, path: str, file: str) -> str:
     """A regex under [path].pattern, with a `cur` group, whose [path].examples all match."""
     pattern = _pattern(data, f"{path}.pattern", file)
@@ -666,6 +677,9 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         currency_statement=_examples_pattern(cur, "statement", "currency.toml"),
         currency_same_marker=_get(cur, "statement.same_marker", str, "currency.toml"),
         clause_currency_words=_str_map(cur, "clause_words", "currency.toml", UNITS),
+        currency_prefix_words=_longest_first(_str_map(units, "currency_prefixes", "units.toml", UNITS)),
+        adjacent_ords=tuple(sorted({ord(w[-1]) for w in _both(cues, "adjacent")})),
+        after_ords=tuple(sorted({ord(w[0]) for w in _both(cues, "after")})),
     )
 
 

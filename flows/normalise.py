@@ -76,6 +76,7 @@ def scanners() -> _Scanners:
     classes: dict[str, set[str]] = {}
     for name, words in (("pos", lex.positive), ("neg", lex.negative), ("nodir", lex.not_direction),
                         ("better", lex.better), ("worse", lex.worse),
+                        ("same", (lex.currency_same_marker,)),  # 下同: for flows.values
                         ("basis", lex.basis), ("flow", lex.flow_words),
                         ("cum", lex.cumulative_words), ("stock", lex.stock_words)):
         for w in words:
@@ -259,7 +260,7 @@ def _value_unit(sp: Span, lex: Lexicon, m: str, currency: DocCurrency | None = N
     if cls == "currency" or cls == "subunit":
         # stated (港元, HK$, 美元50亿元, 亿元(人民币)) or the document's (flows.values); 19.7分 = 0.197元
         code, factor = span_currency(sp, lex, m, currency)
-        return value * factor, code, None
+        return (value if factor is None else value * factor), code, None
     if cls == "percent":
         return value, "percent", None
     if cls == "pp":
@@ -401,7 +402,8 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     if not spans:
         return []
     d = _index(text, m, ctx, spans)
-    d.currency = document_currency(text, m, ctx, d.institutions.main)
+    d.currency = document_currency(text, m, ctx, d.institutions.main,
+                                   [s for s, _, cls in d.cues if "same" in cls])
     out: list[Mention] = []
     last_subject: dict = {}  # full sentence start (or "prev") -> last subject span
     prev_in: dict[int, _Prev] = {}  # full sentence start -> the previous mention in it
@@ -581,7 +583,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     for s, e, cls in window_cues:
         if "nodir" in cls:
             continue
-        if cls & _DIRECTIONS and m[e:e + 1] in lex.to_level:
+        if not cls.isdisjoint(_DIRECTIONS) and m[e:e + 1] in lex.to_level:
             continue  # 提升至98%: the new level, not the change
         if qstart - e > lex.direction_reach:
             continue  # too far: it describes another part of the clause

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from flows.extract import (CLOSERS, FULL_SENTENCE_ENDS, SENTENCE_ENDS, find_spans, full_sentences,
                            matching_copy, split_sentences)
+from flows.models import DocContext
+from flows.normalise import extract_mentions
 
 
 def surfaces(text: str) -> list[str]:
@@ -114,6 +116,10 @@ def test_spaced_variants_are_the_same_mention(mantissa, scale, unit, s1, s2, s3)
     spans = find_spans(spaced)
     assert [(s.number, s.scale, s.unit_class) for s in spans] == want
     assert [spaced[s.start:s.end] for s in spans] == [f"{number}{s1}{scale}{s2}{unit}"]
+    values = [(m.value, m.unit, m.qualifier) for m in extract_mentions("t\n" + plain, DocContext())]
+    got = extract_mentions("t\n" + spaced, DocContext())
+    assert [(m.value, m.unit, m.qualifier) for m in got] == values and len(values) == 1
+    assert got[0].surface == f"{number}{s1}{scale}{s2}{unit}"
 
 
 @settings(max_examples=200, deadline=None)
@@ -125,6 +131,8 @@ def test_small_full_stop_is_a_decimal_point(value, unit):
     hk = text.replace(".", "﹒")
     assert [(s.start, s.end, s.number) for s in find_spans(hk)] == \
         [(s.start, s.end, s.number) for s in find_spans(text)]
+    assert [(m.value, m.unit) for m in extract_mentions("t\n" + hk, DocContext())] == \
+        [(m.value, m.unit) for m in extract_mentions("t\n" + text, DocContext())]
 
 
 def test_offsets_point_into_stored_text_for_traditional_and_full_width():
