@@ -35,6 +35,7 @@ _AGGREGATE = "agg"  # a total across banks (上市城商行)
 _NON_BANK = "non"  # a national, industry or official figure (全国, 银行业, 人民银行)
 _SELF = "self"  # the bank speaking of itself or referred back to (该行)
 _SUFFIX = "sfx"  # 银行 after two characters that may name a bank outside the registry (泸州银行)
+_RESPECTIVELY = "resp"  # 分别: the figures that follow go to the names before in order
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,6 @@ class _Scanners:
     comparison_not_between: tuple[str, ...]
     comparison_reach: int
     list_marks: frozenset[str]
-    respectively: re.Pattern
     count_measure_words: frozenset[str]
     bank_nouns: tuple[str, ...]
 
@@ -91,8 +91,8 @@ def scanners() -> _Scanners:
     # the text is matched in Simplified script: a Traditional form (中國銀行) cannot occur there
     name_of = {w: n for w, n in name_of.items() if to_simplified(w) == w}
     word_class: dict[str, str] = {}
-    for cls, listed in ((_SUFFIX, r.other_bank_suffixes), (_SELF, lex.self_reference),
-                        (_AGGREGATE, r.aggregates), (_NON_BANK, lex.non_bank)):
+    for cls, listed in ((_SUFFIX, r.other_bank_suffixes), (_RESPECTIVELY, r.respectively),
+                        (_SELF, lex.self_reference), (_AGGREGATE, r.aggregates), (_NON_BANK, lex.non_bank)):
         for w in listed:
             word_class[w] = cls  # a later class wins a word listed twice
     words = {w: c for w, c in word_class.items() if w not in name_of}
@@ -109,14 +109,13 @@ def scanners() -> _Scanners:
         other_not_before=r.other_bank_not_before,
         other_generic=r.other_bank_generic,
         aggregate_not_before=r.aggregate_not_before,
-        numerals=frozenset([*lex.digits, *lex.small_scales, *lex.big_scales, "两", "几", "数", "多", "各", "家"]),
+        numerals=frozenset([*lex.digits, *lex.small_scales, *lex.big_scales, *r.other_bank_counting]),
         reach_before=re.compile(rf"(?:{alternation(lex.reach_verbs)})$"),
         comparison_before=re.compile(alternation(r.comparison_before)),
         comparison_after=r.comparison_after,
         comparison_not_between=r.comparison_not_between,
         comparison_reach=r.comparison_reach,
         list_marks=frozenset(r.list_marks),
-        respectively=re.compile(alternation(r.respectively)),
         count_measure_words=r.count_measure_words,
         bank_nouns=r.bank_nouns,
     )
@@ -135,6 +134,7 @@ class Institutions:
     non_bank: list[int]  # starts of non-bank cues that are not the bank's reach (覆盖全国)
     non_bank_ends: list[int]
     self_refs: list[int]
+    respectively: list[int]  # ends of 分别 and the like
     main: str | None
     bank_names: list[tuple[int, int, str | None]]  # registry names and exclusions (for the subject's trim)
     targets: dict[int, bool]  # hit -> named as a comparison target (高于工行), filled as asked
@@ -174,6 +174,7 @@ def index(text: str, m: str, ctx: DocContext, title_end: int) -> Institutions:
     non_bank: list[int] = []
     non_bank_ends: list[int] = []
     self_refs: list[int] = []
+    respectively: list[int] = []
     name_of = sc.name_of
     for x in sc.scan.finditer(m):
         w = x.group()
@@ -188,6 +189,8 @@ def index(text: str, m: str, ctx: DocContext, title_end: int) -> Institutions:
                 if not m.startswith(sc.aggregate_not_before, e):  # 五大行业: not banks
                     aggregates.append(s)
                     aggregate_ends.append(e)
+            elif cls == _RESPECTIVELY:
+                respectively.append(e)
             elif cls == _NON_BANK:
                 if not sc.reach_before.search(m, max(0, s - 4), s):  # 网点覆盖全国: the bank's reach
                     non_bank.append(s)
@@ -236,7 +239,7 @@ def index(text: str, m: str, ctx: DocContext, title_end: int) -> Institutions:
     if main is None:
         main = _main(text, m, ctx, hits, title_end, lex.attribution)
     return Institutions(hits, starts, first, last, aggregates, aggregate_ends, non_bank, non_bank_ends,
-                        self_refs, main, bank_names, {})
+                        self_refs, respectively, main, bank_names, {})
 
 
 def _initials(m: str, initials: dict[str, str], s: int) -> list[tuple[int, int, str]]:
@@ -304,7 +307,8 @@ def _bank_in_sentence(m: str, raw: list[tuple[int, int, str]], codes: list[str],
 
 
 def _is_target(m: str, s: int, e: int) -> bool:
-    """高于工行, 较第二名的招商银行, 与招行相比: the name at [s, e) is what a figure is compared with."""
+    """高于工行, 较第二名的招商银行, 与招行相比: the name at [s, e) is what a figure is compared
+    with."""
     sc = scanners()
     if m.startswith(sc.comparison_after, e):
         return True
@@ -385,9 +389,9 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
         f, z = ix.first[i], ix.last[i]
         if z > f and hits[z][0] < start and not _any_in(span_starts, hits[f][1], hits[z][0]):
             i = f  # 北京银行、江苏银行、上海银行资产总额超3万亿元: the list's first bank
-            n = respective(m, span_starts, hits[z][1], start)
+            n = respective(ix, span_starts, hits[z][1], start)
             if n >= 0:
-                # 农业银行、建设银行、中国银行分别为25.6万户、23.15万户: the n-th figure, the n-th bank
+                # 农业银行、建设银行、中国银行分别为25.6万户、23.15万户: n-th figure, n-th bank
                 i = f + n % (z - f + 1)
         # (a list with figures between its banks, 成都银行(18.92%)、青岛银行(14.8%), gives each its item's)
         entity = hits[i][2]
@@ -411,15 +415,13 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
     return entity
 
 
-def respective(m: str, span_starts: list[int], a: int, start: int) -> int:
-    """How many figures stand between the last `分别` (or 依次) in [a, start) and the figure at
-    `start` (0 for the first one after it); -1 when there is none."""
-    last = -1
-    for x in scanners().respectively.finditer(m, a, start):
-        last = x.end()
-    if last < 0:
+def respective(ix: Institutions, span_starts: list[int], a: int, start: int) -> int:
+    """How many figures stand between the last `分别` (or 依次) ending in (a, start] and the figure
+    at `start` (0 for the first one after it); -1 when there is none."""
+    k = bisect.bisect_right(ix.respectively, start) - 1
+    if k < 0 or ix.respectively[k] <= a:
         return -1
-    return bisect.bisect_left(span_starts, start) - bisect.bisect_left(span_starts, last)
+    return bisect.bisect_left(span_starts, start) - bisect.bisect_left(span_starts, ix.respectively[k])
 
 
 def _any_in(starts: list[int], a: int, b: int) -> bool:

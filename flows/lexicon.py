@@ -105,6 +105,7 @@ class AttributionRules:
     other_bank_after: tuple[str, ...]
     other_bank_not_before: tuple[str, ...]
     other_bank_generic: frozenset[str]
+    other_bank_counting: tuple[str, ...]
     aggregates: tuple[str, ...]
     aggregate_not_before: tuple[str, ...]
     count_measure_words: frozenset[str]
@@ -350,6 +351,7 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         other_bank_after=_longest_first(_words(data, "other_banks.after", f)),
         other_bank_not_before=_longest_first(_words(data, "other_banks.not_before", f)),
         other_bank_generic=frozenset(_words(data, "other_banks.generic", f)),
+        other_bank_counting=_words(data, "other_banks.counting", f),
         aggregates=_longest_first(_words(data, "aggregates.words", f)),
         aggregate_not_before=_longest_first(_words(data, "aggregates.not_before", f)),
         count_measure_words=frozenset(_words(data, "aggregates.count_measure_words", f)),

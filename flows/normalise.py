@@ -752,7 +752,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
 
     kind = "change" if direction or basis else None
     # 营业收入和净利润分别为…: the n-th figure of a 分别 run, the n-th metric named
-    nth = attribution.respective(m, d.span_starts, subj[1], sp.start) \
+    nth = attribution.respective(d.institutions, d.span_starts, subj[1], sp.start) \
         if subj is not None and subj[1] <= sp.start else -1
     rule = metric_match.match(subject_m, unit, kind or "level", nth)
     if kind is None:
