@@ -25,6 +25,7 @@ _GROUP = "+"  # a financial group's brand (中银, 平安): another institution 
 _HAN = "\u4e00-\u9fff"
 _ITEM_OPENERS = "、，,；;：:（(-•·*#>"  # a bare brand after one of these opens an item of a list
 _SENTENCE_MARKS = "。！？!?\n"
+_CLAUSE_MARKS = "。！？!?\n，,；;：:"
 _CODES = re.compile(r"[（(][^（）()" + _HAN + r"]*[）)]")  # (601288.SH): no part of a list's glue
 _DIGIT = re.compile(r"\d")
 _CLAUSE = re.compile("[，,；;。！？!?\n]")
@@ -163,8 +164,11 @@ def _glue(m: str, a: int, b: int) -> str:
     return gap.strip()
 
 
-def index(text: str, m: str, ctx: DocContext, title_end: int) -> Institutions:
-    """Scan the matching copy `m` once: names, totals, cues, comparison targets, lists, main bank."""
+def index(text: str, m: str, ctx: DocContext, title_end: int, span_starts: list[int]) -> Institutions:
+    """Scan the matching copy `m` once: names, totals, cues, comparison targets, lists, main bank.
+
+    span_starts: where the document's figures start (a name counts for the main bank only in the
+    title or in a sentence stating one)."""
     sc = scanners()
     lex = load_lexicon()
     raw: list[tuple[int, int, str]] = []
@@ -237,7 +241,7 @@ def index(text: str, m: str, ctx: DocContext, title_end: int) -> Institutions:
             last[i] = last[i + 1]
     main = canonical_entity(ctx.entity)
     if main is None:
-        main = _main(text, m, ctx, hits, title_end, lex.attribution)
+        main = _main(text, m, ctx, hits, first, title_end, span_starts, lex.attribution)
     return Institutions(hits, starts, first, last, aggregates, aggregate_ends, non_bank, non_bank_ends,
                         self_refs, respectively, main, bank_names, {})
 
@@ -321,16 +325,20 @@ def _is_target(m: str, s: int, e: int) -> bool:
     return not _DIGIT.search(gap) and not _CLAUSE.search(gap) and not any(w in gap for w in sc.comparison_not_between)
 
 
-def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], title_end: int,
-          r: AttributionRules) -> str | None:
-    """The bank named most, if at least `dominance` times as often as any other institution, with
-    `share` percent of the names (and named in the lead when the title names no institution and
-    other banks are named)."""
+def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], first_of: list[int],
+          title_end: int, span_starts: list[int], r: AttributionRules) -> str | None:
+    """The bank named most (in the title, opening a clause, or in a sentence that states a
+    figure), if at least `dominance` times as often as any other institution, with `share` percent
+    of the names (and named in the lead when the title names no institution and other banks are)."""
     title_weight = r.title_weight
+    if title_end > r.title_max_len:
+        title_end = 0  # a first line this long is the article itself, not its headline
     counts: dict[str, int] = {}
     first: dict[str, int] = {}
     in_title = False
-    for s, e, code in hits:
+    for i, (s, e, code) in enumerate(hits):
+        if s >= title_end and not _counts_for_main(m, span_starts, hits[first_of[i]][0], e):
+            continue  # 亦與母公司中國銀行合作。: a name in passing (a list counts from its first name)
         key = code if code != OTHER else OTHER + m[s:e]
         counts[key] = counts.get(key, 0) + (title_weight if s < title_end else 1)
         first.setdefault(key, s)
@@ -353,6 +361,16 @@ def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], 
     if runner_up and not in_title and first.get(top, len(m)) >= title_end + r.lead_chars:
         return None  # a feature that names banks on the way: none is the document's
     return top
+
+
+def _counts_for_main(m: str, span_starts: list[int], s: int, e: int) -> bool:
+    """The name at [s, e) opens its clause (此外，招行…), or its sentence states a figure."""
+    c = max(m.rfind(ch, 0, s) for ch in _CLAUSE_MARKS) + 1
+    if not m[c:s].strip(_ITEM_OPENERS + " \t\u3000"):
+        return True
+    a = max(m.rfind(ch, 0, s) for ch in _SENTENCE_MARKS) + 1
+    b = min([i for i in (m.find(ch, e) for ch in _SENTENCE_MARKS) if i >= 0] or [len(m)])
+    return _any_in(span_starts, a, b)
 
 
 def index_names(m: str) -> list[tuple[int, int, str]]:

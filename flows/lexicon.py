@@ -119,6 +119,7 @@ class AttributionRules:
     dominance: int
     share: int  # percent
     title_weight: int
+    title_max_len: int
     lead_chars: int
 
 
@@ -334,7 +335,8 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
             raise RuleError(f"{f}: [initials] {code} = {ch!r} needs a registry code and one character of its own")
         initials[ch] = code
     ints = {}
-    for path in ("comparison.reach", "main.dominance", "main.share", "main.title_weight", "main.lead_chars"):
+    for path in ("comparison.reach", "main.dominance", "main.share", "main.title_weight", "main.title_max_len",
+                 "main.lead_chars"):
         n = _get(data, path, int, f)
         if n < 1:
             raise RuleError(f"{f}: [{path}] must be a whole number >= 1")
@@ -365,6 +367,7 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         dominance=ints["main.dominance"],
         share=ints["main.share"],
         title_weight=ints["main.title_weight"],
+        title_max_len=ints["main.title_max_len"],
         lead_chars=ints["main.lead_chars"],
     )
 

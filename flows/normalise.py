@@ -375,7 +375,8 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
     periods, bases = _period_hits(m, ctx)
     title_end = m.find("\n")
     title_end = len(m) if title_end < 0 else title_end
-    institutions = attribution.index(text, m, ctx, title_end)  # bank names, totals, the main bank
+    # bank names, totals, the main bank
+    institutions = attribution.index(text, m, ctx, title_end, [sp.start for sp in spans])
     ents = institutions.bank_names
     # the headline summarises the lead: its as-of date is the first one the body states
     lead_as_of = None
