@@ -275,7 +275,8 @@ def _other_bank(m: str, sc: _Scanners, s: int, e: int) -> bool:
 
 def _resolve_brands(m: str, raw: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """A bare brand is its bank in a list with a bank (招行和兴业) or opening an item of a sentence
-    that names another bank (…、兴业372万户、中信53万户); else it is no name at all."""
+    that names another bank (…、兴业372万户、中信53万户), and then wherever it opens an item of the
+    article; else it is no name at all."""
     sc = scanners()
     codes = [c for _, _, c in raw]
     changed = True
@@ -289,6 +290,11 @@ def _resolve_brands(m: str, raw: list[tuple[int, int, str]]) -> list[tuple[int, 
             if left or right or _opens_item(m, s) and _bank_in_sentence(m, raw, codes, i):
                 codes[i] = c[1:]
                 changed = True
+    # the article that took 兴业 for the bank once means the bank by it throughout (…，兴业23%的…)
+    banks = {m[s:e] for (s, e, c), code in zip(raw, codes) if c.startswith(_BRAND) and code == c[1:]}
+    for i, (s, e, c) in enumerate(raw):
+        if codes[i].startswith(_BRAND) and m[s:e] in banks and _opens_item(m, s):
+            codes[i] = c[1:]
     return [(s, e, c) for (s, e, _), c in zip(raw, codes) if not c.startswith(_BRAND)]
 
 
