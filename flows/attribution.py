@@ -68,6 +68,7 @@ class _Scanners:
     comparison_after: tuple[str, ...]
     comparison_not_between: tuple[str, ...]
     comparison_reach: int
+    possessive: tuple[str, ...]
     list_marks: frozenset[str]
     count_measure_words: frozenset[str]
     bank_nouns: tuple[str, ...]
@@ -116,6 +117,7 @@ def scanners() -> _Scanners:
         comparison_after=r.comparison_after,
         comparison_not_between=r.comparison_not_between,
         comparison_reach=r.comparison_reach,
+        possessive=r.comparison_possessive,
         list_marks=frozenset(r.list_marks),
         count_measure_words=r.count_measure_words,
         bank_nouns=r.bank_nouns,
@@ -401,11 +403,14 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
     starts; cstart: its clause's start; qstart: where the figure starts with its qualifier word;
     clause_end: the end of its clause; subj: its subject span (maybe carried from an earlier clause).
     """
+    sc = scanners()
     hits = ix.hits
     lo = bisect.bisect_left(ix.starts, fs)
     i = bisect.bisect_left(ix.starts, start) - 1
-    while i >= lo and (hits[i][1] > start or ix.is_target(m, i)):
-        i -= 1  # the last institution named before the figure in its sentence, not a comparison target
+    while i >= lo and (hits[i][1] > start or ix.is_target(m, i) and m[hits[i][1]:qstart] not in sc.possessive):
+        # the last institution named before the figure in its sentence, not a comparison target
+        # (unless the figure is the target's own: 较上海农商银行的1.56万亿元)
+        i -= 1
     entity: str | None
     in_clause = False
     if i >= lo:
@@ -431,9 +436,15 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
             and not (ix.self_refs and _any_in(ix.self_refs, fs, fe)):
         return None  # 全国个人养老金账户开户数, 银行业理财规模: not the bank's own figure
     after = max(cstart, hits[i][1]) if in_clause else cstart
-    if _cue(ix.aggregates, ix.aggregate_ends, after, qstart, None if in_clause else subj):
+    carried = None
+    if subj is not None and not in_clause:
+        # a subject carried from before the clause, from its last name on (…上市农商行巨头上海农商银行
+        # 实现营业收入…，同比下降3.18%: the bank's, not a total)
+        k = bisect.bisect_left(ix.starts, subj[1]) - 1
+        carried = (max(subj[0], hits[k][1]) if k >= 0 and hits[k][0] >= subj[0] else subj[0], subj[1])
+    if _cue(ix.aggregates, ix.aggregate_ends, after, qstart, carried):
         return None  # 29家上市城商行总资产, 六大行营收合计: a total across banks
-    if measure_word is not None and measure_word in scanners().count_measure_words \
+    if measure_word is not None and measure_word in sc.count_measure_words \
             and _counts_banks(ix, m, subj, end, clause_end):
         return None  # 已发布快报的银行有16家, 42家A股上市银行: a count of banks
     return entity

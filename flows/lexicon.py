@@ -113,6 +113,7 @@ class AttributionRules:
     comparison_before: tuple[str, ...]
     comparison_after: tuple[str, ...]
     comparison_not_between: tuple[str, ...]
+    comparison_possessive: tuple[str, ...]
     comparison_reach: int
     list_marks: tuple[str, ...]
     respectively: tuple[str, ...]
@@ -361,6 +362,7 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         comparison_before=_longest_first(_words(data, "comparison.before", f)),
         comparison_after=_longest_first(_words(data, "comparison.after", f)),
         comparison_not_between=_longest_first(_words(data, "comparison.not_between", f)),
+        comparison_possessive=_words(data, "comparison.possessive", f),
         comparison_reach=ints["comparison.reach"],
         list_marks=_longest_first(_words(data, "lists.marks", f)),
         respectively=_longest_first(_words(data, "lists.respectively", f)),
