@@ -62,6 +62,7 @@ class _Scanners:
     other_not_before: tuple[str, ...]
     other_generic: frozenset[str]
     aggregate_not_before: tuple[str, ...]
+    apposition: frozenset[str]
     numerals: frozenset[str]
     reach_before: re.Pattern
     comparison_before: re.Pattern
@@ -111,6 +112,7 @@ def scanners() -> _Scanners:
         other_not_before=r.other_bank_not_before,
         other_generic=r.other_bank_generic,
         aggregate_not_before=r.aggregate_not_before,
+        apposition=frozenset([*"0123456789", *lex.digits, *lex.small_scales]),
         numerals=frozenset([*lex.digits, *lex.small_scales, *lex.big_scales, *r.other_bank_counting]),
         reach_before=re.compile(rf"(?:{alternation(lex.reach_verbs)})$"),
         comparison_before=re.compile(alternation(r.comparison_before)),
@@ -192,7 +194,8 @@ def index(text: str, m: str, ctx: DocContext, title_end: int, span_starts: list[
                 if _other_bank(m, sc, s, e):
                     raw.append((s - 2, e, OTHER))
             elif cls == _AGGREGATE:
-                if not m.startswith(sc.aggregate_not_before, e):  # 五大行业: not banks
+                if not m.startswith(sc.aggregate_not_before, e) and not (  # 五大行业: not banks
+                        raw and raw[-1][2] != OTHER and _apposition(m, sc, raw[-1][1], s)):
                     aggregates.append(s)
                     aggregate_ends.append(e)
             elif cls == _RESPECTIVELY:
@@ -246,6 +249,12 @@ def index(text: str, m: str, ctx: DocContext, title_end: int, span_starts: list[
         main = _main(text, m, ctx, hits, first, title_end, span_starts, lex.attribution)
     return Institutions(hits, starts, first, last, aggregates, aggregate_ends, non_bank, non_bank_ends,
                         self_refs, respectively, main, bank_names, {})
+
+
+def _apposition(m: str, sc: _Scanners, a: int, b: int) -> bool:
+    """北京银行、江苏银行、上海银行|3|家银行的总资产: a total right after names, only a number
+    between, restates them (工行、建行等4家国有大行 is a group)."""
+    return all(c in sc.apposition for c in m[a:b])
 
 
 def _initials(m: str, initials: dict[str, str], s: int) -> list[tuple[int, int, str]]:
