@@ -25,6 +25,7 @@ _GROUP = "+"  # a financial group's brand (中银, 平安): another institution 
 _HAN = "\u4e00-\u9fff"
 _ITEM_OPENERS = "、，,；;：:（(-•·*#>"  # a bare brand after one of these opens an item of a list
 _SENTENCE_MARKS = "。！？!?\n"
+_CLAUSE_MARKS = "。！？!?\n，,；;：:"
 _CODES = re.compile(r"[（(][^（）()" + _HAN + r"]*[）)]")  # (601288.SH): no part of a list's glue
 _DIGIT = re.compile(r"\d")
 _CLAUSE = re.compile("[，,；;。！？!?\n]")
@@ -35,6 +36,7 @@ _AGGREGATE = "agg"  # a total across banks (上市城商行)
 _NON_BANK = "non"  # a national, industry or official figure (全国, 银行业, 人民银行)
 _SELF = "self"  # the bank speaking of itself or referred back to (该行)
 _SUFFIX = "sfx"  # 银行 after two characters that may name a bank outside the registry (泸州银行)
+_RESPECTIVELY = "resp"  # 分别: the figures that follow go to the names before in order
 
 
 @dataclass(frozen=True)
@@ -60,14 +62,15 @@ class _Scanners:
     other_not_before: tuple[str, ...]
     other_generic: frozenset[str]
     aggregate_not_before: tuple[str, ...]
+    apposition: frozenset[str]
     numerals: frozenset[str]
     reach_before: re.Pattern
     comparison_before: re.Pattern
     comparison_after: tuple[str, ...]
     comparison_not_between: tuple[str, ...]
     comparison_reach: int
+    possessive: tuple[str, ...]
     list_marks: frozenset[str]
-    respectively: re.Pattern
     count_measure_words: frozenset[str]
     bank_nouns: tuple[str, ...]
 
@@ -91,8 +94,8 @@ def scanners() -> _Scanners:
     # the text is matched in Simplified script: a Traditional form (中國銀行) cannot occur there
     name_of = {w: n for w, n in name_of.items() if to_simplified(w) == w}
     word_class: dict[str, str] = {}
-    for cls, listed in ((_SUFFIX, r.other_bank_suffixes), (_SELF, lex.self_reference),
-                        (_AGGREGATE, r.aggregates), (_NON_BANK, lex.non_bank)):
+    for cls, listed in ((_SUFFIX, r.other_bank_suffixes), (_RESPECTIVELY, r.respectively),
+                        (_SELF, lex.self_reference), (_AGGREGATE, r.aggregates), (_NON_BANK, lex.non_bank)):
         for w in listed:
             word_class[w] = cls  # a later class wins a word listed twice
     words = {w: c for w, c in word_class.items() if w not in name_of}
@@ -109,14 +112,15 @@ def scanners() -> _Scanners:
         other_not_before=r.other_bank_not_before,
         other_generic=r.other_bank_generic,
         aggregate_not_before=r.aggregate_not_before,
-        numerals=frozenset([*lex.digits, *lex.small_scales, *lex.big_scales, "两", "几", "数", "多", "各", "家"]),
+        apposition=frozenset([*"0123456789", *lex.digits, *lex.small_scales]),
+        numerals=frozenset([*lex.digits, *lex.small_scales, *lex.big_scales, *r.other_bank_counting]),
         reach_before=re.compile(rf"(?:{alternation(lex.reach_verbs)})$"),
         comparison_before=re.compile(alternation(r.comparison_before)),
         comparison_after=r.comparison_after,
         comparison_not_between=r.comparison_not_between,
         comparison_reach=r.comparison_reach,
+        possessive=r.comparison_possessive,
         list_marks=frozenset(r.list_marks),
-        respectively=re.compile(alternation(r.respectively)),
         count_measure_words=r.count_measure_words,
         bank_nouns=r.bank_nouns,
     )
@@ -135,6 +139,7 @@ class Institutions:
     non_bank: list[int]  # starts of non-bank cues that are not the bank's reach (覆盖全国)
     non_bank_ends: list[int]
     self_refs: list[int]
+    respectively: list[int]  # ends of 分别 and the like
     main: str | None
     bank_names: list[tuple[int, int, str | None]]  # registry names and exclusions (for the subject's trim)
     targets: dict[int, bool]  # hit -> named as a comparison target (高于工行), filled as asked
@@ -163,8 +168,11 @@ def _glue(m: str, a: int, b: int) -> str:
     return gap.strip()
 
 
-def index(text: str, m: str, ctx: DocContext, title_end: int) -> Institutions:
-    """Scan the matching copy `m` once: names, totals, cues, comparison targets, lists, main bank."""
+def index(text: str, m: str, ctx: DocContext, title_end: int, span_starts: list[int]) -> Institutions:
+    """Scan the matching copy `m` once: names, totals, cues, comparison targets, lists, main bank.
+
+    span_starts: where the document's figures start (a name counts for the main bank only in the
+    title or in a sentence stating one)."""
     sc = scanners()
     lex = load_lexicon()
     raw: list[tuple[int, int, str]] = []
@@ -174,6 +182,7 @@ def index(text: str, m: str, ctx: DocContext, title_end: int) -> Institutions:
     non_bank: list[int] = []
     non_bank_ends: list[int] = []
     self_refs: list[int] = []
+    respectively: list[int] = []
     name_of = sc.name_of
     for x in sc.scan.finditer(m):
         w = x.group()
@@ -185,9 +194,12 @@ def index(text: str, m: str, ctx: DocContext, title_end: int) -> Institutions:
                 if _other_bank(m, sc, s, e):
                     raw.append((s - 2, e, OTHER))
             elif cls == _AGGREGATE:
-                if not m.startswith(sc.aggregate_not_before, e):  # 五大行业: not banks
+                if not m.startswith(sc.aggregate_not_before, e) and not (  # 五大行业: not banks
+                        raw and raw[-1][2] != OTHER and _apposition(m, sc, raw[-1][1], s)):
                     aggregates.append(s)
                     aggregate_ends.append(e)
+            elif cls == _RESPECTIVELY:
+                respectively.append(e)
             elif cls == _NON_BANK:
                 if not sc.reach_before.search(m, max(0, s - 4), s):  # 网点覆盖全国: the bank's reach
                     non_bank.append(s)
@@ -234,9 +246,15 @@ def index(text: str, m: str, ctx: DocContext, title_end: int) -> Institutions:
             last[i] = last[i + 1]
     main = canonical_entity(ctx.entity)
     if main is None:
-        main = _main(text, m, ctx, hits, title_end, lex.attribution)
+        main = _main(text, m, ctx, hits, first, title_end, span_starts, lex.attribution)
     return Institutions(hits, starts, first, last, aggregates, aggregate_ends, non_bank, non_bank_ends,
-                        self_refs, main, bank_names, {})
+                        self_refs, respectively, main, bank_names, {})
+
+
+def _apposition(m: str, sc: _Scanners, a: int, b: int) -> bool:
+    """北京银行、江苏银行、上海银行|3|家银行的总资产: a total right after names, only a number
+    between, restates them (工行、建行等4家国有大行 is a group)."""
+    return all(c in sc.apposition for c in m[a:b])
 
 
 def _initials(m: str, initials: dict[str, str], s: int) -> list[tuple[int, int, str]]:
@@ -268,7 +286,8 @@ def _other_bank(m: str, sc: _Scanners, s: int, e: int) -> bool:
 
 def _resolve_brands(m: str, raw: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """A bare brand is its bank in a list with a bank (招行和兴业) or opening an item of a sentence
-    that names another bank (…、兴业372万户、中信53万户); else it is no name at all."""
+    that names another bank (…、兴业372万户、中信53万户), and then wherever it opens an item of the
+    article; else it is no name at all."""
     sc = scanners()
     codes = [c for _, _, c in raw]
     changed = True
@@ -282,6 +301,11 @@ def _resolve_brands(m: str, raw: list[tuple[int, int, str]]) -> list[tuple[int, 
             if left or right or _opens_item(m, s) and _bank_in_sentence(m, raw, codes, i):
                 codes[i] = c[1:]
                 changed = True
+    # the article that took 兴业 for the bank once means the bank by it throughout (…，兴业23%的…)
+    banks = {m[s:e] for (s, e, c), code in zip(raw, codes) if c.startswith(_BRAND) and code == c[1:]}
+    for i, (s, e, c) in enumerate(raw):
+        if codes[i].startswith(_BRAND) and m[s:e] in banks and _opens_item(m, s):
+            codes[i] = c[1:]
     return [(s, e, c) for (s, e, _), c in zip(raw, codes) if not c.startswith(_BRAND)]
 
 
@@ -304,7 +328,8 @@ def _bank_in_sentence(m: str, raw: list[tuple[int, int, str]], codes: list[str],
 
 
 def _is_target(m: str, s: int, e: int) -> bool:
-    """高于工行, 较第二名的招商银行, 与招行相比: the name at [s, e) is what a figure is compared with."""
+    """高于工行, 较第二名的招商银行, 与招行相比: the name at [s, e) is what a figure is compared
+    with."""
     sc = scanners()
     if m.startswith(sc.comparison_after, e):
         return True
@@ -317,16 +342,20 @@ def _is_target(m: str, s: int, e: int) -> bool:
     return not _DIGIT.search(gap) and not _CLAUSE.search(gap) and not any(w in gap for w in sc.comparison_not_between)
 
 
-def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], title_end: int,
-          r: AttributionRules) -> str | None:
-    """The bank named most, if at least `dominance` times as often as any other institution, with
-    `share` percent of the names (and named in the lead when the title names no institution and
-    other banks are named)."""
+def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], first_of: list[int],
+          title_end: int, span_starts: list[int], r: AttributionRules) -> str | None:
+    """The bank named most (in the title, opening a clause, or in a sentence that states a
+    figure), if at least `dominance` times as often as any other institution, with `share` percent
+    of the names (and named in the lead when the title names no institution and other banks are)."""
     title_weight = r.title_weight
+    if title_end > r.title_max_len:
+        title_end = 0  # a first line this long is the article itself, not its headline
     counts: dict[str, int] = {}
     first: dict[str, int] = {}
     in_title = False
-    for s, e, code in hits:
+    for i, (s, e, code) in enumerate(hits):
+        if s >= title_end and not _counts_for_main(m, span_starts, hits[first_of[i]][0], e):
+            continue  # 亦與母公司中國銀行合作。: a name in passing (a list counts from its first name)
         key = code if code != OTHER else OTHER + m[s:e]
         counts[key] = counts.get(key, 0) + (title_weight if s < title_end else 1)
         first.setdefault(key, s)
@@ -351,6 +380,16 @@ def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], 
     return top
 
 
+def _counts_for_main(m: str, span_starts: list[int], s: int, e: int) -> bool:
+    """The name at [s, e) opens its clause (此外，招行…), or its sentence states a figure."""
+    c = max(m.rfind(ch, 0, s) for ch in _CLAUSE_MARKS) + 1
+    if not m[c:s].strip(_ITEM_OPENERS + " \t\u3000"):
+        return True
+    a = max(m.rfind(ch, 0, s) for ch in _SENTENCE_MARKS) + 1
+    b = min([i for i in (m.find(ch, e) for ch in _SENTENCE_MARKS) if i >= 0] or [len(m)])
+    return _any_in(span_starts, a, b)
+
+
 def index_names(m: str) -> list[tuple[int, int, str]]:
     """The registry banks and other institutions named in `m` (a title outside the text)."""
     sc = scanners()
@@ -373,11 +412,14 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
     starts; cstart: its clause's start; qstart: where the figure starts with its qualifier word;
     clause_end: the end of its clause; subj: its subject span (maybe carried from an earlier clause).
     """
+    sc = scanners()
     hits = ix.hits
     lo = bisect.bisect_left(ix.starts, fs)
     i = bisect.bisect_left(ix.starts, start) - 1
-    while i >= lo and (hits[i][1] > start or ix.is_target(m, i)):
-        i -= 1  # the last institution named before the figure in its sentence, not a comparison target
+    while i >= lo and (hits[i][1] > start or ix.is_target(m, i) and m[hits[i][1]:qstart] not in sc.possessive):
+        # the last institution named before the figure in its sentence, not a comparison target
+        # (unless the figure is the target's own: 较上海农商银行的1.56万亿元)
+        i -= 1
     entity: str | None
     in_clause = False
     if i >= lo:
@@ -385,9 +427,9 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
         f, z = ix.first[i], ix.last[i]
         if z > f and hits[z][0] < start and not _any_in(span_starts, hits[f][1], hits[z][0]):
             i = f  # 北京银行、江苏银行、上海银行资产总额超3万亿元: the list's first bank
-            n = respective(m, span_starts, hits[z][1], start)
+            n = respective(ix, span_starts, hits[z][1], start)
             if n >= 0:
-                # 农业银行、建设银行、中国银行分别为25.6万户、23.15万户: the n-th figure, the n-th bank
+                # 农业银行、建设银行、中国银行分别为25.6万户、23.15万户: n-th figure, n-th bank
                 i = f + n % (z - f + 1)
         # (a list with figures between its banks, 成都银行(18.92%)、青岛银行(14.8%), gives each its item's)
         entity = hits[i][2]
@@ -403,9 +445,15 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
             and not (ix.self_refs and _any_in(ix.self_refs, fs, fe)):
         return None  # 全国个人养老金账户开户数, 银行业理财规模: not the bank's own figure
     after = max(cstart, hits[i][1]) if in_clause else cstart
-    if _cue(ix.aggregates, ix.aggregate_ends, after, qstart, None if in_clause else subj):
+    carried = None
+    if subj is not None and not in_clause:
+        # a subject carried from before the clause, from its last name on (…上市农商行巨头上海农商银行
+        # 实现营业收入…，同比下降3.18%: the bank's, not a total)
+        k = bisect.bisect_left(ix.starts, subj[1]) - 1
+        carried = (max(subj[0], hits[k][1]) if k >= 0 and hits[k][0] >= subj[0] else subj[0], subj[1])
+    if _cue(ix.aggregates, ix.aggregate_ends, after, qstart, carried):
         return None  # 29家上市城商行总资产, 六大行营收合计: a total across banks
-    if measure_word is not None and measure_word in scanners().count_measure_words \
+    if measure_word is not None and measure_word in sc.count_measure_words \
             and _counts_banks(ix, m, subj, end, clause_end):
         return None  # 已发布快报的银行有16家, 42家A股上市银行: a count of banks
     return entity
@@ -425,7 +473,7 @@ def sharing_banks(ix: Institutions, m: str, fs: int, start: int, entity: str | N
         return []
     f, z = ix.first[i], ix.last[i]
     if z <= f or hits[z][0] >= start or _any_in(span_starts, hits[f][1], hits[z][0]) \
-            or respective(m, span_starts, hits[z][1], start) >= 0:
+            or respective(ix, span_starts, hits[z][1], start) >= 0:
         return []
     out: list[str] = []
     for k in range(f, z + 1):
@@ -435,15 +483,13 @@ def sharing_banks(ix: Institutions, m: str, fs: int, start: int, entity: str | N
     return out
 
 
-def respective(m: str, span_starts: list[int], a: int, start: int) -> int:
-    """How many figures stand between the last `分别` (or 依次) in [a, start) and the figure at
-    `start` (0 for the first one after it); -1 when there is none."""
-    last = -1
-    for x in scanners().respectively.finditer(m, a, start):
-        last = x.end()
-    if last < 0:
+def respective(ix: Institutions, span_starts: list[int], a: int, start: int) -> int:
+    """How many figures stand between the last `分别` (or 依次) ending in (a, start] and the figure
+    at `start` (0 for the first one after it); -1 when there is none."""
+    k = bisect.bisect_right(ix.respectively, start) - 1
+    if k < 0 or ix.respectively[k] <= a:
         return -1
-    return bisect.bisect_left(span_starts, start) - bisect.bisect_left(span_starts, last)
+    return bisect.bisect_left(span_starts, start) - bisect.bisect_left(span_starts, ix.respectively[k])
 
 
 def _any_in(starts: list[int], a: int, b: int) -> bool:

@@ -105,6 +105,7 @@ class AttributionRules:
     other_bank_after: tuple[str, ...]
     other_bank_not_before: tuple[str, ...]
     other_bank_generic: frozenset[str]
+    other_bank_counting: tuple[str, ...]
     aggregates: tuple[str, ...]
     aggregate_not_before: tuple[str, ...]
     count_measure_words: frozenset[str]
@@ -112,12 +113,14 @@ class AttributionRules:
     comparison_before: tuple[str, ...]
     comparison_after: tuple[str, ...]
     comparison_not_between: tuple[str, ...]
+    comparison_possessive: tuple[str, ...]
     comparison_reach: int
     list_marks: tuple[str, ...]
     respectively: tuple[str, ...]
     dominance: int
     share: int  # percent
     title_weight: int
+    title_max_len: int
     lead_chars: int
 
 
@@ -377,7 +380,8 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
             raise RuleError(f"{f}: [initials] {code} = {ch!r} needs a registry code and one character of its own")
         initials[ch] = code
     ints = {}
-    for path in ("comparison.reach", "main.dominance", "main.share", "main.title_weight", "main.lead_chars"):
+    for path in ("comparison.reach", "main.dominance", "main.share", "main.title_weight", "main.title_max_len",
+                 "main.lead_chars"):
         n = _get(data, path, int, f)
         if n < 1:
             raise RuleError(f"{f}: [{path}] must be a whole number >= 1")
@@ -394,6 +398,7 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         other_bank_after=_longest_first(_words(data, "other_banks.after", f)),
         other_bank_not_before=_longest_first(_words(data, "other_banks.not_before", f)),
         other_bank_generic=frozenset(_words(data, "other_banks.generic", f)),
+        other_bank_counting=_words(data, "other_banks.counting", f),
         aggregates=_longest_first(_words(data, "aggregates.words", f)),
         aggregate_not_before=_longest_first(_words(data, "aggregates.not_before", f)),
         count_measure_words=frozenset(_words(data, "aggregates.count_measure_words", f)),
@@ -401,12 +406,14 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         comparison_before=_longest_first(_words(data, "comparison.before", f)),
         comparison_after=_longest_first(_words(data, "comparison.after", f)),
         comparison_not_between=_longest_first(_words(data, "comparison.not_between", f)),
+        comparison_possessive=_words(data, "comparison.possessive", f),
         comparison_reach=ints["comparison.reach"],
         list_marks=_longest_first(_words(data, "lists.marks", f)),
         respectively=_longest_first(_words(data, "lists.respectively", f)),
         dominance=ints["main.dominance"],
         share=ints["main.share"],
         title_weight=ints["main.title_weight"],
+        title_max_len=ints["main.title_max_len"],
         lead_chars=ints["main.lead_chars"],
     )
 

@@ -22,7 +22,6 @@ from flows.lexicon import MetricRule, MetricWords, RuleError, alternation, load_
 _MONEY = frozenset({"CNY", "USD", "HKD", "MOP", "TWD", "EUR", "JPY", "GBP"})
 _RATIOS = frozenset({"percent", "pp", "times"})
 _BRACKETED = re.compile(r"[（(][^（）()]*[）)]|[（(][^（）()]*$")
-_SPACE = re.compile(r"\s+")
 _GLOSS = re.compile(r"[（(]([^（）()]{2,12})[）)]")
 
 
@@ -36,7 +35,7 @@ class _Matcher:
     segment_by_last: dict[str, tuple[str, ...]]
     boundary_words: tuple[str, ...]
     by_name: dict[str, MetricRule]  # normal form of a synonym -> its rule
-    longest: int
+    lengths_by_last: dict[str, tuple[int, ...]]  # lengths of the synonyms ending in a character, longest first
     modifiers: re.Pattern | None
 
 
@@ -55,7 +54,7 @@ def matcher() -> _Matcher:
     abbr = re.compile(alternation(w.abbreviations)) if w.abbreviations else None
     mods = re.compile(alternation(lex.metric_modifiers)) if lex.metric_modifiers else None
     base = _Matcher(w, str.maketrans(w.variants), abbr, re.compile(alternation(w.cut_at)),
-                    _by_last(w.tail), _by_last(w.segments), w.boundary_words, {}, 0, mods)
+                    _by_last(w.tail), _by_last(w.segments), w.boundary_words, {}, {}, mods)
     by_name: dict[str, MetricRule] = {}
     for rule in lex.metrics:
         name = _fold(base, rule.synonym)
@@ -67,13 +66,20 @@ def matcher() -> _Matcher:
         if other.key != rule.key:
             raise RuleError(f"metrics.csv:{rule.line}: synonym {rule.synonym!r} reads as {name!r}, "
                             f"like {other.synonym!r} of {other.key}")
+    lengths: dict[str, set[int]] = {}
+    for name in by_name:
+        lengths.setdefault(name[-1], set()).add(len(name))
     return _Matcher(base.words, base.variants, base.abbreviations, base.cut_at, base.tail_by_last,
-                    base.segment_by_last, base.boundary_words, by_name, max(len(k) for k in by_name), mods)
+                    base.segment_by_last, base.boundary_words, by_name,
+                    {c: tuple(sorted(n, reverse=True)) for c, n in lengths.items()}, mods)
 
 
 def _fold(mt: _Matcher, text: str) -> str:
     """Variants folded, spaces and brackets gone, cut before a comparison, abbreviations spelt out."""
-    s = _SPACE.sub("", text.translate(mt.variants)).upper()
+    s = text.translate(mt.variants)
+    if not s.isalpha():  # spaces (资产 总额), brackets, digits: rarely
+        s = "".join(s.split())
+    s = s.upper()  # aum -> AUM
     if "(" in s or "（" in s:
         s = _BRACKETED.sub("", s)
     x = mt.cut_at.search(s, 1)
@@ -115,7 +121,9 @@ def _named(mt: _Matcher, s: str) -> list[MetricRule]:
 def _ending(mt: _Matcher, s: str) -> tuple[bool, list[MetricRule]]:
     """(a synonym ends `s`, the rules of the names it ends unless the words before it make it a
     segment)."""
-    for n in range(min(len(s), mt.longest), 0, -1):
+    for n in mt.lengths_by_last.get(s[-1], ()):
+        if n > len(s):
+            continue
         rule = mt.by_name.get(s[len(s) - n:])
         if rule is None:
             continue

@@ -172,7 +172,8 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
             ctx = replace(ctx, published_at=date(year, 12, 31), published_precision="day")
             periods, bases = period_hits(m, ctx)
     periods = mark_sources(m, periods)
-    institutions = attribution.index(text, m, ctx, title_end)  # bank names, totals, the main bank
+    # bank names, totals, the main bank
+    institutions = attribution.index(text, m, ctx, title_end, [sp.start for sp in spans])
     ents = institutions.bank_names
     # the headline summarises the lead: its as-of date is the first one the body states
     lead_as_of = None
@@ -634,7 +635,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             or scanners().change_head_after.match(m, sp.end)):
         kind = "change"  # 营收增速13.68%, (+8.78%): a growth rate, stated with or without its verb
     # 营业收入和净利润分别为…: the n-th figure of a 分别 run, the n-th metric named
-    nth = attribution.respective(m, d.span_starts, subj[1], sp.start) \
+    nth = attribution.respective(d.institutions, d.span_starts, subj[1], sp.start) \
         if subj is not None and subj[1] <= sp.start else -1
     rule = metric_match.match(subject_m, unit, kind or "level", nth)
     if kind is None:
