@@ -27,6 +27,11 @@ app = typer.Typer(
 # Prefect phones home and warns about it offline; nothing here needs that.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# A run without PREFECT_API_URL starts a temporary Prefect server and waits for it, 20 s by
+# Prefect's default: on a busy machine a cold start takes longer, and the run failed ("Timed out
+# while attempting to connect to ephemeral Prefect API server"). Bounded, but generous.
+EPHEMERAL_STARTUP_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+os.environ.setdefault(EPHEMERAL_STARTUP_TIMEOUT_ENV, "180")
 
 
 def fail(message: str, code: int = 2) -> None:
