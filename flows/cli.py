@@ -39,8 +39,9 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def wait_for_warehouse(db: Path, wait_seconds: float) -> None:
-    """Open (and migrate) the warehouse, waiting up to `wait_seconds` while another run holds it."""
+def wait_for_warehouse(db: Path, wait_seconds: float, quiet: bool = False) -> None:
+    """Open (and migrate) the warehouse, waiting up to `wait_seconds` while another run holds it;
+    says so on stdout, unless `quiet` (--json: stdout is the summary only)."""
     from flows.load import WarehouseBusy, open_warehouse
 
     deadline = time.monotonic() + wait_seconds
@@ -52,7 +53,7 @@ def wait_for_warehouse(db: Path, wait_seconds: float) -> None:
         except WarehouseBusy:
             if time.monotonic() >= deadline:
                 raise
-            if not said:
+            if not said and not quiet:
                 typer.echo(f"warehouse busy (another run holds {db}): waiting up to {wait_seconds:g}s")
                 said = True
             time.sleep(0.5)
@@ -100,7 +101,7 @@ def run(
     except ValueError as exc:
         fail(str(exc))
     try:
-        wait_for_warehouse(db, wait)
+        wait_for_warehouse(db, wait, quiet=as_json)
     except WarehouseBusy as exc:
         fail(f"cannot run: {exc}", code=3)
     except WarehouseError as exc:
