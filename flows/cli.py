@@ -27,6 +27,11 @@ app = typer.Typer(
 # Prefect phones home and warns about it offline; nothing here needs that.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# A run without PREFECT_API_URL starts a temporary Prefect server and waits for it, 20 s by
+# Prefect's default: on a busy machine a cold start takes longer, and the run failed ("Timed out
+# while attempting to connect to ephemeral Prefect API server"). Bounded, but generous.
+EPHEMERAL_STARTUP_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+os.environ.setdefault(EPHEMERAL_STARTUP_TIMEOUT_ENV, "180")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -34,8 +39,9 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def wait_for_warehouse(db: Path, wait_seconds: float) -> None:
-    """Open (and migrate) the warehouse, waiting up to `wait_seconds` while another run holds it."""
+def wait_for_warehouse(db: Path, wait_seconds: float, quiet: bool = False) -> None:
+    """Open (and migrate) the warehouse, waiting up to `wait_seconds` while another run holds it;
+    says so on stdout, unless `quiet` (--json: stdout is the summary only)."""
     from flows.load import WarehouseBusy, open_warehouse
 
     deadline = time.monotonic() + wait_seconds
@@ -47,7 +53,7 @@ def wait_for_warehouse(db: Path, wait_seconds: float) -> None:
         except WarehouseBusy:
             if time.monotonic() >= deadline:
                 raise
-            if not said:
+            if not said and not quiet:
                 typer.echo(f"warehouse busy (another run holds {db}): waiting up to {wait_seconds:g}s")
                 said = True
             time.sleep(0.5)
@@ -95,7 +101,7 @@ def run(
     except ValueError as exc:
         fail(str(exc))
     try:
-        wait_for_warehouse(db, wait)
+        wait_for_warehouse(db, wait, quiet=as_json)
     except WarehouseBusy as exc:
         fail(f"cannot run: {exc}", code=3)
     except WarehouseError as exc:

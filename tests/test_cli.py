@@ -68,3 +68,20 @@ def test_a_run_whose_export_fails_exits_4_saying_the_load_committed(tmp_path: Pa
     assert con.execute("select status from etl_runs").fetchall() == [("completed_export_failed",)]
     con.close()
     assert (notes / "mine.txt").read_text() == "keep me"
+
+
+def test_a_run_waits_generously_for_its_temporary_prefect_server(tmp_path: Path, cli_env: dict):
+    """Prefect gives its temporary server 20 s to start; a busy machine needs more (issue 14)."""
+    import sys
+
+    env = {k: v for k, v in cli_env.items() if k != "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"}
+    code = ("import flows.cli\n"
+            "from prefect.settings import get_current_settings\n"
+            "print(get_current_settings().server.ephemeral.startup_timeout_seconds)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         timeout=300)
+    assert out.returncode == 0 and out.stdout.split() == ["180"], out.stderr[-2000:]
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "45"  # the user's own setting wins
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         timeout=300)
+    assert out.stdout.split() == ["45"], out.stderr[-2000:]
