@@ -238,7 +238,7 @@ td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-n
 .matrix th.bank, .matrix td.bank { text-align: left; }
 .en { display: block; color: #777; font-size: 0.75rem; font-weight: normal; }
 .asof { display: block; color: #777; font-size: 0.75rem; }
-.asof.stale { color: #b36b00; }
+.asof.stale, .stale { color: #b36b00; }
 .mark { color: #c00; font-weight: bold; } .mark.soft { color: #c80; }
 .muted { color: #777; font-size: 0.85rem; }
 .up { color: #c00; } .down { color: #080; }
@@ -309,11 +309,12 @@ def _stale(as_of, newest) -> bool:
     return as_of is not None and newest is not None and (newest - as_of).days > STALE_DAYS
 
 
-def _asof(d, stale: bool, period_start=None) -> str:
-    """The as-of date under a value; an old one greyed and said so (comparing 2019 with 2025)."""
+def _asof(d, stale: bool, period_start=None, say: bool = True) -> str:
+    """The as-of date under a value; an old one coloured and (with `say`) said so."""
     text = zh_period(period_start, d) if period_start else zh_date(d)
     if stale:
-        return f'<span class="asof stale" title="早于最新截至日期一年以上">{esc(text)}（较旧）</span>'
+        return (f'<span class="asof stale" title="早于最新截至日期一年以上">{esc(text)}'
+                f'{"（较旧）" if say else ""}</span>')
     return f'<span class="asof">{esc(text)}</span>'
 
 
@@ -699,7 +700,7 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str) ->
             row.append("" if r is None else (
                 f'<a href="{esc(pages[("metric", m)])}" title="{esc(exact(r["value"], r["unit"]))}">'
                 f'{esc(amount(r["value"], r["unit"], r["qualifier"]))}</a> {_mark(disagrees(r), r["has_conflict"])}'
-                + _asof(r["as_of_date"], _stale(r["as_of_date"], newest_in[m]))))
+                + _asof(r["as_of_date"], _stale(r["as_of_date"], newest_in[m]), say=False)))
         matrix_rows.append(row)
     matrix_head = ['<span class="bank">银行</span>'] + [_metric_head(d, m, pages[("metric", m)]) for m in main]
     matrix = (f'<div class="scroll">{_table(matrix_head, matrix_rows, cls="matrix")}</div>' if matrix_rows
@@ -728,7 +729,8 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str) ->
         f'<div id="totals">{totals}</div>'
         f'<h2 id="overview">总览：各行最新值</h2>'
         '<p class="muted">每格为该行该指标的最新值及其截至日期；点击数值进入指标页（各行对比、走势图和原文），'
-        "点击银行进入银行页。列为报告银行最多的指标；其余指标和银行见下方指标页、银行页。</p>"
+        "点击银行进入银行页。列为报告银行最多的指标；其余指标和银行见下方指标页、银行页。"
+        '<span class="stale">橙色日期</span>早于该列最新截至日期一年以上。</p>'
         + matrix
         + f'<h2 id="disagreements">来源分歧：待核对（最新在前）</h2>{rule}'
         + queue_html(MAX_DISAGREEMENTS_INDEX, True) + more_dis
