@@ -85,6 +85,8 @@ class LogProgress(Progress):
         self.logger, self.every, self._last = logger, every, 0.0
 
     def _show(self, force: bool = False) -> None:
+        if not self.total:  # nothing to read (a rerun on an unchanged folder): nothing to say
+            return
         now = time.monotonic()
         if force or now - self._last >= self.every:
             self._last = now

@@ -238,6 +238,7 @@ td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-n
 .matrix th.bank, .matrix td.bank { text-align: left; }
 .en { display: block; color: #777; font-size: 0.75rem; font-weight: normal; }
 .asof { display: block; color: #777; font-size: 0.75rem; }
+.asof.stale, .stale { color: #b36b00; }
 .mark { color: #c00; font-weight: bold; } .mark.soft { color: #c80; }
 .muted { color: #777; font-size: 0.85rem; }
 .up { color: #c00; } .down { color: #080; }
@@ -299,6 +300,22 @@ def _date_cell(d, period_start=None) -> str:
 
 def _value_cell(value, unit, qualifier) -> str:
     return f'<span title="{esc(exact(value, unit))}">{esc(amount(value, unit, qualifier))}</span>'
+
+
+STALE_DAYS = 366  # an as-of date this much older than the newest of its column is greyed
+
+
+def _stale(as_of, newest) -> bool:
+    return as_of is not None and newest is not None and (newest - as_of).days > STALE_DAYS
+
+
+def _asof(d, stale: bool, period_start=None, say: bool = True) -> str:
+    """The as-of date under a value; an old one coloured and (with `say`) said so."""
+    text = zh_period(period_start, d) if period_start else zh_date(d)
+    if stale:
+        return (f'<span class="asof stale" title="早于最新截至日期一年以上">{esc(text)}'
+                f'{"（较旧）" if say else ""}</span>')
+    return f'<span class="asof">{esc(text)}</span>'
 
 
 def _mark(disagrees: bool, conflict: bool) -> str:
@@ -553,13 +570,16 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str) ->
         rows_all = sorted(latest_by_metric[m], key=lambda r: (r["unit"] != catalogue_unit, r["unit"],
                                                                -(r["value"] or 0), d.bank_order(r["entity"])))
         table_rows = []
+        newest = max((r["as_of_date"] for r in rows_all if r["as_of_date"] is not None), default=None)
         for r in rows_all[:MAX_ROWS]:
             bank_link = pages.get(("bank", r["entity"]))
+            stale = _stale(r["as_of_date"], newest)
             table_rows.append([
                 f'<a href="{esc(bank_link)}">{esc(d.bank_name(r["entity"]))}</a>'
                 f'<span class="en">{esc(r["entity"])}</span>',
                 _value_cell(r["value"], r["unit"], r["qualifier"]),
-                _date_cell(r["as_of_date"], r["period_start"]),
+                _date_cell(r["as_of_date"], r["period_start"]) if not stale
+                else _asof(r["as_of_date"], True, r["period_start"]) + f'<span class="asof">{esc(iso_date(r["as_of_date"]))}</span>',
                 esc(labels()["qualifier_names"].get(r["qualifier"], r["qualifier"])),
                 _move(d.growth.get((r["entity"], m, r["unit"]))),
                 esc(r["n_documents"]),
@@ -668,6 +688,8 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str) ->
     for r in d.latest:
         if r["metric_key"] in main and r["unit"] == d.metrics.get(r["metric_key"], {}).get("unit", r["unit"]):
             cell[(r["entity"], r["metric_key"])] = r
+    newest_in = {m: max((r["as_of_date"] for (_, mm), r in cell.items() if mm == m and r["as_of_date"]),
+                        default=None) for m in main}
     matrix_rows = []
     for b in banks:
         if not any((b, m) in cell for m in main):
@@ -678,7 +700,7 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str) ->
             row.append("" if r is None else (
                 f'<a href="{esc(pages[("metric", m)])}" title="{esc(exact(r["value"], r["unit"]))}">'
                 f'{esc(amount(r["value"], r["unit"], r["qualifier"]))}</a> {_mark(disagrees(r), r["has_conflict"])}'
-                f'<span class="asof">{esc(zh_date(r["as_of_date"]))}</span>'))
+                + _asof(r["as_of_date"], _stale(r["as_of_date"], newest_in[m]), say=False)))
         matrix_rows.append(row)
     matrix_head = ['<span class="bank">银行</span>'] + [_metric_head(d, m, pages[("metric", m)]) for m in main]
     matrix = (f'<div class="scroll">{_table(matrix_head, matrix_rows, cls="matrix")}</div>' if matrix_rows
@@ -707,7 +729,8 @@ def render_report(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str) ->
         f'<div id="totals">{totals}</div>'
         f'<h2 id="overview">总览：各行最新值</h2>'
         '<p class="muted">每格为该行该指标的最新值及其截至日期；点击数值进入指标页（各行对比、走势图和原文），'
-        "点击银行进入银行页。列为报告银行最多的指标；其余指标和银行见下方指标页、银行页。</p>"
+        "点击银行进入银行页。列为报告银行最多的指标；其余指标和银行见下方指标页、银行页。"
+        '<span class="stale">橙色日期</span>早于该列最新截至日期一年以上。</p>'
         + matrix
         + f'<h2 id="disagreements">来源分歧：待核对（最新在前）</h2>{rule}'
         + queue_html(MAX_DISAGREEMENTS_INDEX, True) + more_dis

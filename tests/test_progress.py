@@ -138,3 +138,15 @@ def test_run_shows_a_bar_on_a_terminal_and_plain_lines_in_a_pipe(tmp_path):
     assert code == 0, text[-2000:]
     assert "progress: 2 of 2 files read, 2 loaded (100%)" in text and "0 quarantined" in text
     assert "━" not in text and "\x1b[" not in text, "no bar and no escape codes in a pipe"
+
+
+def test_nothing_to_read_logs_nothing():
+    logger = logging.getLogger("test-progress-empty")
+    handler = ListHandler()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    p = progress.LogProgress(logger)
+    p.start(0)
+    p.finish()
+    assert handler.lines == []
+    logger.removeHandler(handler)

@@ -292,3 +292,19 @@ def test_one_article_contradicting_itself_is_folded_under_the_sources(tmp_path):
     assert across < index.index("7.2亿", across) < folded < index.index("私人银行客户数", folded)
     page = _pages(tmp_path / "exports")["disagreements.html"]
     assert "<h3>同一篇文档内的不同数值</h3>" in page and "<mark>23.15万户</mark>" in page
+
+
+def test_old_as_of_dates_are_greyed_beside_newer_ones(tmp_path):
+    con = build_warehouse(tmp_path / "w.duckdb", close=False)
+    insert_rows(con, "fct_mentions", [mention(
+        "d04", 100, "建行手机银行月活2.1亿户。", "2.1亿户", value=Decimal("210000000"), entity="CCB",
+        metric_key="mobile_banking_mau", period_end=date(2020, 6, 30))])
+    con.close()
+    export_all(tmp_path / "w.duckdb", tmp_path / "exports", "stale")
+    pages = _pages(tmp_path / "exports")
+    table = pages["metric-mobile_banking_mau.html"]
+    assert '<span class="asof stale" title="早于最新截至日期一年以上">2020年6月末（较旧）</span>' in table
+    assert "2024年9月末（较旧）" not in table and "2024年9月末" in table
+    assert 'class="asof stale" title="早于最新截至日期一年以上">2020年6月末</span>' in pages["index.html"]
+    # 274 days apart is not stale: personal_customers (2024-09-30 and 2023-12-31)
+    assert "2023年末（较旧）" not in pages["metric-personal_customers.html"]
