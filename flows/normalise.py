@@ -896,6 +896,11 @@ def _kind(lex: Lexicon, unit: str, measure_word: str | None, clause_cues: list,
     """level or flow (a change was decided before): measure word, metric nature, cue words, period."""
     if measure_word and measure_word in lex.flow_measure_words:
         return "flow"  # 人次, 笔: events, summed over time
+    if unit in ("percent", "pp", "times") and not (rule is not None and rule.nature == "flow"):
+        classes0 = set()
+        for _, _, cls in clause_cues:
+            classes0 |= cls
+        return "flow" if "cum" in classes0 and st.has_range else "level"  # 新发放贷款平均利率4.30%: a rate
     if subject_m and scanners().flow_over_stock.search(subject_m):
         return "flow"
     if rule is not None:
