@@ -26,6 +26,8 @@ _HAN = "\u4e00-\u9fff"
 _ITEM_OPENERS = "、，,；;：:（(-•·*#>"  # a bare brand after one of these opens an item of a list
 _SENTENCE_MARKS = "。！？!?\n"
 _CLAUSE_MARKS = "。！？!?\n，,；;：:"
+_SENTENCE_MARK_RE = re.compile("[" + re.escape(_SENTENCE_MARKS) + "]")
+_CLAUSE_MARK_RE = re.compile("[" + re.escape(_CLAUSE_MARKS) + "]")
 _CODES = re.compile(r"[（(][^（）()" + _HAN + r"]*[）)]")  # (601288.SH): no part of a list's glue
 _DIGIT = re.compile(r"\d")
 _CLAUSE = re.compile("[，,；;。！？!?\n]")
@@ -353,8 +355,11 @@ def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], 
     counts: dict[str, int] = {}
     first: dict[str, int] = {}
     in_title = False
+    clause_marks = [x.start() for x in _CLAUSE_MARK_RE.finditer(m)]  # once, then bisected per name
+    sentence_marks = [x.start() for x in _SENTENCE_MARK_RE.finditer(m)]
     for i, (s, e, code) in enumerate(hits):
-        if s >= title_end and not _counts_for_main(m, span_starts, hits[first_of[i]][0], e):
+        if s >= title_end and not _counts_for_main(m, span_starts, hits[first_of[i]][0], e,
+                                                   clause_marks, sentence_marks):
             continue  # 亦與母公司中國銀行合作。: a name in passing (a list counts from its first name)
         key = code if code != OTHER else OTHER + m[s:e]
         counts[key] = counts.get(key, 0) + (title_weight if s < title_end else 1)
@@ -380,13 +385,18 @@ def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], 
     return top
 
 
-def _counts_for_main(m: str, span_starts: list[int], s: int, e: int) -> bool:
-    """The name at [s, e) opens its clause (此外，招行…), or its sentence states a figure."""
-    c = max(m.rfind(ch, 0, s) for ch in _CLAUSE_MARKS) + 1
+def _counts_for_main(m: str, span_starts: list[int], s: int, e: int, clause_marks: list[int],
+                     sentence_marks: list[int]) -> bool:
+    """The name at [s, e) opens its clause (此外，招行…), or its sentence states a figure.
+    `clause_marks` and `sentence_marks`: where the marks stand in `m`, in order."""
+    k = bisect.bisect_left(clause_marks, s) - 1
+    c = clause_marks[k] + 1 if k >= 0 else 0
     if not m[c:s].strip(_ITEM_OPENERS + " \t\u3000"):
         return True
-    a = max(m.rfind(ch, 0, s) for ch in _SENTENCE_MARKS) + 1
-    b = min([i for i in (m.find(ch, e) for ch in _SENTENCE_MARKS) if i >= 0] or [len(m)])
+    k = bisect.bisect_left(sentence_marks, s) - 1
+    a = sentence_marks[k] + 1 if k >= 0 else 0
+    k = bisect.bisect_left(sentence_marks, e)
+    b = sentence_marks[k] if k < len(sentence_marks) else len(m)
     return _any_in(span_starts, a, b)
 
 
