@@ -20,6 +20,7 @@ from flows.config import RULES_DIR
 
 
 UNITS = frozenset({"CNY", "USD", "HKD", "MOP", "TWD", "EUR", "JPY", "GBP", "count", "percent", "pp", "times"})
+UNIT_NATURES = frozenset({"money", "count", "percent", "pp", "times"})
 QUALIFIERS = frozenset({"exact", "approx", "over", "under", "up_to"})
 PERIOD_TYPES = frozenset({"point", "range", "open", "reset"})
 PERIOD_RESOLVERS = frozenset({
@@ -537,6 +538,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
             raise RuleError(f"numerals.toml: [fullwidth] {k!r} -> {v!r} must map one char to one char")
 
     catalog = _metric_catalog(rules_dir)
+    unit_codes(rules_dir)  # validated at start-up with the rest
     metrics = []
     for line, row in _read_csv(rules_dir / "metrics.csv", ["key", "synonym"]):
         info = catalog.get(row["key"])
@@ -921,3 +923,20 @@ def required_chars(pattern: str) -> frozenset[str]:
         return frozenset(req(list(sre_parse.parse(pattern))))
     except re.error:
         return frozenset()
+
+
+@cache
+def unit_codes(rules_dir: Path = RULES_DIR) -> dict[str, tuple[str, str]]:
+    """unit code -> (nature, Chinese name) from units.toml [codes]: every code of UNITS, no other."""
+    table = _get(_read_toml(rules_dir / "units.toml"), "codes", dict, "units.toml")
+    if set(table) != UNITS:
+        raise RuleError(f"units.toml: [codes] must list exactly {sorted(UNITS)}; "
+                        f"missing {sorted(UNITS - set(table))}, unknown {sorted(set(table) - UNITS)}")
+    out: dict[str, tuple[str, str]] = {}
+    for code, row in table.items():
+        nature, name = (row.get("nature"), row.get("name_zh")) if isinstance(row, dict) else (None, None)
+        if nature not in UNIT_NATURES or not isinstance(name, str) or not name:
+            raise RuleError(f"units.toml: [codes] {code} needs nature (one of {sorted(UNIT_NATURES)}) and name_zh")
+        out[code] = (nature, name)
+    return out
+
