@@ -86,6 +86,7 @@ class MetricWords:
     segments: tuple[str, ...]
     bare_heads: frozenset[str]
     coordinators: tuple[str, ...]
+    particles: str  # characters a segment may stand before the name with (代销的理财)
     boundary_chars: frozenset[str]
     boundary_words: tuple[str, ...]
 
@@ -359,6 +360,7 @@ def _metric_words(rules_dir: Path) -> MetricWords:
         segments=_longest_first(_words(data, "words.segments", f)),
         bare_heads=frozenset(_words(data, "words.bare_heads", f)),
         coordinators=_longest_first(_words(data, "words.coordinators", f)),
+        particles=_get(data, "words.particles", str, f),
         boundary_chars=frozenset(boundary),
         boundary_words=_longest_first(_words(data, "words.boundary_words", f)),
     )

@@ -8,7 +8,7 @@ make it a segment (境内分行人民币贷款, 定期存款) or, for a bare hea
 boundary stands before it (科技贷款). A different head after the name (非利息收入占比,
 理财业务手续费收入) leaves the name inside the subject, not at its end: no key.
 
-`match` is the entry point; it is pure and cached per (subject, unit, kind).
+`match` is the entry point; it is pure and cached per (subject, unit, kind, n-th of a 分别 run).
 """
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from flows.lexicon import MetricRule, MetricWords, RuleError, alternation, load_lexicon
+from flows.lexicon import UNITS, MetricRule, MetricWords, RuleError, alternation, load_lexicon
 
-# ISO codes a money metric (unit CNY in the taxonomy) is stated in
-_MONEY = frozenset({"CNY", "USD", "HKD", "MOP", "TWD", "EUR", "JPY", "GBP"})
 _RATIOS = frozenset({"percent", "pp", "times"})
+_MONEY = UNITS - _RATIOS - {"count"}  # the currencies a money metric (CNY in the taxonomy) is stated in
 _BRACKETED = re.compile(r"[（(][^（）()]*[）)]|[（(][^（）()]*$")
 _GLOSS = re.compile(r"[（(]([^（）()]{2,12})[）)]")
 
@@ -128,7 +127,7 @@ def _ending(mt: _Matcher, s: str) -> tuple[bool, list[MetricRule]]:
         if rule is None:
             continue
         left = s[:len(s) - n]
-        bare = left.rstrip("的")
+        bare = left.rstrip(mt.words.particles)
         # 境内分行人民币|贷款, 代销的|理财: a segment of the metric (优于行业平均的|成本收入比率 compares)
         if _ends_with(mt.segment_by_last, bare) and (bare == left or not mt.cut_at.search(bare)):
             return True, []
@@ -164,7 +163,7 @@ def match(subject_m: str | None, unit: str, kind: str, nth: int = -1) -> MetricR
 
     A subject that names none as written is tried again with a bracketed gloss standing for the
     name before it (平安口袋银行APP（手机银行）注册用户数 -> 手机银行注册用户数) and with the
-    words a metric name tolerates taken out (手机银行签约客户 -> 手机银行客户).
+    words a metric name tolerates taken out (掌银注册客户 -> 掌银客户).
     """
     if not subject_m:
         return None
