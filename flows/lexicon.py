@@ -89,6 +89,11 @@ class MetricWords:
     particles: str  # characters a segment may stand before the name with (代销的理财)
     boundary_chars: frozenset[str]
     boundary_words: tuple[str, ...]
+    # a figure whose subject names nothing reads its metric from the sentence (metric_words.toml [context])
+    context_followers: tuple[str, ...]  # words that may follow a metric name read from the context
+    context_reach: int  # characters of the phrase before such a name the matcher sees
+    concept_ends: str  # last characters of a subject that names a concept of its own (公允价值变动收益)
+    name_after: tuple[str, ...]  # a number after one of these is named after it (以6万亿元的规模)
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,7 @@ class Lexicon:
     cumulative_words: tuple[str, ...]
     stock_words: tuple[str, ...]
     flow_over_stock: tuple[str, ...]
+    flow_verbs: tuple[str, ...]  # kind.flow_over_stock alone: verbs that win over a stock measure word too
     change_heads: tuple[str, ...]
     period_rules: tuple[PeriodRule, ...]
     basis_prefixes: tuple[str, ...]
@@ -363,6 +369,10 @@ def _metric_words(rules_dir: Path) -> MetricWords:
         particles=_get(data, "words.particles", str, f),
         boundary_chars=frozenset(boundary),
         boundary_words=_longest_first(_words(data, "words.boundary_words", f)),
+        context_followers=_longest_first(_words(data, "context.followers", f)),
+        context_reach=_get(data, "context.reach", int, f),
+        concept_ends=_get(data, "context.concept_ends", str, f),
+        name_after=_longest_first(_words(data, "context.name_after", f)),
     )
 
 
@@ -614,6 +624,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         cumulative_words=_words(cues, "kind.cumulative_words", "cues.toml"),
         stock_words=_longest_first(_words(cues, "kind.stock_words", "cues.toml")),
         flow_over_stock=_words(cues, "kind.flow_over_stock", "cues.toml") + _words(cues, "kind.flow_heads", "cues.toml"),
+        flow_verbs=_words(cues, "kind.flow_over_stock", "cues.toml"),
         change_heads=_longest_first(_words(cues, "kind.change_heads", "cues.toml")),
         period_rules=_period_rules(per, "periods.toml"),
         basis_prefixes=_longest_first(_words(per, "basis_prefixes", "periods.toml")),
@@ -695,7 +706,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06b issue 13: context, numbers, metrics, attribution"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: metrics and kind read from the sentence a figure sits in"
 
 
 @cache

@@ -185,3 +185,93 @@ def match(subject_m: str | None, unit: str, kind: str, nth: int = -1) -> MetricR
         return None
     rule = rules[nth % len(rules)] if nth >= 0 else rules[0]
     return rule if _fits(rule, unit, kind) else None
+
+
+# ---------------------------------------------------------------- a name read from the sentence
+
+
+@dataclass(frozen=True)
+class _ContextScan:
+    names: re.Pattern  # every synonym in normal form, also as abbreviated (赚 for 盈利)
+    tails: re.Pattern  # the tail words after a name (同比增幅)
+    followers: re.Pattern  # what may follow a name and its tail words
+    reach: int
+    concept_ends: frozenset[str]
+
+
+@cache
+def _context_scan() -> _ContextScan:
+    lex = load_lexicon()
+    mt = matcher()
+    w = mt.words
+    names = set(mt.by_name)
+    for short, full in w.abbreviations.items():  # 掌银客户 as written for 手机银行客户
+        names |= {short + n[len(full):] for n in mt.by_name if n.startswith(full)}
+    followers = set(w.context_followers) | set(w.tail) | set(w.cut_at) | set(lex.trail_words) \
+        | set(lex.positive) | set(lex.negative)
+    return _ContextScan(re.compile(alternation(names)), re.compile(f"(?:{alternation(w.tail)})*"),
+                        re.compile(alternation(followers)), w.context_reach, frozenset(w.concept_ends))
+
+
+def _letter(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def names_nothing(subject_m: str | None) -> bool:
+    """The subject names no concept: none, no metric name inside and no concept word at its end
+    (城商行, 水平, 略微; not 公允价值变动收益). Its figure reads its metric from the sentence."""
+    if not subject_m:
+        return True
+    cs = _context_scan()
+    return subject_m[-1] not in cs.concept_ends and cs.names.search(subject_m) is None
+
+
+def _bracketed(m: str, pos: int, hi: int) -> bool:
+    """m[pos] stands inside a bracket that closes before `hi`."""
+    for k in range(pos, hi):
+        ch = m[k]
+        if ch in "）)":
+            return True
+        if ch in "（(":
+            return False
+    return False
+
+
+def context_name(m: str, lo: int, hi: int) -> tuple[int, int, int] | None:
+    """The last metric name in m[lo:hi] that ends a name phrase: (phrase start, name end, end of
+    the tail words after it); None when there is none or what follows it names another concept
+    (净利润占比)."""
+    cs = _context_scan()
+    hits = [x.span() for x in cs.names.finditer(m, lo, hi)]
+    while hits and _bracketed(m, hits[-1][1], hi):
+        hits.pop()  # 私人银行客户（月日均资产600万元以上）: a name in a gloss names nothing outside it
+    if not hits:
+        return None
+    s, e = hits[-1]
+    if e < hi and _letter(m[e]) and cs.followers.match(m, e, hi) is None:
+        return None
+    t = cs.tails.match(m, e, hi)
+    end = t.end() if t is not None else e
+    a = s
+    while a > lo and s - a < cs.reach and _letter(m[a - 1]):
+        a -= 1
+    return a, e, end
+
+
+def name_after(m: str, pos: int, hi: int) -> tuple[int, int, int] | None:
+    """The metric name right after a number (以318.43亿元归母净利润排名第一, 以6万亿元的规模),
+    a 的 between or not: (start, name end, end of its tail words), as `context_name` gives it."""
+    cs = _context_scan()
+    k = pos + 1 if m.startswith("的", pos) else pos
+    best = None
+    for x in cs.names.finditer(m, k, min(hi, k + cs.reach)):
+        best = x  # the last name of the phrase (信用卡透支余额: 透支余额 after 信用卡)
+        if x.end() < hi and _letter(m[x.end()]) and cs.followers.match(m, x.end(), hi) is not None:
+            break
+    if best is None:
+        return None
+    s, e = best.span()
+    if e < hi and _letter(m[e]) and cs.followers.match(m, e, hi) is None:
+        return None
+    t = cs.tails.match(m, e, hi)
+    return k, e, t.end() if t is not None else e
