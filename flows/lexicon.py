@@ -164,6 +164,7 @@ class Lexicon:
     positive: tuple[str, ...]
     negative: tuple[str, ...]
     to_level: tuple[str, ...]
+    flat_at: tuple[str, ...]  # 环比持平于1.23%: the number after one of these is a level, whatever basis
     from_words: tuple[str, ...]
     direction_reach: int
     not_direction: tuple[str, ...]
@@ -616,6 +617,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         positive=_longest_first(_words(cues, "direction.positive", "cues.toml")),
         negative=_longest_first(_words(cues, "direction.negative", "cues.toml")),
         to_level=_words(cues, "direction.to_level", "cues.toml"),
+        flat_at=_longest_first(_words(cues, "direction.flat_at", "cues.toml")),
         from_words=_words(cues, "direction.from_words", "cues.toml"),
         direction_reach=_get(cues, "direction.reach", int, "cues.toml"),
         not_direction=_longest_first(_words(cues, "direction.not_direction", "cues.toml")),
@@ -706,7 +708,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: metrics and kind read from the sentence a figure sits in"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: metrics and kind read from the sentence a figure sits in; rates, flat levels, gaps"
 
 
 @cache

@@ -621,7 +621,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     for s, e, cls in window_cues:
         if "basis" in cls:
             basis = lex.basis[m[s:e]]
-    if (enum or bank_list and prev is not None and prev.unit == unit) and prev is not None \
+    # 净利润增幅由2012年的15.05%降至2013年的6.73%: the figure that carries a growth rate's subject
+    # in the same clause is that rate again
+    rate_again = subj_carried and prev is not None and same_clause and subj == prev.subj \
+        and unit in ("percent", "pp") and prev.unit == unit and prev.basis is None
+    if (enum or rate_again or bank_list and prev is not None and prev.unit == unit) and prev is not None \
             and prev.kind == "change" and not direction and not basis:
         # 建设银行营收同比增速2.15% 工商银行1.57%: the next bank's figure is the same change
         direction, basis = prev.direction or "pos", prev.basis
@@ -649,12 +653,14 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         st = frame_state(d.frame) if not st.has_range else _PeriodState(
             as_of=d.frame.finish, range_start=st.range_start, has_range=True, has_point=st.has_point)
 
+    if m.endswith(lex.flat_at, 0, qstart):
+        direction = basis = None  # 环比持平于1.23%: unchanged, the level is stated
     kind = "change" if direction or basis else None
     if kind is None and unit in ("percent", "pp") and (
             m[sp.start - 1:sp.start] == "+" or value < 0 and sp.kind == "number"
             or subject_m and scanners().change_head.search(subject_m)
             or named is not None and scanners().change_head_any.search(m, named[1], named[2])
-            or scanners().change_head_any.search(m, prev_end, qstart)
+            or scanners().change_head_any.search(m, after_segment_marks(m, prev_end, qstart), qstart)
             or scanners().change_head_after.match(m, sp.end)):
         kind = "change"  # 营收增速13.68%, (+8.78%): a growth rate, stated with or without its verb
     # 营业收入和净利润分别为…: the n-th figure of a 分别 run, the n-th metric named
