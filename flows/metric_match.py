@@ -237,17 +237,28 @@ def _bracketed(m: str, pos: int, hi: int) -> bool:
     return False
 
 
-def context_name(m: str, lo: int, hi: int) -> tuple[int, int, int] | None:
+def name_hits(m: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """(start, end) of every metric name in m[lo:hi], in text order (one scan a sentence)."""
+    return [x.span() for x in _context_scan().names.finditer(m, lo, hi)]
+
+
+def context_name(m: str, lo: int, hi: int, hits: list[tuple[int, int]] | None = None
+                 ) -> tuple[int, int, int] | None:
     """The last metric name in m[lo:hi] that ends a name phrase: (phrase start, name end, end of
     the tail words after it); None when there is none or what follows it names another concept
-    (净利润占比)."""
+    (净利润占比). `hits`: `name_hits` of a stretch starting at `lo` (those ending after `hi` are
+    left out), else found here."""
     cs = _context_scan()
-    hits = [x.span() for x in cs.names.finditer(m, lo, hi)]
-    while hits and _bracketed(m, hits[-1][1], hi):
-        hits.pop()  # 私人银行客户（月日均资产600万元以上）: a name in a gloss names nothing outside it
-    if not hits:
+    if hits is None:
+        hits = name_hits(m, lo, hi)
+    k = len(hits)
+    while k and hits[k - 1][1] > hi:
+        k -= 1
+    while k and _bracketed(m, hits[k - 1][1], hi):
+        k -= 1  # 私人银行客户（月日均资产600万元以上）: a name in a gloss names nothing outside it
+    if not k:
         return None
-    s, e = hits[-1]
+    s, e = hits[k - 1]
     if e < hi and _letter(m[e]) and cs.followers.match(m, e, hi) is None:
         return None
     t = cs.tails.match(m, e, hi)

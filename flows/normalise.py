@@ -154,6 +154,7 @@ class _Doc:
     quotes: list[tuple[int, int]] = field(default_factory=list)  # quoted names (flows.subject)
     states: dict[tuple[int, int], _PeriodState] = field(default_factory=dict)  # see _dates_between
     currency: DocCurrency | None = None  # what a bare 元 is in (flows.values); None: CNY
+    name_hits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # see _sentence_name
 
 
 def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
@@ -918,12 +919,22 @@ def _cut_subject(d: _Doc, a: int, b: int) -> int:
 def _sentence_name(d: _Doc, fs: int, pos: int) -> tuple[int, int, int] | None:
     """The last metric name of the full sentence before `pos` (metric_match.context_name), or of
     the sentence before when this one opens with a continuation (其中，…)."""
-    named = metric_match.context_name(d.m, fs, pos)
+    named = metric_match.context_name(d.m, fs, pos, _name_hits(d, fs))
     if named is None:
         floor = _sentence_floor(d, fs)
         if floor < fs:
-            named = metric_match.context_name(d.m, floor, fs)
+            named = metric_match.context_name(d.m, floor, fs, _name_hits(d, floor))
     return named
+
+
+def _name_hits(d: _Doc, fs: int) -> list[tuple[int, int]]:
+    """The metric names of the full sentence starting at `fs`, found once for all its figures."""
+    hits = d.name_hits.get(fs)
+    if hits is None:
+        i = bisect.bisect_right(d.full_starts, fs) - 1
+        end = d.full[i][1] if i >= 0 and d.full[i][0] == fs else len(d.m)
+        hits = d.name_hits[fs] = metric_match.name_hits(d.m, fs, end)
+    return hits
 
 
 def _sentence_floor(d: _Doc, fs: int) -> int:
