@@ -94,6 +94,7 @@ class MetricWords:
     context_reach: int  # characters of the phrase before such a name the matcher sees
     concept_ends: str  # last characters of a subject that names a concept of its own (公允价值变动收益)
     name_after: tuple[str, ...]  # a number after one of these is named after it (以6万亿元的规模)
+    item_marks: str  # a name followed by one of these is an item of a list (发放贷款和垫款、金融投资)
 
 
 @dataclass(frozen=True)
@@ -374,6 +375,7 @@ def _metric_words(rules_dir: Path) -> MetricWords:
         context_reach=_get(data, "context.reach", int, f),
         concept_ends=_get(data, "context.concept_ends", str, f),
         name_after=_longest_first(_words(data, "context.name_after", f)),
+        item_marks=_get(data, "context.item_marks", str, f),
     )
 
 
@@ -708,7 +710,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: metrics and kind read from the sentence a figure sits in; rates, flat levels, gaps"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: metrics and kind read from the sentence a figure sits in; rates, flat levels, gaps; growth words"
 
 
 @cache

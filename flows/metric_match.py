@@ -197,6 +197,7 @@ class _ContextScan:
     followers: re.Pattern  # what may follow a name and its tail words
     reach: int
     concept_ends: frozenset[str]
+    item_marks: str
 
 
 @cache
@@ -210,7 +211,8 @@ def _context_scan() -> _ContextScan:
     followers = set(w.context_followers) | set(w.tail) | set(w.cut_at) | set(lex.trail_words) \
         | set(lex.positive) | set(lex.negative)
     return _ContextScan(re.compile(alternation(names)), re.compile(f"(?:{alternation(w.tail)})*"),
-                        re.compile(alternation(followers)), w.context_reach, frozenset(w.concept_ends))
+                        re.compile(alternation(followers)), w.context_reach, frozenset(w.concept_ends),
+                        w.item_marks)
 
 
 def _letter(ch: str) -> bool:
@@ -242,27 +244,32 @@ def name_hits(m: str, lo: int, hi: int) -> list[tuple[int, int]]:
     return [x.span() for x in _context_scan().names.finditer(m, lo, hi)]
 
 
-def context_name(m: str, lo: int, hi: int, hits: list[tuple[int, int]] | None = None
-                 ) -> tuple[int, int, int] | None:
+def context_name(m: str, lo: int, hi: int, hits: list[tuple[int, int]] | None = None,
+                 head: str | None = None) -> tuple[int, int, int] | None:
     """The last metric name in m[lo:hi] that ends a name phrase: (phrase start, name end, end of
     the tail words after it); None when there is none or what follows it names another concept
     (净利润占比). `hits`: `name_hits` of a stretch starting at `lo` (those ending after `hi` are
-    left out), else found here."""
+    left out), else found here. With `head` (a growth word: 增速), the last name whose tail words
+    hold it (增速最高 -> 资产规模增速)."""
     cs = _context_scan()
     if hits is None:
         hits = name_hits(m, lo, hi)
     k = len(hits)
     while k and hits[k - 1][1] > hi:
         k -= 1
-    while k and _bracketed(m, hits[k - 1][1], hi):
-        k -= 1  # 私人银行客户（月日均资产600万元以上）: a name in a gloss names nothing outside it
-    if not k:
+    while k:
+        s, e = hits[k - 1]
+        k -= 1
+        if _bracketed(m, e, hi):
+            continue  # 私人银行客户（月日均资产600万元以上）: a name in a gloss names nothing outside it
+        t = cs.tails.match(m, e, hi)
+        end = t.end() if t is not None else e
+        if head is None or head in m[e:end]:
+            break
+    else:
         return None
-    s, e = hits[k - 1]
-    if e < hi and _letter(m[e]) and cs.followers.match(m, e, hi) is None:
+    if e < hi and (_letter(m[e]) and cs.followers.match(m, e, hi) is None or m[e] in cs.item_marks):
         return None
-    t = cs.tails.match(m, e, hi)
-    end = t.end() if t is not None else e
     a = s
     while a > lo and s - a < cs.reach and _letter(m[a - 1]):
         a -= 1

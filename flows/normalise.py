@@ -593,9 +593,12 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     if m.endswith(lex.metric_words.name_after, 0, qstart):
         # 招商银行以9478.43亿元信用卡透支余额领跑: the name follows the number
         named = metric_match.name_after(m, sp.end, _clause_end(d, sp.end, fe))
-    if named is None and (subj_carried or metric_match.names_nothing(subject_m)):
-        named = _sentence_name(d, fs, qstart)
-        if named is not None and subj_carried and subj is not None and named[0] < subj[1]:
+    nothing = metric_match.names_nothing(subject_m)
+    if named is None and (subj_carried or nothing):
+        # 其中，齐鲁银行增速最高(19.53%): a growth word alone is the growth of the last name with it
+        grows = scanners().change_head_any.search(m, cstart, qstart) if nothing else None
+        named = _sentence_name(d, fs, qstart, grows.group() if grows else None)
+        if named is not None and subj_carried and not nothing and subj is not None and named[0] < subj[1]:
             named = None  # the carried subject is the sentence's last name
     name_m = m[named[0]:named[2]] if named is not None else subject_m
 
@@ -673,7 +676,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         st_sentence = _dates_between(d, fs, qstart)
         clause_cues = _between(d.cue_starts, d.cues, cstart, qstart)
         kind_m = name_m
-        if named is None and unit not in _NOT_MONEY and metric_match.names_nothing(subject_m):
+        if named is None and unit not in _NOT_MONEY and nothing:
             # 中國信託率先賺破550億元、…國泰世華以459.47億元居次: the sentence's flow or stock word
             kind_m = m[_sentence_floor(d, fs):qstart]
         kind = _kind(lex, unit, measure_word, clause_cues, kind_m, rule, st_sentence)
@@ -916,14 +919,14 @@ def _cut_subject(d: _Doc, a: int, b: int) -> int:
     return x.start() if x else b
 
 
-def _sentence_name(d: _Doc, fs: int, pos: int) -> tuple[int, int, int] | None:
+def _sentence_name(d: _Doc, fs: int, pos: int, head: str | None = None) -> tuple[int, int, int] | None:
     """The last metric name of the full sentence before `pos` (metric_match.context_name), or of
     the sentence before when this one opens with a continuation (其中，…)."""
-    named = metric_match.context_name(d.m, fs, pos, _name_hits(d, fs))
+    named = metric_match.context_name(d.m, fs, pos, _name_hits(d, fs), head)
     if named is None:
         floor = _sentence_floor(d, fs)
         if floor < fs:
-            named = metric_match.context_name(d.m, floor, fs, _name_hits(d, floor))
+            named = metric_match.context_name(d.m, floor, fs, _name_hits(d, floor), head)
     return named
 
 

@@ -135,3 +135,16 @@ def test_context_name_keys_through_the_matcher():
 def test_name_after(text, number, phrase):
     got = name_after(text, text.index(number) + len(number), len(text))
     assert (text[got[0]:got[2]] if got else None) == phrase
+
+
+def test_context_name_with_a_growth_word_takes_the_name_that_carried_it():
+    text = "资产规模增速超过10%的城商行有15家，营收达100亿元。其中，齐鲁银行增速最高("
+    a, _, e = context_name(text, 0, len(text), head="增速")
+    assert text[a:e].startswith("资产规模增速")
+    a, _, e = context_name(text, 0, len(text))
+    assert text[a:e].endswith("营收达")  # without the growth word: the last name
+
+
+def test_context_name_not_taken_from_a_list_of_causes():
+    text = "主要缘于其发放贷款和垫款、金融投资等的增长；成都银行("
+    assert context_name(text, 0, len(text)) is None
