@@ -710,7 +710,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: metrics and kind read from the sentence a figure sits in; rates, flat levels, gaps; growth words"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: metrics and kind read from the sentence a figure sits in; rates, flat levels, gaps; growth words; 录得"
 
 
 @cache
