@@ -22,8 +22,11 @@ from flows.context import document_year, frame_state, mark_sources, period_hits,
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import Lexicon, MetricRule, alternation, load_lexicon
-from flows.subject import (after_last_bank, after_segment_marks, product_prefix, quoted_names,
-                           respective_parts)
+from flows.subject import (abbreviation_after, after_last_bank, after_segment_marks, change_suffix, counted_phrase,
+                           drop_possessive, drop_time_words, inherit_sibling, product_prefix,
+                           quoted_names, resolve_anaphora, respective_parts, strip_display_lead,
+                           after_place_frame, measure_of, measure_tail, only_institution,
+                           opens_with_basis, opens_with_share, sentence_topic)
 from flows.models import DocContext, Mention
 from flows.numerals import as_plain, parse_number, parse_scaled
 from flows.values import (DocCurrency, adjacent_direction, document_currency, improvement_direction,
@@ -407,6 +410,7 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
                                    [s for s, _, cls in d.cues if "same" in cls])
     out: list[Mention] = []
     last_subject: dict = {}  # full sentence start (or "prev") -> last subject span
+    last_phrase: dict[int, tuple[str, int]] = {}  # full sentence start -> (last subject as phrased, its span's end)
     prev_in: dict[int, _Prev] = {}  # full sentence start -> the previous mention in it
     span_end_in: dict[int, int] = {}  # full sentence start -> end of the previous span, kept or not
     marks = lex.range_marks
@@ -421,7 +425,7 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
         lower = i > 0 and m[spans[i - 1].end:sp.start] in marks \
             and sp.kind == spans[i - 1].kind == "number" \
             and spans[i - 1].unit_class in (None, sp.unit_class)
-        mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower)
+        mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower, last_phrase)
         if mention is not None:
             out.append(mention)
             fs = _containing(d.full_starts, d.full, sp.start)[0]
@@ -478,7 +482,8 @@ def _signed_by_minus(m: str, start: int) -> bool:
 
 
 def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dict,
-               span_end_in: dict, upper: Span | None = None, lower: bool = False) -> Mention | None:
+               span_end_in: dict, upper: Span | None = None, lower: bool = False,
+               last_phrase: dict[int, tuple[str, int]] | None = None) -> Mention | None:
     m, text = d.m, d.text
     try:
         value, unit, measure_word = _value_unit(sp, lex, m, d.currency)
@@ -515,6 +520,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             k = bisect.bisect_right(d.span_ends, o) - 1
             a, b = _subject_in(d, max(cstart, d.span_ends[k] if k >= 0 else 0), o)
     subj = (a, b) if b - a >= lex.subject_min_len else None
+    bare = subj if subj and m[a:b] in lex.empty_subjects else None  # 金额: shown with its product
     if subj and (m[a:b] in lex.empty_subjects or _only_cues(d, a, b)):
         subj = None  # 成長, 收窄: a change verb says nothing about what changed
     if subj is None and (enum or lower) and prev is not None:
@@ -689,6 +695,24 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     elif lower and qualifier == "exact":
         qualifier = "up_to"  # the upper bound: at most
     surface = text[sp.start:sp.end]
+    phrased = None
+    if subj:
+        phrased = _phrase(d, sp, subj, product, prev_end, qstart, fs, fe, unit, measure_word,
+                          following is not None and subj == following,
+                          last_phrase[fs][0] if last_phrase is not None and fs in last_phrase else None)
+    elif bare is not None:
+        # 累计发放“零钱包”570余万个、金额超20亿元: a bare measure of the quoted product
+        named = product_prefix(m, d.quotes, m[bare[0]:bare[1]], fs, bare[0])
+        if named is not None:
+            phrased = _clean_subject(text[named[0]:named[1]] + text[bare[0]:bare[1]])
+    if phrased is None and last_phrase is not None and fs in last_phrase and (
+            last_phrase[fs][1] == last_end and _says_only_change(d, last_end, qstart)
+            or _after_bank_bracket(d, qstart)):
+        # 逾放比率由0.29%降至0.27%, 2022年攀升至3,919.4億元, 南京银行(+11.32%): the figure
+        # before in the sentence names what this one measures
+        phrased = last_phrase[fs][0]
+    if phrased and last_phrase is not None:
+        last_phrase[fs] = (phrased, sp.end)
     return Mention(
         char_start=sp.start,
         char_end=sp.end,
@@ -702,13 +726,113 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         kind=kind,
         period_start=start,
         period_end=end,
-        subject=_clean_subject((text[product[0]:product[1]] if product else "") + text[subj[0]:subj[1]])
-        if subj else None,
+        subject=phrased,
         metric_key=rule.key if rule else None,
         entity=entity,
         scale_word=_written_scale(sp, text, lex),
         is_implied_unit=implied,
     )
+
+
+def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | None, prev_end: int,
+            qstart: int, fs: int, fe: int, unit: str, measure_word: str | None, after: bool,
+            sibling: str | None) -> str | None:
+    """The subject as the `subject` field shows it (flows/subject.py, subject.toml [phrasing])."""
+    m, text = d.m, d.text
+    a, b = subj
+    if after and (measure_word or unit == "count"):
+        # 8家城商行实现净利润双位数增长 -> 实现净利润双位数增长的城商行
+        counted = counted_phrase(m, a, _clause_end(d, sp.end, fe), m[max(prev_end, qstart - 4):qstart])
+        if counted is not None:
+            verb, na, nb, ra, rb = counted
+            s = verb + text[ra:rb] + "的" + text[na:nb] if rb > ra else text[na:nb]
+            return _clean_subject(drop_possessive(s))
+    suffix = ""
+    if unit in ("percent", "pp") and b <= qstart:
+        b, suffix = change_suffix(m, b, qstart, sp.end)  # 净利润增速达到12.36%, 以14.5%的增速
+    if measure_word and not after and b <= qstart and prev_end < a and m[prev_end:a].strip(" ") == "的":
+        # 总资产突破万亿元的城商行有11家: the relative clause holds the previous number
+        a2, _ = _trim_subject(d, _clause_start(d, sp.start, fs), b)
+        a = a2 if a2 < a else a
+    lead = ""
+    if not after and product is None:
+        lead = _period_lead(d, a)  # 第三季盈利, 前三季度累放贷款: a short period naming the measure
+        k = bisect.bisect_right(d.span_ends, a) - 1 if not lead else -1
+        if k >= 0 and d.span_ends[k] == a and text[a - 1] in _GROUP_COUNT and measure_tail(m[a:b]) \
+                and "中" not in m[a:b] and not _banks_before(d, d.span_starts[k]):
+            lead = text[d.span_starts[k]:a]  # 29家上市城商行总资产规模: the group counted before
+    if not suffix:
+        suffix = abbreviation_after(text, b)
+    base = lead + drop_time_words(strip_display_lead(text[a:b] + suffix))
+    if measure_word or unit == "count":
+        base = after_place_frame(base, b - a >= load_lexicon().subject_max_len)
+    quoted = product is not None and product[0] > 0 and m[product[0] - 1] in "“「『\""
+    # 交易笔数 after 外卡收单交易规模: before any quoted product, not over a list item (国有行净息差)
+    s = inherit_sibling(base, sibling) if product is None or quoted else base
+    if sibling and s == base and product is None and opens_with_basis(base):
+        s = sibling  # 较上一年同期下降0.10个百分点: a comparison only, of the figure before
+    elif sibling and s == base and product is None and opens_with_share(base):
+        s = measure_of(sibling) + base.rstrip("的")  # 非利息收入…，佔總收入19﹒0%
+    elif sibling and s == base and product is None and only_institution(base) \
+            and not only_institution(sibling, short=False) and (len(measure_of(sibling)) >= 3 or measure_tail(sibling)):
+        # 国有行 城商行 农商行分别同比增长1.87% 5.22%, 第一銀行269.57億元: the institution's figure
+        # of the measure the sentence is about
+        s = base + measure_of(sibling)
+    elif s == base:
+        if product is None and not after:
+            product = sentence_topic(m, d.quotes, fs, a, base)  # “工小智”依托…，问答识别率…
+        s = (text[product[0]:product[1]] if product else "") + base
+        s = resolve_anaphora(m, s, d.quotes, m.rfind("\n", 0, sp.start) + 1, a)
+    return _clean_subject(drop_possessive(s))
+
+
+_CHANGE_FILLER = frozenset("至到为為达達了是，,、 ")
+_GROUP_COUNT = "家"  # a count of institutions right before a subject is part of it (29家上市城商行…)
+
+
+def _banks_before(d: _Doc, pos: int) -> bool:
+    """长沙银行和齐鲁银行2家银行: a count right after bank names restates them."""
+    names = _between(d.entity_starts, d.entities, max(0, pos - 12), pos)
+    return bool(names) and names[-1][1] >= pos - 1 and names[-1][2] is not None
+
+
+def _period_lead(d: _Doc, a: int) -> str:
+    """The period phrase written right before the subject, when short and without digits
+    (今年第三季盈利 -> 第三季; 今年累放农地贷款 -> 今年)."""
+    hits = _between(d.period_starts, d.periods, max(0, a - 8), a)
+    if not hits or hits[-1].end != a or hits[-1].type != "range":
+        return ""  # a date (截至9月底, 目前) is the period field's alone
+    w = d.text[hits[-1].start:a]
+    if len(w) > 2 and w.startswith(("今年", "去年", "本年")):
+        w = w[2:]
+    if len(w) > 4 or any(ch.isdigit() for ch in w):
+        return ""
+    return w
+
+
+def _says_only_change(d: _Doc, a: int, b: int) -> bool:
+    """m[a:b] holds only period phrases, direction and comparison words and linking marks."""
+    covered = [(s, e) for s, e, _ in _between(d.cue_starts, d.cues, a, b)]
+    covered += [(h.start, h.end) for h in _between(d.period_starts, d.periods, a, b)]
+    covered.sort()
+    pos = a
+    for s, e in covered:
+        if any(ch not in _CHANGE_FILLER for ch in d.m[pos:s]):
+            return False
+        pos = max(pos, e)
+    return all(ch not in "\n" and ch in _CHANGE_FILLER for ch in d.m[pos:b])
+
+
+def _after_bank_bracket(d: _Doc, qstart: int) -> bool:
+    """南京银行(+11.32%): the number opens a bracket right after a bank's name."""
+    m = d.m
+    k = qstart - 1
+    while k >= 0 and m[k] in "+-−":
+        k -= 1
+    if k < 1 or m[k] not in "(（":
+        return False
+    names = _between(d.entity_starts, d.entities, max(0, k - 16), k)
+    return bool(names) and names[-1][1] == k and names[-1][2] is not None
 
 
 def _subject_in(d: _Doc, a: int, b: int, inside: bool = True) -> tuple[int, int]:
