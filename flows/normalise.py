@@ -22,7 +22,7 @@ from flows.context import document_year, frame_state, mark_sources, period_hits,
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import Lexicon, MetricRule, alternation, load_lexicon
-from flows.subject import (abbreviation_after, after_last_bank, after_segment_marks, change_suffix, counted_phrase,
+from flows.subject import (abbreviation_after, after_last_bank, comparison_topic, full_name, measure_after, after_segment_marks, change_suffix, counted_phrase,
                            drop_possessive, drop_time_words, inherit_sibling, product_prefix,
                            quoted_names, resolve_anaphora, respective_parts, strip_display_lead,
                            after_place_frame, measure_of, measure_tail, only_institution,
@@ -705,6 +705,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         named = product_prefix(m, d.quotes, m[bare[0]:bare[1]], fs, bare[0])
         if named is not None:
             phrased = _clean_subject(text[named[0]:named[1]] + text[bare[0]:bare[1]])
+    if phrased is None and m[qstart - 1:qstart] in lex.phrasing["instrument_marks"]:
+        # 招商银行以9478.43亿元信用卡透支余额领跑: the measure follows the figure
+        named = measure_after(m, sp.end, _clause_end(d, sp.end, fe))
+        if named is not None:
+            phrased = _clean_subject(text[named[0]:named[1]])
     if phrased is None and last_phrase is not None and fs in last_phrase and (
             last_phrase[fs][1] == last_end and _says_only_change(d, last_end, qstart)
             or _after_bank_bracket(d, qstart)):
@@ -782,7 +787,11 @@ def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] |
         if product is None and not after:
             product = sentence_topic(m, d.quotes, fs, a, base)  # “工小智”依托…，问答识别率…
         s = (text[product[0]:product[1]] if product else "") + base
-        s = resolve_anaphora(m, s, d.quotes, m.rfind("\n", 0, sp.start) + 1, a)
+        para = m.rfind("\n", 0, sp.start) + 1
+        s = resolve_anaphora(m, s, d.quotes, para, a)
+        if product is None:
+            s = full_name(m, s, d.quotes, para, a)  # 社区粉丝数 after “投研系统+财富社区”
+            s = comparison_topic(m, s, d.quotes, para, fs, a)  # 该基金…，超越同期上证综指
     return _clean_subject(drop_possessive(s))
 
 

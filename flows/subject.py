@@ -118,6 +118,9 @@ class _Phrasing:
         self.display_lead = tuple(ph["display_lead"])
         self.footnote = re.compile(r"\[\d+\]")
         self.basis_open = tuple(ph["basis_open"])
+        self.comparison_open = tuple(ph["comparison_open"])
+        self.rank_verb = re.compile(alternation(ph["rank_verbs"]))
+        self.list_marker = re.compile(r"[（(]?[一二三四五六七八九十\d]{1,2}[、.．)）]\s*")
         self.share_open = tuple(ph["share_open"])
         inst = alternation(ph["institution_words"])
         self.institution_end = re.compile(rf"(?:{inst})$")
@@ -126,7 +129,7 @@ class _Phrasing:
         self.object_verbs = re.compile(alternation(ph["object_verbs"]))
         self.possessive_after = tuple(ph["possessive_after"])
         self.measure_tail = re.compile(rf"(?:{alternation(ph['measure_tails'])})$")
-        self.change_head = re.compile(rf"的?(?:{alternation(change_heads)})")
+        self.change_head = re.compile(rf"的?(?:{alternation(ph['change_basis'])})?(?:{alternation(change_heads)})")
         self.change_tail = re.compile(rf"(?:{alternation(change_heads)})$")
         self.change_after = re.compile(rf" ?的(?P<head>{alternation(change_heads)})")
         self.time_words = re.compile(alternation(ph["time_words"]))
@@ -245,6 +248,9 @@ def strip_display_lead(s: str) -> str:
     ph = phrasing()
     if "[" in s:
         s = ph.footnote.sub("", s)
+    x = ph.list_marker.match(s)
+    if x and len(s) - x.end() >= 2:
+        s = s[x.end():]  # 1、上市银行零售客户数
     for w in ph.display_lead:
         if s.startswith(w) and len(s) - len(w) >= 2:
             s = s[len(w):]
@@ -319,3 +325,47 @@ def abbreviation_after(text: str, b: int) -> str:
     if x is None:
         return ""
     return x.group(1) + x.group(2) + ("）" if x.group(1) == "（" else ")")
+
+
+def full_name(m: str, s: str, quotes: list[tuple[int, int]], floor: int, pos: int) -> str:
+    """社区粉丝数 after “投研系统+财富社区” -> 财富社区粉丝数: a subject opening with the last word
+    of a name quoted earlier in the paragraph takes the name's whole last word."""
+    if len(s) < 4:
+        return s
+    head = s[:2]
+    for qs, qe in reversed(quotes):
+        if qs >= pos or qe <= floor:
+            continue
+        name = m[qs:qe]
+        k = name.rfind(head)
+        if k >= 2 and k + 2 == len(name) and all("\u4e00" <= ch <= "\u9fff" for ch in name[k - 2:k]):
+            return name[k - 2:k] + s
+    return s
+
+
+def comparison_topic(m: str, s: str, quotes: list[tuple[int, int]], floor: int, fs: int, a: int) -> str:
+    """该基金今年以来累计收益达到37%，超越同期上证综指近24个百分点 -> AI投基金超越上证综指: a
+    comparison with no subject of its own is about what the sentence's demonstrative names."""
+    ph = phrasing()
+    if not s.startswith(ph.comparison_open):
+        return s
+    for mark in ph.anaphora:
+        k = m.rfind(mark, fs, a)
+        if k >= 0:
+            noun = m[k + len(mark):k + len(mark) + 2]
+            named = resolve_anaphora(m, mark + noun, quotes, floor, k)
+            if named != mark + noun and all("\u4e00" <= ch <= "\u9fff" for ch in noun):
+                return named + s
+    return s
+
+
+def measure_after(m: str, pos: int, end: int) -> tuple[int, int] | None:
+    """以9478.43亿元信用卡透支余额领跑: the measure between the figure and the ranking verb."""
+    x = phrasing().rank_verb.search(m, pos, end)
+    if x is None:
+        return None
+    a = pos + 1 if m.startswith("的", pos) else pos
+    b = x.start()
+    if b - a < 2 or b - a > 12 or any(ch in "，,、；;（(" or ch.isdigit() for ch in m[a:b]):
+        return None
+    return a, b

@@ -68,6 +68,18 @@ CASES = [
     ("(一)非利息收入增加5%至300亿元，佔總收入20%；", "20%", "非利息收入佔總收入"),
     # a long count subject: what was built follows its verb, not the places before it
     ("在北京、上海、广州、深圳等重点城市的核心商圈建设跨境支付服务站15家。", "15家", "建设跨境支付服务站"),
+    # a growth-rate word after a basis word the subject was cut before
+    ("中国银行营收同比增速3.76%领跑。", "3.76%", "营收同比增速"),
+    # a subject opening with the last word of a name quoted earlier takes the whole word
+    ("采用“投研系统+财富社区”双轮驱动的架构。截至三季度，社区粉丝数达3200万。", "3200万", "财富社区粉丝数"),
+    # a comparison with no subject of its own is about what the demonstrative names
+    ("某行推出“智投”系列产品，该基金今年以来累计收益达到12%，超越同期沪深300指数近8个百分点。", "8个百分点",
+     "智投基金超越沪深300指数"),
+    # 以 + figure + measure + ranking verb
+    ("兴业银行以3200.5亿元信用卡透支余额领跑，中信银行(2800.1亿元)紧随其后。", "3200.5亿元", "信用卡透支余额"),
+    ("兴业银行以3200.5亿元信用卡透支余额领跑，中信银行(2800.1亿元)紧随其后。", "2800.1亿元", "信用卡透支余额"),
+    # a list marker opens no subject
+    ("2、私行客户数突破200万户。", "200万户", "私行客户数"),
     # conjunctions and footnote marks open no subject
     ("虽然电子支付交易规模增长6%，但笔数下降。", "6%", "电子支付交易规模"),
 ]
