@@ -22,7 +22,8 @@ from flows.context import document_year, frame_state, mark_sources, period_hits,
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import Lexicon, MetricRule, alternation, load_lexicon
-from flows.subject import (abbreviation_after, after_last_bank, comparison_topic, full_name, measure_after, after_segment_marks, change_suffix, counted_phrase,
+from flows.subject import (abbreviation_after, after_last_bank, change_tail, comparison_topic, full_name,
+                           measure_after, more_than_before, after_segment_marks, change_suffix, counted_phrase,
                            drop_possessive, drop_time_words, inherit_sibling, product_prefix,
                            quoted_names, resolve_anaphora, respective_parts, strip_display_lead,
                            after_place_frame, measure_of, measure_tail, only_institution,
@@ -521,6 +522,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             a, b = _subject_in(d, max(cstart, d.span_ends[k] if k >= 0 else 0), o)
     subj = (a, b) if b - a >= lex.subject_min_len else None
     bare = subj if subj and m[a:b] in lex.empty_subjects else None  # 金额: shown with its product
+    # 同比增速分别为12.49%、20.75%: a bare growth-rate word, shown after the subject it carries
+    rate_word = m[a - 2:b] if a >= 2 and m[a - 2:a] in lex.phrasing["change_basis"] else m[a:b]
+    rate_word = rate_word if subj and b - a <= 6 and scanners().change_head.search(m, a, b) \
+        and (m[a:b] in lex.empty_subjects or _only_cues(d, a, b)) else ""
     if subj and (m[a:b] in lex.empty_subjects or _only_cues(d, a, b)):
         subj = None  # 成長, 收窄: a change verb says nothing about what changed
     if subj is None and (enum or lower) and prev is not None:
@@ -571,9 +576,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     product = None
     enum_k = prev.enum_k + 1 if enum and prev is not None else 0
     list_subj = subj  # what the next figure of an enumeration carries
+    respective = False
     if subj is not None:
         # 国有行、股份行、城商行净息差分别为1.32%、1.54%、1.47%: the k-th figure is the k-th item's
         parts = respective_parts(m, subj[0], subj[1], enum_k)
+        respective = parts is not None
         if parts is not None:
             product, subj = parts
             subject_m = (m[product[0]:product[1]] if product else "") + m[subj[0]:subj[1]]
@@ -705,6 +712,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         named = product_prefix(m, d.quotes, m[bare[0]:bare[1]], fs, bare[0])
         if named is not None:
             phrased = _clean_subject(text[named[0]:named[1]] + text[bare[0]:bare[1]])
+    if (enum or lower) and not respective and last_phrase is not None and fs in last_phrase \
+            and last_phrase[fs][1] == last_end and subj is not None and prev is not None and subj == prev.subj:
+        phrased = last_phrase[fs][0]  # 同比增速分别为12.49%、20.75%: the enumeration's subject as phrased
+    if phrased and rate_word and subj is not None and subj[1] <= prev_end and not change_tail(phrased):
+        phrased = phrased + text[b - len(rate_word):b]
     if phrased is None and m[qstart - 1:qstart] in lex.phrasing["instrument_marks"]:
         # 招商银行以9478.43亿元信用卡透支余额领跑: the measure follows the figure
         named = measure_after(m, sp.end, _clause_end(d, sp.end, fe))
@@ -753,6 +765,8 @@ def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] |
             s = verb + text[ra:rb] + "的" + text[na:nb] if rb > ra else text[na:nb]
             return _clean_subject(drop_possessive(s))
     suffix = ""
+    if b < qstart and m[b - 1:b + 1] in load_lexicon().phrasing["unsplit"]:
+        b += 1  # 资产总额的平|均增速: a trail word (均) taken off a word (平均)
     if unit in ("percent", "pp") and b <= qstart:
         b, suffix = change_suffix(m, b, qstart, sp.end)  # 净利润增速达到12.36%, 以14.5%的增速
     if measure_word and not after and b <= qstart and prev_end < a and m[prev_end:a].strip(" ") == "的":
@@ -774,10 +788,15 @@ def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] |
     quoted = product is not None and product[0] > 0 and m[product[0] - 1] in "“「『\""
     # 交易笔数 after 外卡收单交易规模: before any quoted product, not over a list item (国有行净息差)
     s = inherit_sibling(base, sibling) if product is None or quoted else base
-    if sibling and s == base and product is None and opens_with_basis(base):
+    if sibling and s == base and product is None and more_than_before(base):
+        # 累放贷款21408亿元，同比多投放3739亿元: how much more, of the figure before
+        k = max(m.rfind(ch, 0, a) for ch in "，,；;、")
+        s = measure_of(sibling) + strip_display_lead(text[k + 1:b] if 0 <= k and a - k <= 4 else base)
+    elif sibling and s == base and product is None and opens_with_basis(base):
         s = sibling  # 较上一年同期下降0.10个百分点: a comparison only, of the figure before
     elif sibling and s == base and product is None and opens_with_share(base):
-        s = measure_of(sibling) + base.rstrip("的")  # 非利息收入…，佔總收入19﹒0%
+        # 非利息收入…，佔總收入19﹒0% (the share named before again: its subject again)
+        s = sibling if base.rstrip("的") in sibling else measure_of(sibling) + base.rstrip("的")
     elif sibling and s == base and product is None and only_institution(base) \
             and not only_institution(sibling, short=False) and (len(measure_of(sibling)) >= 3 or measure_tail(sibling)):
         # 国有行 城商行 农商行分别同比增长1.87% 5.22%, 第一銀行269.57億元: the institution's figure

@@ -115,9 +115,10 @@ class _Phrasing:
         self.noun_reach = 4  # a predicate opens with its verb or a short noun (资产|破万亿)
         self.predicate_max = 16
         self.possessive_keep = tuple(ph["possessive_keep"])
-        self.display_lead = tuple(ph["display_lead"])
+        self.display_lead = re.compile(rf"(?:{alternation(ph['display_lead'])})+")
         self.footnote = re.compile(r"\[\d+\]")
         self.basis_open = tuple(ph["basis_open"])
+        self.more_less = tuple(ph["more_less"])
         self.comparison_open = tuple(ph["comparison_open"])
         self.rank_verb = re.compile(alternation(ph["rank_verbs"]))
         self.list_marker = re.compile(r"[（(]?[一二三四五六七八九十\d]{1,2}[、.．)）]\s*")
@@ -235,7 +236,7 @@ def inherit_sibling(s: str, prev: str | None) -> str:
             body = body[len(w):]
             break
     j = prev.find(body[:2])
-    if j <= 0 or body.startswith(prev[:j]) or prev[:j] in body:
+    if j <= 0 or j > 4 or body.startswith(prev[:j]) or prev[:j] in body:
         return s
     if not all("\u4e00" <= ch <= "\u9fff" for ch in prev[:j]):
         return s
@@ -251,9 +252,9 @@ def strip_display_lead(s: str) -> str:
     x = ph.list_marker.match(s)
     if x and len(s) - x.end() >= 2:
         s = s[x.end():]  # 1、上市银行零售客户数
-    for w in ph.display_lead:
-        if s.startswith(w) and len(s) - len(w) >= 2:
-            s = s[len(w):]
+    y = ph.display_lead.match(s)
+    if y and len(s) - y.end() >= 2:
+        s = s[y.end():]
     return s
 
 
@@ -369,3 +370,13 @@ def measure_after(m: str, pos: int, end: int) -> tuple[int, int] | None:
     if b - a < 2 or b - a > 12 or any(ch in "，,、；;（(" or ch.isdigit() for ch in m[a:b]):
         return None
     return a, b
+
+
+def change_tail(s: str) -> bool:
+    """The phrase ends in a growth-rate word (净利润增速)."""
+    return phrasing().change_tail.search(s) is not None
+
+
+def more_than_before(s: str) -> bool:
+    """多投放, 少增: the subject says only how much more or less than a year before."""
+    return len(s) <= 4 and s.startswith(phrasing().more_less)

@@ -78,6 +78,13 @@ CASES = [
     # 以 + figure + measure + ranking verb
     ("兴业银行以3200.5亿元信用卡透支余额领跑，中信银行(2800.1亿元)紧随其后。", "3200.5亿元", "信用卡透支余额"),
     ("兴业银行以3200.5亿元信用卡透支余额领跑，中信银行(2800.1亿元)紧随其后。", "2800.1亿元", "信用卡透支余额"),
+    # a trail word is not cut out of a word (平均), and 的 after a total is a possessive
+    ("东部城商行资产总额的平均增速较高(11.56%)。", "11.56%", "东部城商行资产总额平均增速"),
+    # a bare growth-rate word after a list of figures: their subject, then the word
+    ("工商银行、建设银行分别实现归属于母公司的净利润120亿元、80亿元，同比增速分别为12.5%、20.1%。", "20.1%",
+     "归属于母公司的净利润同比增速"),
+    # how much more than a year before, of the figure before
+    ("今年累放基础设施贷款900亿元，同比多投放120亿元。", "120亿元", "累放基础设施贷款同比多投放"),
     # a list marker opens no subject
     ("2、私行客户数突破200万户。", "200万户", "私行客户数"),
     # conjunctions and footnote marks open no subject
