@@ -23,7 +23,7 @@ from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matchi
                            split_sentences)
 from flows.lexicon import Lexicon, MetricRule, alternation, load_lexicon
 from flows.subject import (abbreviation_after, after_last_bank, change_tail, comparison_topic, full_name,
-                           measure_after, more_than_before, after_segment_marks, change_suffix, counted_phrase,
+                           measure_after, more_than_before, ITEM_SEP_WIDE, after_segment_marks, change_suffix, counted_phrase,
                            drop_possessive, drop_time_words, inherit_sibling, product_prefix,
                            quoted_names, resolve_anaphora, respective_parts, strip_display_lead,
                            after_place_frame, measure_of, measure_tail, only_institution,
@@ -522,6 +522,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             a, b = _subject_in(d, max(cstart, d.span_ends[k] if k >= 0 else 0), o)
     subj = (a, b) if b - a >= lex.subject_min_len else None
     bare = subj if subj and m[a:b] in lex.empty_subjects else None  # 金额: shown with its product
+    bank_list = False  # the figure of one of a list of banks: the subject without the banks
     # 同比增速分别为12.49%、20.75%: a bare growth-rate word, shown after the subject it carries
     rate_word = m[a - 2:b] if a >= 2 and m[a - 2:a] in lex.phrasing["change_basis"] else m[a:b]
     rate_word = rate_word if subj and b - a <= 6 and scanners().change_head.search(m, a, b) \
@@ -534,6 +535,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         # 江苏银行营收808.15亿元，北京银行(699.17亿元)和宁波银行(666.31亿元): each bank's figure
         # measures what the sentence's last subject did
         subj = last_subject.get(fs)
+        bank_list = True
     if subj is None and (_clause_has_basis_or_direction(d, cstart, qstart)
                          or m[cstart:qstart].strip(" ") in lex.from_words):
         # 较年初增加超1400万户: the subject of the previous clause, or of the previous line
@@ -703,18 +705,21 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         qualifier = "up_to"  # the upper bound: at most
     surface = text[sp.start:sp.end]
     phrased = None
+    # 同比增速分别为12.49%、20.75%: an enumeration's figures show its first figure's subject as phrased
+    reuse = last_phrase[fs][0] if (enum or lower) and not respective and last_phrase is not None \
+        and fs in last_phrase and last_phrase[fs][1] == last_end and subj is not None and prev is not None \
+        and subj == prev.subj else None
     if subj:
         phrased = _phrase(d, sp, subj, product, prev_end, qstart, fs, fe, unit, measure_word,
-                          following is not None and subj == following,
-                          last_phrase[fs][0] if last_phrase is not None and fs in last_phrase else None)
+                          following is not None and subj == following, enum_k if not respective else -1,
+                          last_phrase[fs][0] if last_phrase is not None and fs in last_phrase else None, reuse)
     elif bare is not None:
         # 累计发放“零钱包”570余万个、金额超20亿元: a bare measure of the quoted product
         named = product_prefix(m, d.quotes, m[bare[0]:bare[1]], fs, bare[0])
         if named is not None:
             phrased = _clean_subject(text[named[0]:named[1]] + text[bare[0]:bare[1]])
-    if (enum or lower) and not respective and last_phrase is not None and fs in last_phrase \
-            and last_phrase[fs][1] == last_end and subj is not None and prev is not None and subj == prev.subj:
-        phrased = last_phrase[fs][0]  # 同比增速分别为12.49%、20.75%: the enumeration's subject as phrased
+    if phrased and bank_list and len(measure_of(phrased)) >= 3:
+        phrased = measure_of(phrased)  # 包括江苏银行(0.91%)、南京银行(0.9%) after 7家上市城商行不良率低于1%
     if phrased and rate_word and subj is not None and subj[1] <= prev_end and not change_tail(phrased):
         phrased = phrased + text[b - len(rate_word):b]
     if phrased is None and m[qstart - 1:qstart] in lex.phrasing["instrument_marks"]:
@@ -726,8 +731,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             last_phrase[fs][1] == last_end and _says_only_change(d, last_end, qstart)
             or _after_bank_bracket(d, qstart)):
         # 逾放比率由0.29%降至0.27%, 2022年攀升至3,919.4億元, 南京银行(+11.32%): the figure
-        # before in the sentence names what this one measures
+        # before in the sentence names what this one measures (without the banks it named)
         phrased = last_phrase[fs][0]
+        if _after_bank_bracket(d, qstart) and len(measure_of(phrased)) >= 3:
+            phrased = measure_of(phrased)
     if phrased and last_phrase is not None:
         last_phrase[fs] = (phrased, sp.end)
     return Mention(
@@ -752,8 +759,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
 
 
 def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | None, prev_end: int,
-            qstart: int, fs: int, fe: int, unit: str, measure_word: str | None, after: bool,
-            sibling: str | None) -> str | None:
+            qstart: int, fs: int, fe: int, unit: str, measure_word: str | None, after: bool, enum_k: int,
+            sibling: str | None, reuse: str | None = None) -> str | None:
     """The subject as the `subject` field shows it (flows/subject.py, subject.toml [phrasing])."""
     m, text = d.m, d.text
     a, b = subj
@@ -773,6 +780,16 @@ def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] |
         # 总资产突破万亿元的城商行有11家: the relative clause holds the previous number
         a2, _ = _trim_subject(d, _clause_start(d, sp.start, fs), b)
         a = a2 if a2 < a else a
+    if enum_k >= 0 and product is None and not after:
+        # 中部和西部上市城商行平均资产总额分别为…: items joined by 和/及 share the tail too
+        parts = respective_parts(m, a, b, enum_k, ITEM_SEP_WIDE)
+        if parts is not None:
+            item, tail = parts
+            s = (text[item[0]:item[1]] if item else "") + text[tail[0]:tail[1]]
+            return _clean_subject(drop_possessive(strip_display_lead(s)))
+    if reuse is not None:
+        return reuse
+    a = _after_inner_period(d, a, b)  # 还公布了2024年加权净资产收益率, 等银行8月末涉农贷款余额
     lead = ""
     if not after and product is None:
         lead = _period_lead(d, a)  # 第三季盈利, 前三季度累放贷款: a short period naming the measure
@@ -822,6 +839,15 @@ def _banks_before(d: _Doc, pos: int) -> bool:
     """长沙银行和齐鲁银行2家银行: a count right after bank names restates them."""
     names = _between(d.entity_starts, d.entities, max(0, pos - 12), pos)
     return bool(names) and names[-1][1] >= pos - 1 and names[-1][2] is not None
+
+
+def _after_inner_period(d: _Doc, a: int, b: int) -> int:
+    """The subject starts after a dated period phrase inside it (not at its start), when at least
+    three characters follow: 还公布了2024年加权净资产收益率 -> 加权净资产收益率 (上半年净利润 stays)."""
+    for h in _between(d.period_starts, d.periods, a + 1, b - 2):
+        if h.end <= b - 3 and any(ch.isdigit() for ch in d.m[h.start:h.end]):
+            a = h.end + (1 if d.m.startswith("的", h.end) else 0)
+    return a
 
 
 def _period_lead(d: _Doc, a: int) -> str:

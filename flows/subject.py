@@ -72,9 +72,12 @@ def product_prefix(m: str, quotes: list[tuple[int, int]], subject: str, floor: i
 
 _ITEM_SEP = re.compile(r"[、，, ]+")  # not 和/及/与: they stand inside words (参与者)
 _RESPECTIVELY = "分别"
+# for the subject field only: 和/及/与 join two items too (淨利息收益率和淨利差分別收窄19點子及17點子)
+ITEM_SEP_WIDE = re.compile(r"[、，, ]+|[和及](?=[^、，, ]{2})")
 
 
-def respective_parts(m: str, a: int, b: int, k: int) -> tuple[tuple[int, int] | None, tuple[int, int]] | None:
+def respective_parts(m: str, a: int, b: int, k: int,
+                     sep: re.Pattern = _ITEM_SEP) -> tuple[tuple[int, int] | None, tuple[int, int]] | None:
     """The k-th figure of "A、B、C净息差分别为x、y、z" measures item k with the shared tail:
     (item span, tail span) for A净息差, or (None, item span) when nothing is shared; None when the
     subject is not a list followed by 分别 or has fewer than k + 1 items."""
@@ -82,7 +85,7 @@ def respective_parts(m: str, a: int, b: int, k: int) -> tuple[tuple[int, int] | 
         return None
     parts: list[tuple[int, int]] = []
     pos = a
-    for x in _ITEM_SEP.finditer(m, a, b):
+    for x in sep.finditer(m, a, b):
         if x.start() > pos:
             parts.append((pos, x.start()))
         pos = x.end()

@@ -56,6 +56,8 @@ CASES = [
     ("工商银行不良贷款率由1.32%降至1.28%，保持稳定。", "1.28%", "不良贷款率"),
     # a bank's figure in brackets after the measure of the sentence
     ("宁波银行营收增速12.1%居首，杭州银行(+10.2%)紧随其后。", "10.2%", "营收增速"),
+    # the figures of a list of banks show the measure without the group counted before
+    ("5家上市城商行不良率低于1%，包括江苏银行(0.91%)、南京银行(0.9%)。", "0.9%", "不良率"),
     # an institution alone takes the measure of the sentence's previous subject
     ("上市银行营业收入同比增长1.2% 其中国有行 股份行分别同比增长1.5% 0.8%", "1.5%", "国有行营业收入"),
     # a short period right before the measure is part of it; a date is not
@@ -85,6 +87,15 @@ CASES = [
      "归属于母公司的净利润同比增速"),
     # how much more than a year before, of the figure before
     ("今年累放基础设施贷款900亿元，同比多投放120亿元。", "120亿元", "累放基础设施贷款同比多投放"),
+    # items joined by 和 before 分别 share the tail, each figure its own item
+    ("东部和西部上市农商行平均资产总额分别为900亿元和600亿元。", "600亿元", "西部上市农商行平均资产总额"),
+    ("净利息收益率和净利差分别收窄12个基点及10个基点。", "10个基点", "净利差"),
+    # 参与者 is one word: 与 joins no items
+    ("个人养老金参与者人数分别为1200万、1500万。", "1500万", "个人养老金参与者人数"),
+    # a dated period inside the subject: what follows it
+    ("此外，郑州银行还公布了2024年加权净资产收益率3.19%。", "3.19%", "加权净资产收益率"),
+    # a reporting frame opens no subject
+    ("2024年末数据显示其信用卡透支金额降至3928.46亿元。", "3928.46亿元", "信用卡透支金额"),
     # a list marker opens no subject
     ("2、私行客户数突破200万户。", "200万户", "私行客户数"),
     # conjunctions and footnote marks open no subject
