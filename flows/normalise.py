@@ -735,6 +735,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         phrased = last_phrase[fs][0]
         if _after_bank_bracket(d, qstart) and len(measure_of(phrased)) >= 3:
             phrased = measure_of(phrased)
+    if phrased is None and cstart > fs and m[cstart - 1] in "，,":
+        # 2025年绿色贷款余额仍呈增长趋势，三季度末为43.51万亿元: a clause that names nothing
+        # measures what the clause before it (with no figure of its own) is about
+        phrased = _previous_clause_subject(d, fs, cstart)
     if phrased and last_phrase is not None:
         last_phrase[fs] = (phrased, sp.end)
     return Mention(
@@ -839,6 +843,18 @@ def _banks_before(d: _Doc, pos: int) -> bool:
     """长沙银行和齐鲁银行2家银行: a count right after bank names restates them."""
     names = _between(d.entity_starts, d.entities, max(0, pos - 12), pos)
     return bool(names) and names[-1][1] >= pos - 1 and names[-1][2] is not None
+
+
+def _previous_clause_subject(d: _Doc, fs: int, cstart: int) -> str | None:
+    """The subject of the clause before `cstart` when that clause holds no figure."""
+    ps = _clause_start(d, cstart - 1, fs)
+    k = bisect.bisect_right(d.span_ends, ps)
+    if k < len(d.span_starts) and d.span_starts[k] < cstart:
+        return None  # a figure in it, or a clause split inside one (3,369.8)
+    a, b = _subject_in(d, ps, cstart - 1)
+    if b - a < 3 or b - a > load_lexicon().subject_max_len or not measure_tail(d.m[a:b]):
+        return None  # only a measure (…余额, …规模, …率) names what the next clause states
+    return _clean_subject(drop_possessive(strip_display_lead(d.text[a:b])))
 
 
 def _after_inner_period(d: _Doc, a: int, b: int) -> int:

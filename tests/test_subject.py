@@ -96,6 +96,9 @@ CASES = [
     ("此外，郑州银行还公布了2024年加权净资产收益率3.19%。", "3.19%", "加权净资产收益率"),
     # a reporting frame opens no subject
     ("2024年末数据显示其信用卡透支金额降至3928.46亿元。", "3928.46亿元", "信用卡透支金额"),
+    # a clause that names nothing measures the figure-less clause before it, when that names a measure
+    ("尽管如此，2025年普惠贷款余额仍呈增长趋势，三季度末为12.5万亿元。", "12.5万亿元", "普惠贷款余额"),
+    ("数据显示其资产规模稳步扩张，首次突破5000亿元。", "5000亿元", "资产规模"),
     # a list marker opens no subject
     ("2、私行客户数突破200万户。", "200万户", "私行客户数"),
     # conjunctions and footnote marks open no subject
