@@ -697,7 +697,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: subjects phrased for the reader (relative clauses, growth rates, siblings, anaphora, ranking lists, enumerations, items joined by 和, figure-less clauses)"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: subjects phrased for the reader (relative clauses, growth rates, siblings, anaphora, ranking lists, enumerations, items joined by 和, figure-less clauses, 仅)"
 
 
 @cache

@@ -136,7 +136,7 @@ class _Phrasing:
         self.change_head = re.compile(rf"的?(?:{alternation(ph['change_basis'])})?(?:{alternation(change_heads)})")
         self.change_tail = re.compile(rf"(?:{alternation(change_heads)})$")
         self.change_after = re.compile(rf" ?的(?P<head>{alternation(change_heads)})")
-        self.time_words = re.compile(alternation(ph["time_words"]))
+        self.time_words = re.compile(alternation(ph["time_words"] + ph["inner_adverbs"]))
         self.anaphora = tuple(ph["anaphora"])
         self.sibling_skip = tuple(ph["sibling_skip"])
         self.relative_stop = re.compile(r"[、，,；;：:（(]")
@@ -207,7 +207,8 @@ def drop_possessive(s: str) -> str:
 
 
 def drop_time_words(s: str) -> str:
-    """该基金今年以来累计收益 -> 该基金累计收益: the period is a field of its own."""
+    """该基金今年以来累计收益 -> 该基金累计收益: the period is a field of its own (and 仅 says
+    nothing of what is measured: 大陸分行僅獲利 -> 大陸分行獲利)."""
     out = phrasing().time_words.sub("", s)
     return out if len(out) >= 2 else s
 

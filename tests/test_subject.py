@@ -99,6 +99,9 @@ CASES = [
     # a clause that names nothing measures the figure-less clause before it, when that names a measure
     ("尽管如此，2025年普惠贷款余额仍呈增长趋势，三季度末为12.5万亿元。", "12.5万亿元", "普惠贷款余额"),
     ("数据显示其资产规模稳步扩张，首次突破5000亿元。", "5000亿元", "资产规模"),
+    # 仅 says nothing of what is measured; 资产的 before a share is a possessive
+    ("相较之下，海外分行仅获利12.5亿元。", "12.5亿元", "海外分行获利"),
+    ("达标银行资产占商业银行总资产的比重为77.4%。", "77.4%", "达标银行资产占商业银行总资产比重"),
     # a list marker opens no subject
     ("2、私行客户数突破200万户。", "200万户", "私行客户数"),
     # conjunctions and footnote marks open no subject
