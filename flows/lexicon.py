@@ -223,6 +223,8 @@ class Lexicon:
     metric_modifiers: tuple[str, ...]
     range_marks: tuple[str, ...]
     reach_verbs: tuple[str, ...]
+    # how a subject is phrased for the reader (subject.toml [phrasing]: flows/subject.py)
+    phrasing: dict[str, tuple[str, ...]]
     # number forms and values (units.toml, cues.toml, currency.toml)
     over_infix_not_before: frozenset[str]
     currency_symbols: dict[str, str]
@@ -678,6 +680,8 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         metric_modifiers=_longest_first(_words(subj, "metric_modifiers", "subject.toml")),
         range_marks=_longest_first(_words(subj, "range_marks", "subject.toml")),
         reach_verbs=_longest_first(_words(subj, "reach_verbs", "subject.toml")),
+        phrasing={k: _longest_first(_words(subj, f"phrasing.{k}", "subject.toml"))
+                  for k in _get(subj, "phrasing", dict, "subject.toml")},
         over_infix_not_before=frozenset(_words(units, "over_infix_not_before", "units.toml")),
         currency_symbols=_str_map(units, "currency_symbols", "units.toml", UNITS),
         currency_subunits=_subunits(units),
@@ -712,7 +716,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: metrics and kind read from the sentence a figure sits in; rates, flat levels, gaps; growth words; 录得"
+EXTRACTOR_VERSION = "2026-12-06d issue 13: metrics and kind read from the sentence a figure sits in; subjects phrased for the reader"
 
 
 @cache

@@ -22,8 +22,12 @@ from flows.context import document_year, frame_state, mark_sources, period_hits,
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import Lexicon, MetricRule, alternation, load_lexicon
-from flows.subject import (after_last_bank, after_segment_marks, product_prefix, quoted_names,
-                           respective_parts)
+from flows.subject import (abbreviation_after, after_last_bank, change_tail, comparison_topic, full_name,
+                           measure_after, more_than_before, ITEM_SEP_WIDE, after_segment_marks, change_suffix, counted_phrase,
+                           drop_possessive, drop_time_words, inherit_sibling, product_prefix,
+                           quoted_names, resolve_anaphora, respective_parts, strip_display_lead,
+                           after_place_frame, measure_of, measure_tail, only_institution,
+                           opens_with_basis, opens_with_share, sentence_topic)
 from flows.models import DocContext, Mention
 from flows.numerals import as_plain, parse_number, parse_scaled
 from flows.values import (DocCurrency, adjacent_direction, document_currency, improvement_direction,
@@ -411,6 +415,7 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
                                    [s for s, _, cls in d.cues if "same" in cls])
     out: list[Mention] = []
     last_subject: dict = {}  # full sentence start (or "prev") -> last subject span
+    last_phrase: dict[int, tuple[str, int]] = {}  # full sentence start -> (last subject as phrased, its span's end)
     prev_in: dict[int, _Prev] = {}  # full sentence start -> the previous mention in it
     span_end_in: dict[int, int] = {}  # full sentence start -> end of the previous span, kept or not
     marks = lex.range_marks
@@ -425,7 +430,7 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
         lower = i > 0 and m[spans[i - 1].end:sp.start] in marks \
             and sp.kind == spans[i - 1].kind == "number" \
             and spans[i - 1].unit_class in (None, sp.unit_class)
-        mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower)
+        mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower, last_phrase)
         if mention is not None:
             out.append(mention)
             fs = _containing(d.full_starts, d.full, sp.start)[0]
@@ -483,7 +488,8 @@ def _signed_by_minus(m: str, start: int) -> bool:
 
 
 def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dict,
-               span_end_in: dict, upper: Span | None = None, lower: bool = False) -> Mention | None:
+               span_end_in: dict, upper: Span | None = None, lower: bool = False,
+               last_phrase: dict[int, tuple[str, int]] | None = None) -> Mention | None:
     m, text = d.m, d.text
     try:
         value, unit, measure_word = _value_unit(sp, lex, m, d.currency)
@@ -520,6 +526,12 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             k = bisect.bisect_right(d.span_ends, o) - 1
             a, b = _subject_in(d, max(cstart, d.span_ends[k] if k >= 0 else 0), o)
     subj = (a, b) if b - a >= lex.subject_min_len else None
+    bare = subj if subj and m[a:b] in lex.empty_subjects else None  # 金额: shown with its product
+    bank_list = False  # the figure of one of a list of banks: the subject without the banks
+    # 同比增速分别为12.49%、20.75%: a bare growth-rate word, shown after the subject it carries
+    rate_word = m[a - 2:b] if a >= 2 and m[a - 2:a] in lex.phrasing["change_basis"] else m[a:b]
+    rate_word = rate_word if subj and b - a <= 6 and scanners().change_head.search(m, a, b) \
+        and (m[a:b] in lex.empty_subjects or _only_cues(d, a, b)) else ""
     if subj and (m[a:b] in lex.empty_subjects or _only_cues(d, a, b)):
         subj = None  # 成長, 收窄: a change verb says nothing about what changed
     own = subj is not None  # a subject taken from an earlier figure (below) may be overtaken
@@ -574,9 +586,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     product = None
     enum_k = prev.enum_k + 1 if enum and prev is not None else 0
     list_subj = subj  # what the next figure of an enumeration carries
+    respective = False
     if subj is not None:
         # 国有行、股份行、城商行净息差分别为1.32%、1.54%、1.47%: the k-th figure is the k-th item's
         parts = respective_parts(m, subj[0], subj[1], enum_k)
+        respective = parts is not None
         if parts is not None:
             product, subj = parts
             subject_m = (m[product[0]:product[1]] if product else "") + m[subj[0]:subj[1]]
@@ -726,6 +740,43 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     elif lower and qualifier == "exact":
         qualifier = "up_to"  # the upper bound: at most
     surface = text[sp.start:sp.end]
+    phrased = None
+    # 同比增速分别为12.49%、20.75%: an enumeration's figures show its first figure's subject as phrased
+    reuse = last_phrase[fs][0] if (enum or lower) and not respective and last_phrase is not None \
+        and fs in last_phrase and last_phrase[fs][1] == last_end and subj is not None and prev is not None \
+        and subj == prev.subj else None
+    if subj:
+        phrased = _phrase(d, sp, subj, product, prev_end, qstart, fs, fe, unit, measure_word,
+                          following is not None and subj == following, enum_k if not respective else -1,
+                          last_phrase[fs][0] if last_phrase is not None and fs in last_phrase else None, reuse)
+    elif bare is not None:
+        # 累计发放“零钱包”570余万个、金额超20亿元: a bare measure of the quoted product
+        named = product_prefix(m, d.quotes, m[bare[0]:bare[1]], fs, bare[0])
+        if named is not None:
+            phrased = _clean_subject(text[named[0]:named[1]] + text[bare[0]:bare[1]])
+    if phrased and bank_list and len(measure_of(phrased)) >= 3:
+        phrased = measure_of(phrased)  # 包括江苏银行(0.91%)、南京银行(0.9%) after 7家上市城商行不良率低于1%
+    if phrased and rate_word and subj is not None and subj[1] <= prev_end and not change_tail(phrased):
+        phrased = phrased + text[b - len(rate_word):b]
+    if phrased is None and m[qstart - 1:qstart] in lex.phrasing["instrument_marks"]:
+        # 招商银行以9478.43亿元信用卡透支余额领跑: the measure follows the figure
+        named = measure_after(m, sp.end, _clause_end(d, sp.end, fe))
+        if named is not None:
+            phrased = _clean_subject(text[named[0]:named[1]])
+    if phrased is None and last_phrase is not None and fs in last_phrase and (
+            last_phrase[fs][1] == last_end and _says_only_change(d, last_end, qstart)
+            or _after_bank_bracket(d, qstart)):
+        # 逾放比率由0.29%降至0.27%, 2022年攀升至3,919.4億元, 南京银行(+11.32%): the figure
+        # before in the sentence names what this one measures (without the banks it named)
+        phrased = last_phrase[fs][0]
+        if _after_bank_bracket(d, qstart) and len(measure_of(phrased)) >= 3:
+            phrased = measure_of(phrased)
+    if phrased is None and cstart > fs and m[cstart - 1] in "，,":
+        # 2025年绿色贷款余额仍呈增长趋势，三季度末为43.51万亿元: a clause that names nothing
+        # measures what the clause before it (with no figure of its own) is about
+        phrased = _previous_clause_subject(d, fs, cstart)
+    if phrased and last_phrase is not None:
+        last_phrase[fs] = (phrased, sp.end)
     return Mention(
         char_start=sp.start,
         char_end=sp.end,
@@ -739,13 +790,155 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         kind=kind,
         period_start=start,
         period_end=end,
-        subject=_clean_subject((text[product[0]:product[1]] if product else "") + text[subj[0]:subj[1]])
-        if subj else None,
+        subject=phrased,
         metric_key=rule.key if rule else None,
         entity=entity,
         scale_word=_written_scale(sp, text, lex),
         is_implied_unit=implied,
     )
+
+
+def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | None, prev_end: int,
+            qstart: int, fs: int, fe: int, unit: str, measure_word: str | None, after: bool, enum_k: int,
+            sibling: str | None, reuse: str | None = None) -> str | None:
+    """The subject as the `subject` field shows it (flows/subject.py, subject.toml [phrasing])."""
+    m, text = d.m, d.text
+    a, b = subj
+    if after and (measure_word or unit == "count"):
+        # 8家城商行实现净利润双位数增长 -> 实现净利润双位数增长的城商行
+        counted = counted_phrase(m, a, _clause_end(d, sp.end, fe), m[max(prev_end, qstart - 4):qstart])
+        if counted is not None:
+            verb, na, nb, ra, rb = counted
+            s = verb + text[ra:rb] + "的" + text[na:nb] if rb > ra else text[na:nb]
+            return _clean_subject(drop_possessive(s))
+    suffix = ""
+    if b < qstart and m[b - 1:b + 1] in load_lexicon().phrasing["unsplit"]:
+        b += 1  # 资产总额的平|均增速: a trail word (均) taken off a word (平均)
+    if unit in ("percent", "pp") and b <= qstart:
+        b, suffix = change_suffix(m, b, qstart, sp.end)  # 净利润增速达到12.36%, 以14.5%的增速
+    if measure_word and not after and b <= qstart and prev_end < a and m[prev_end:a].strip(" ") == "的":
+        # 总资产突破万亿元的城商行有11家: the relative clause holds the previous number
+        a2, _ = _trim_subject(d, _clause_start(d, sp.start, fs), b)
+        a = a2 if a2 < a else a
+    if enum_k >= 0 and product is None and not after:
+        # 中部和西部上市城商行平均资产总额分别为…: items joined by 和/及 share the tail too
+        parts = respective_parts(m, a, b, enum_k, ITEM_SEP_WIDE)
+        if parts is not None:
+            item, tail = parts
+            s = (text[item[0]:item[1]] if item else "") + text[tail[0]:tail[1]]
+            return _clean_subject(drop_possessive(strip_display_lead(s)))
+    if reuse is not None:
+        return reuse
+    a = _after_inner_period(d, a, b)  # 还公布了2024年加权净资产收益率, 等银行8月末涉农贷款余额
+    lead = ""
+    if not after and product is None:
+        lead = _period_lead(d, a)  # 第三季盈利, 前三季度累放贷款: a short period naming the measure
+        k = bisect.bisect_right(d.span_ends, a) - 1 if not lead else -1
+        if k >= 0 and d.span_ends[k] == a and text[a - 1] in _GROUP_COUNT and measure_tail(m[a:b]) \
+                and "中" not in m[a:b] and not _banks_before(d, d.span_starts[k]):
+            lead = text[d.span_starts[k]:a]  # 29家上市城商行总资产规模: the group counted before
+    if not suffix:
+        suffix = abbreviation_after(text, b)
+    base = lead + drop_time_words(strip_display_lead(text[a:b] + suffix))
+    if measure_word or unit == "count":
+        base = after_place_frame(base, b - a >= load_lexicon().subject_max_len)
+    quoted = product is not None and product[0] > 0 and m[product[0] - 1] in "“「『\""
+    # 交易笔数 after 外卡收单交易规模: before any quoted product, not over a list item (国有行净息差)
+    s = inherit_sibling(base, sibling) if product is None or quoted else base
+    if sibling and s == base and product is None and more_than_before(base):
+        # 累放贷款21408亿元，同比多投放3739亿元: how much more, of the figure before
+        k = max(m.rfind(ch, 0, a) for ch in "，,；;、")
+        s = measure_of(sibling) + strip_display_lead(text[k + 1:b] if 0 <= k and a - k <= 4 else base)
+    elif sibling and s == base and product is None and opens_with_basis(base):
+        s = sibling  # 较上一年同期下降0.10个百分点: a comparison only, of the figure before
+    elif sibling and s == base and product is None and opens_with_share(base):
+        # 非利息收入…，佔總收入19﹒0% (the share named before again: its subject again)
+        s = sibling if base.rstrip("的") in sibling else measure_of(sibling) + base.rstrip("的")
+    elif sibling and s == base and product is None and only_institution(base) \
+            and not only_institution(sibling, short=False) and (len(measure_of(sibling)) >= 3 or measure_tail(sibling)):
+        # 国有行 城商行 农商行分别同比增长1.87% 5.22%, 第一銀行269.57億元: the institution's figure
+        # of the measure the sentence is about
+        s = base + measure_of(sibling)
+    elif s == base:
+        if product is None and not after:
+            product = sentence_topic(m, d.quotes, fs, a, base)  # “工小智”依托…，问答识别率…
+        s = (text[product[0]:product[1]] if product else "") + base
+        para = m.rfind("\n", 0, sp.start) + 1
+        s = resolve_anaphora(m, s, d.quotes, para, a)
+        if product is None:
+            s = full_name(m, s, d.quotes, para, a)  # 社区粉丝数 after “投研系统+财富社区”
+            s = comparison_topic(m, s, d.quotes, para, fs, a)  # 该基金…，超越同期上证综指
+    return _clean_subject(drop_possessive(s))
+
+
+_CHANGE_FILLER = frozenset("至到为為达達了是，,、 ")
+_GROUP_COUNT = "家"  # a count of institutions right before a subject is part of it (29家上市城商行…)
+
+
+def _banks_before(d: _Doc, pos: int) -> bool:
+    """长沙银行和齐鲁银行2家银行: a count right after bank names restates them."""
+    names = _between(d.entity_starts, d.entities, max(0, pos - 12), pos)
+    return bool(names) and names[-1][1] >= pos - 1 and names[-1][2] is not None
+
+
+def _previous_clause_subject(d: _Doc, fs: int, cstart: int) -> str | None:
+    """The subject of the clause before `cstart` when that clause holds no figure."""
+    ps = _clause_start(d, cstart - 1, fs)
+    k = bisect.bisect_right(d.span_ends, ps)
+    if k < len(d.span_starts) and d.span_starts[k] < cstart:
+        return None  # a figure in it, or a clause split inside one (3,369.8)
+    a, b = _subject_in(d, ps, cstart - 1)
+    if b - a < 3 or b - a > load_lexicon().subject_max_len or not measure_tail(d.m[a:b]):
+        return None  # only a measure (…余额, …规模, …率) names what the next clause states
+    return _clean_subject(drop_possessive(strip_display_lead(d.text[a:b])))
+
+
+def _after_inner_period(d: _Doc, a: int, b: int) -> int:
+    """The subject starts after a dated period phrase inside it (not at its start), when at least
+    three characters follow: 还公布了2024年加权净资产收益率 -> 加权净资产收益率 (上半年净利润 stays)."""
+    for h in _between(d.period_starts, d.periods, a + 1, b - 2):
+        if h.end <= b - 3 and any(ch.isdigit() for ch in d.m[h.start:h.end]):
+            a = h.end + (1 if d.m.startswith("的", h.end) else 0)
+    return a
+
+
+def _period_lead(d: _Doc, a: int) -> str:
+    """The period phrase written right before the subject, when short and without digits
+    (今年第三季盈利 -> 第三季; 今年累放农地贷款 -> 今年)."""
+    hits = _between(d.period_starts, d.periods, max(0, a - 8), a)
+    if not hits or hits[-1].end != a or hits[-1].type != "range":
+        return ""  # a date (截至9月底, 目前) is the period field's alone
+    w = d.text[hits[-1].start:a]
+    if len(w) > 2 and w.startswith(("今年", "去年", "本年")):
+        w = w[2:]
+    if len(w) > 4 or any(ch.isdigit() for ch in w):
+        return ""
+    return w
+
+
+def _says_only_change(d: _Doc, a: int, b: int) -> bool:
+    """m[a:b] holds only period phrases, direction and comparison words and linking marks."""
+    covered = [(s, e) for s, e, _ in _between(d.cue_starts, d.cues, a, b)]
+    covered += [(h.start, h.end) for h in _between(d.period_starts, d.periods, a, b)]
+    covered.sort()
+    pos = a
+    for s, e in covered:
+        if any(ch not in _CHANGE_FILLER for ch in d.m[pos:s]):
+            return False
+        pos = max(pos, e)
+    return all(ch not in "\n" and ch in _CHANGE_FILLER for ch in d.m[pos:b])
+
+
+def _after_bank_bracket(d: _Doc, qstart: int) -> bool:
+    """南京银行(+11.32%): the number opens a bracket right after a bank's name."""
+    m = d.m
+    k = qstart - 1
+    while k >= 0 and m[k] in "+-−":
+        k -= 1
+    if k < 1 or m[k] not in "(（":
+        return False
+    names = _between(d.entity_starts, d.entities, max(0, k - 16), k)
+    return bool(names) and names[-1][1] == k and names[-1][2] is not None
 
 
 def _subject_in(d: _Doc, a: int, b: int, inside: bool = True) -> tuple[int, int]:

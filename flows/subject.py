@@ -72,9 +72,12 @@ def product_prefix(m: str, quotes: list[tuple[int, int]], subject: str, floor: i
 
 _ITEM_SEP = re.compile(r"[、，, ]+")  # not 和/及/与: they stand inside words (参与者)
 _RESPECTIVELY = "分别"
+# for the subject field only: 和/及/与 join two items too (淨利息收益率和淨利差分別收窄19點子及17點子)
+ITEM_SEP_WIDE = re.compile(r"[、，, ]+|[和及](?=[^、，, ]{2})")
 
 
-def respective_parts(m: str, a: int, b: int, k: int) -> tuple[tuple[int, int] | None, tuple[int, int]] | None:
+def respective_parts(m: str, a: int, b: int, k: int,
+                     sep: re.Pattern = _ITEM_SEP) -> tuple[tuple[int, int] | None, tuple[int, int]] | None:
     """The k-th figure of "A、B、C净息差分别为x、y、z" measures item k with the shared tail:
     (item span, tail span) for A净息差, or (None, item span) when nothing is shared; None when the
     subject is not a list followed by 分别 or has fewer than k + 1 items."""
@@ -82,7 +85,7 @@ def respective_parts(m: str, a: int, b: int, k: int) -> tuple[tuple[int, int] | 
         return None
     parts: list[tuple[int, int]] = []
     pos = a
-    for x in _ITEM_SEP.finditer(m, a, b):
+    for x in sep.finditer(m, a, b):
         if x.start() > pos:
             parts.append((pos, x.start()))
         pos = x.end()
@@ -95,3 +98,289 @@ def respective_parts(m: str, a: int, b: int, k: int) -> tuple[tuple[int, int] | 
     tail = (last[0] + width, last[1]) if last[1] - last[0] > width + 1 else None
     item = parts[k] if k < len(parts) - 1 or tail is None else (last[0], last[0] + width)
     return (item, tail) if tail is not None else (None, item)
+
+
+# ---------------------------------------------------------------- phrasing for the reader
+# The span found above decides metric, kind and entity; these helpers only rephrase what the
+# `subject` field shows (rules: subject.toml [phrasing]).
+
+
+class _Phrasing:
+    """The [phrasing] word lists compiled once per process."""
+
+    def __init__(self, change_heads: tuple[str, ...]) -> None:
+        from flows.lexicon import alternation
+        ph = load_lexicon().phrasing
+        self.counted_heads = re.compile(alternation(ph["counted_heads"]))
+        self.verbs_before_count = tuple(ph["verbs_before_count"])
+        self.relative_verb = re.compile(alternation(ph["relative_verbs"]))
+        self.threshold_verbs = tuple(ph["threshold_verbs"])
+        self.noun_reach = 4  # a predicate opens with its verb or a short noun (资产|破万亿)
+        self.predicate_max = 16
+        self.possessive_keep = tuple(ph["possessive_keep"])
+        self.display_lead = re.compile(rf"(?:{alternation(ph['display_lead'])})+")
+        self.footnote = re.compile(r"\[\d+\]")
+        self.basis_open = tuple(ph["basis_open"])
+        self.more_less = tuple(ph["more_less"])
+        self.comparison_open = tuple(ph["comparison_open"])
+        self.rank_verb = re.compile(alternation(ph["rank_verbs"]))
+        self.list_marker = re.compile(r"[（(]?[一二三四五六七八九十\d]{1,2}[、.．)）]\s*")
+        self.share_open = tuple(ph["share_open"])
+        inst = alternation(ph["institution_words"])
+        self.institution_end = re.compile(rf"(?:{inst})$")
+        self.institution_lead = re.compile(rf"[^，,。；;]{{0,6}}?(?:{inst})")
+        self.institution_max = 9
+        self.object_verbs = re.compile(alternation(ph["object_verbs"]))
+        self.possessive_after = tuple(ph["possessive_after"])
+        self.measure_tail = re.compile(rf"(?:{alternation(ph['measure_tails'])})$")
+        self.change_head = re.compile(rf"的?(?:{alternation(ph['change_basis'])})?(?:{alternation(change_heads)})")
+        self.change_tail = re.compile(rf"(?:{alternation(change_heads)})$")
+        self.change_after = re.compile(rf" ?的(?P<head>{alternation(change_heads)})")
+        self.time_words = re.compile(alternation(ph["time_words"] + ph["inner_adverbs"]))
+        self.anaphora = tuple(ph["anaphora"])
+        self.sibling_skip = tuple(ph["sibling_skip"])
+        self.relative_stop = re.compile(r"[、，,；;：:（(]")
+
+
+@cache
+def phrasing() -> _Phrasing:
+    return _Phrasing(load_lexicon().change_heads)
+
+
+def counted_phrase(m: str, a: int, end: int, before: str) -> tuple[str, int, int, int, int] | None:
+    """A count's noun with what its items did: 8家城商行实现净利润双位数增长 ->
+    实现净利润双位数增长的城商行; 1800余家老年客户较为集中的网点 -> 老年客户较为集中的网点;
+    29家上市城商行总资产规模达… -> 上市城商行 (a figure follows: the noun alone). `m[a:end]` is
+    the clause after the count, `before` the text just before the number (完成2600余台ATM…).
+
+    (verb before the count, noun start, noun end, predicate start, predicate end): the subject
+    reads verb + predicate + 的 + noun (an empty predicate: the noun alone); None when the phrase
+    has no counted head."""
+    ph = phrasing()
+    x = ph.relative_stop.search(m, a, end)
+    if x:
+        end = x.start()
+    head = None
+    for h in ph.counted_heads.finditer(m, a, end):
+        if h.start() > a and m[h.start() - 1] == "的":
+            return "", a, h.end(), h.end(), h.end()  # a relative clause written out, ending in its head
+        if head is None:
+            head = h
+    if head is None:
+        return None
+    rs = head.end() + (1 if m.startswith("的", head.end()) else 0)
+    if rs >= end:
+        return None
+    verb = next((v for v in ph.verbs_before_count if before.endswith(v)), "")
+    y = ph.relative_verb.search(m, rs, min(end, rs + ph.noun_reach + 3))
+    if end - rs > ph.predicate_max or not verb and (y is None or y.start() - rs > ph.noun_reach):
+        return "", a, head.end(), head.end(), head.end()
+    digit = next((i for i in range(rs, end) if m[i].isdigit()), -1)
+    if digit >= 0 and (y is None or not m.startswith(ph.threshold_verbs, y.start())):
+        return "", a, head.end(), head.end(), head.end()  # 29家上市城商行总资产规模达33.18万亿元
+    return verb, a, head.end(), rs, end
+
+
+def change_suffix(m: str, b: int, limit: int, after: int) -> tuple[int, str]:
+    """净利润|增速达到12.36%: the growth-rate word the subject was cut before (new end), or the
+    one written after the number (以14.5%的增速: the word to add)."""
+    ph = phrasing()
+    if ph.change_tail.search(m, 0, b):
+        return b, ""
+    x = ph.change_head.match(m, b, limit)
+    if x:
+        return x.end(), ""
+    y = ph.change_after.match(m, after)
+    return b, y.group("head") if y else ""
+
+
+def drop_possessive(s: str) -> str:
+    """城商行的总资产规模 -> 城商行总资产规模: a 的 before a measure goes (not one closing a
+    relative clause before a noun: 老年客户较为集中的网点)."""
+    ph = phrasing()
+    i = s.find("的")
+    if i <= 0 or any(w in s for w in ph.possessive_keep):
+        return s
+    if s.endswith(ph.possessive_after, 0, i) and "的" not in s[i + 1:] and ph.measure_tail.search(s):
+        return s[:i] + s[i + 1:]
+    return s
+
+
+def drop_time_words(s: str) -> str:
+    """该基金今年以来累计收益 -> 该基金累计收益: the period is a field of its own (and 仅 says
+    nothing of what is measured: 大陸分行僅獲利 -> 大陸分行獲利)."""
+    out = phrasing().time_words.sub("", s)
+    return out if len(out) >= 2 else s
+
+
+def resolve_anaphora(m: str, s: str, quotes: list[tuple[int, int]], floor: int, pos: int) -> str:
+    """该基金 -> AI投基金: a demonstrative names the last quoted product of the paragraph."""
+    ph = phrasing()
+    mark = next((w for w in ph.anaphora if s.startswith(w)), None)
+    if mark is None:
+        return s
+    name = None
+    for qs, qe in quotes:
+        if qs >= pos:
+            break
+        if qs >= floor:
+            name = m[qs:qe]
+    return name + s[len(mark):] if name else s
+
+
+def inherit_sibling(s: str, prev: str | None) -> str:
+    """交易笔数 after 外卡收单交易规模 -> 外卡收单交易笔数: a subject that opens with a word the
+    previous subject of the sentence has after its modifier takes that modifier (当年累计收单交易规模
+    after 外卡收单商户 -> 外卡收单交易规模: a skipped adverb goes with it)."""
+    if not prev or len(s) < 3:
+        return s
+    body = s
+    for w in phrasing().sibling_skip:
+        if body.startswith(w) and len(body) - len(w) >= 3:
+            body = body[len(w):]
+            break
+    j = prev.find(body[:2])
+    if j <= 0 or j > 4 or body.startswith(prev[:j]) or prev[:j] in body:
+        return s
+    if not all("\u4e00" <= ch <= "\u9fff" for ch in prev[:j]):
+        return s
+    return prev[:j] + body
+
+
+def strip_display_lead(s: str) -> str:
+    """虽然电子支付交易规模 -> 电子支付交易规模: a conjunction opens no subject; a footnote
+    mark inside is debris (低于160%[11]的银行)."""
+    ph = phrasing()
+    if "[" in s:
+        s = ph.footnote.sub("", s)
+    x = ph.list_marker.match(s)
+    if x and len(s) - x.end() >= 2:
+        s = s[x.end():]  # 1、上市银行零售客户数
+    y = ph.display_lead.match(s)
+    if y and len(s) - y.end() >= 2:
+        s = s[y.end():]
+    return s
+
+
+def after_place_frame(s: str, long: bool) -> str:
+    """…哈尔滨中央大街等景点商圈建设境外来宾支付服务中心或示范区27家 -> 建设境外来宾支付服务中心或
+    示范区: in a long subject (or one opening with 在) what was built, set up or placed follows
+    its verb; the places before it are not what is counted."""
+    if not (long or s.startswith("在")):
+        return s
+    last = None
+    for x in phrasing().object_verbs.finditer(s, 1):
+        last = x
+    return s[last.start():] if last is not None and len(s) - last.start() >= 4 else s
+
+
+def sentence_topic(m: str, quotes: list[tuple[int, int]], fs: int, a: int, subject: str) -> tuple[int, int] | None:
+    """“工小智”依托大数据等技术，…，问答识别率平稳保持在98%: a sentence that opens with a quoted
+    name is about it; a subject in a later clause measures it. (start, end) of the name."""
+    k = fs
+    while k < a and m[k] in " \t":
+        k += 1
+    if k >= a or m[k] not in "“「『":
+        return None
+    for qs, qe in quotes:
+        if qs == k + 1:
+            if qe + 1 < a and phrasing().relative_stop.search(m, qe + 1, a) and m[qs:qe] not in subject:
+                return qs, qe
+            return None
+        if qs > k + 1:
+            break
+    return None
+
+
+def measure_tail(s: str) -> bool:
+    """The phrase ends in a measure (规模, 净利润, 增速 …: subject.toml measure_tails)."""
+    return phrasing().measure_tail.search(s) is not None
+
+
+def only_institution(s: str, short: bool = True) -> bool:
+    """The phrase names only a bank or a group of banks (第一銀行, 国有行, 中國信託); with
+    `short` false, any phrase ending in one (其餘銀行依序包括永豐銀行)."""
+    ph = phrasing()
+    return (not short or len(s) <= ph.institution_max) and ph.institution_end.search(s) is not None
+
+
+def measure_of(s: str) -> str:
+    """上市银行营业收入 -> 营业收入: a subject without the institution it opens with."""
+    x = phrasing().institution_lead.match(s)
+    return s[x.end():] if x and x.end() < len(s) else s
+
+
+def opens_with_basis(s: str) -> bool:
+    """较上一年同期: the phrase is a comparison basis, not what is compared."""
+    return s.startswith(phrasing().basis_open)
+
+
+def opens_with_share(s: str) -> bool:
+    """占发放贷款及垫款总额的: a share of something, of the figure named before."""
+    return s.startswith(phrasing().share_open) and len(s) >= 4 and "占比" not in s and "佔比" not in s
+
+
+_ABBREVIATION = re.compile(r"([（(])([A-Za-z]{2,8})[，,、；;]")
+
+
+def abbreviation_after(text: str, b: int) -> str:
+    """手机银行月活跃用户（MAU，截至2023年6月末）: the subject was cut inside a bracket that
+    opens with its abbreviation; the abbreviation stays, its bracket closed (（MAU）)."""
+    x = _ABBREVIATION.match(text, b)
+    if x is None:
+        return ""
+    return x.group(1) + x.group(2) + ("）" if x.group(1) == "（" else ")")
+
+
+def full_name(m: str, s: str, quotes: list[tuple[int, int]], floor: int, pos: int) -> str:
+    """社区粉丝数 after “投研系统+财富社区” -> 财富社区粉丝数: a subject opening with the last word
+    of a name quoted earlier in the paragraph takes the name's whole last word."""
+    if len(s) < 4:
+        return s
+    head = s[:2]
+    for qs, qe in reversed(quotes):
+        if qs >= pos or qe <= floor:
+            continue
+        name = m[qs:qe]
+        k = name.rfind(head)
+        if k >= 2 and k + 2 == len(name) and all("\u4e00" <= ch <= "\u9fff" for ch in name[k - 2:k]):
+            return name[k - 2:k] + s
+    return s
+
+
+def comparison_topic(m: str, s: str, quotes: list[tuple[int, int]], floor: int, fs: int, a: int) -> str:
+    """该基金今年以来累计收益达到37%，超越同期上证综指近24个百分点 -> AI投基金超越上证综指: a
+    comparison with no subject of its own is about what the sentence's demonstrative names."""
+    ph = phrasing()
+    if not s.startswith(ph.comparison_open):
+        return s
+    for mark in ph.anaphora:
+        k = m.rfind(mark, fs, a)
+        if k >= 0:
+            noun = m[k + len(mark):k + len(mark) + 2]
+            named = resolve_anaphora(m, mark + noun, quotes, floor, k)
+            if named != mark + noun and all("\u4e00" <= ch <= "\u9fff" for ch in noun):
+                return named + s
+    return s
+
+
+def measure_after(m: str, pos: int, end: int) -> tuple[int, int] | None:
+    """以9478.43亿元信用卡透支余额领跑: the measure between the figure and the ranking verb."""
+    x = phrasing().rank_verb.search(m, pos, end)
+    if x is None:
+        return None
+    a = pos + 1 if m.startswith("的", pos) else pos
+    b = x.start()
+    if b - a < 2 or b - a > 12 or any(ch in "，,、；;（(" or ch.isdigit() for ch in m[a:b]):
+        return None
+    return a, b
+
+
+def change_tail(s: str) -> bool:
+    """The phrase ends in a growth-rate word (净利润增速)."""
+    return phrasing().change_tail.search(s) is not None
+
+
+def more_than_before(s: str) -> bool:
+    """多投放, 少增: the subject says only how much more or less than a year before."""
+    return len(s) <= 4 and s.startswith(phrasing().more_less)

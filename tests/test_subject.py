@@ -1,0 +1,138 @@
+"""How the `subject` field is phrased (flows/subject.py, rules/subject.toml [phrasing]).
+
+Each case is an invented sentence for one rule; the assertion is on the subject shown for one
+figure. The rules rephrase only the field: metric, kind and entity still come from the span.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from flows.models import DocContext
+from flows.normalise import extract_mentions
+from flows.subject import (counted_phrase, drop_possessive, inherit_sibling, measure_of,
+                           only_institution)
+
+
+def _subject(text: str, surface: str) -> str | None:
+    ctx = DocContext(published_at=date(2024, 11, 1), published_precision="month")
+    ms = [m for m in extract_mentions("标题\n" + text, ctx) if m.surface == surface]
+    assert ms, f"{surface} not found in {text}"
+    return ms[0].subject
+
+
+CASES = [
+    # a count followed by what its items did: the relative clause (counted_heads, relative_verbs)
+    ("全省已有近3000名客户经理建立“线上工作室”，服务更便捷。", "3000名", "建立线上工作室的客户经理"),
+    ("报告期内，12家城商行实现营业收入两位数增长。", "12家", "实现营业收入两位数增长的城商行"),
+    ("5家农商行资产规模破千亿。", "5家", "资产规模破千亿的农商行"),
+    ("6家上市银行不良率低于1%，资产质量稳定。", "6家", "不良率低于1%的上市银行"),
+    # a figure after the clause: the counted noun alone
+    ("21家上市城商行营业收入达1.2万亿元。", "21家", "上市城商行"),
+    ("30家城商行中有9家披露了数据。", "30家", "城商行"),
+    # a relative clause written out, and a verb before the count (verbs_before_count)
+    ("为300余家老年客户集中的网点配备助老设备。", "300余家", "老年客户集中的网点"),
+    ("年内完成500余台ATM语音功能改造。", "500余台", "完成语音功能改造的ATM"),
+    # 的-relative clause holding a number before the count
+    ("营业收入超过千亿元的农商行有4家。", "4家", "营业收入超过千亿元的农商行"),
+    # a growth-rate word the subject was cut before, or written after the number
+    ("工商银行净利润增速达到9.5%，居同业前列。", "9.5%", "净利润增速"),
+    ("北京银行营收以6.2%的增速领跑。", "6.2%", "营收增速"),
+    ("江苏银行净利润的增速超过8%。", "8%", "净利润增速"),
+    # a possessive 的 before a measure goes, one after a verb stays
+    ("北部上市城商行的平均资产总额为5000亿元。", "5000亿元", "北部上市城商行平均资产总额"),
+    ("该行归属于股东的净利润为80亿元。", "80亿元", "归属于股东的净利润"),
+    # anaphora: 该 + noun names the last quoted product of the paragraph
+    ("某行推出“稳盈”系列理财，该产品今年以来累计收益达到6%。", "6%", "稳盈产品累计收益"),
+    # a sentence opening with a quoted name is about it
+    ("“小智”依托大模型技术，持续提升服务能力，意图识别率平稳保持在95%以上。", "95%", "小智意图识别率"),
+    # a bare measure inherits its sibling's modifier (a skipped 累计 goes with it)
+    ("目前跨境收单商户超5万户，当年累计收单交易规模达8亿元，交易笔数超60万笔。", "8亿元", "跨境收单交易规模"),
+    ("目前跨境收单商户超5万户，当年累计收单交易规模达8亿元，交易笔数超60万笔。", "60万笔", "跨境收单交易笔数"),
+    # a bare amount after a quoted product's count
+    ("累计发放“爱心包”30万个、金额超2亿元。", "2亿元", "爱心包金额"),
+    # a figure whose clause only says how it moved names what the figure before measured
+    ("工商银行不良贷款率由1.32%降至1.28%，保持稳定。", "1.28%", "不良贷款率"),
+    # a bank's figure in brackets after the measure of the sentence
+    ("宁波银行营收增速12.1%居首，杭州银行(+10.2%)紧随其后。", "10.2%", "营收增速"),
+    # the figures of a list of banks show the measure without the group counted before
+    ("5家上市城商行不良率低于1%，包括江苏银行(0.91%)、南京银行(0.9%)。", "0.9%", "不良率"),
+    # an institution alone takes the measure of the sentence's previous subject
+    ("上市银行营业收入同比增长1.2% 其中国有行 股份行分别同比增长1.5% 0.8%", "1.5%", "国有行营业收入"),
+    # a short period right before the measure is part of it; a date is not
+    ("建行今年第三季盈利为120亿元。", "120亿元", "第三季盈利"),
+    # a count of institutions right before the measure is part of it
+    ("18家上市农商行总资产规模达5万亿元。", "5万亿元", "18家上市农商行总资产规模"),
+    # a subject opening with a comparison basis shows the figure before it
+    ("加权净资产收益率为9.1%，较上一年同期下降0.2个百分点。", "0.2个百分点", "加权净资产收益率"),
+    # a share of something, of the measure before it
+    ("(一)非利息收入增加5%至300亿元，佔總收入20%；", "20%", "非利息收入佔總收入"),
+    # a long count subject: what was built follows its verb, not the places before it
+    ("在北京、上海、广州、深圳等重点城市的核心商圈建设跨境支付服务站15家。", "15家", "建设跨境支付服务站"),
+    # a growth-rate word after a basis word the subject was cut before
+    ("中国银行营收同比增速3.76%领跑。", "3.76%", "营收同比增速"),
+    # a subject opening with the last word of a name quoted earlier takes the whole word
+    ("采用“投研系统+财富社区”双轮驱动的架构。截至三季度，社区粉丝数达3200万。", "3200万", "财富社区粉丝数"),
+    # a comparison with no subject of its own is about what the demonstrative names
+    ("某行推出“智投”系列产品，该基金今年以来累计收益达到12%，超越同期沪深300指数近8个百分点。", "8个百分点",
+     "智投基金超越沪深300指数"),
+    # 以 + figure + measure + ranking verb
+    ("兴业银行以3200.5亿元信用卡透支余额领跑，中信银行(2800.1亿元)紧随其后。", "3200.5亿元", "信用卡透支余额"),
+    ("兴业银行以3200.5亿元信用卡透支余额领跑，中信银行(2800.1亿元)紧随其后。", "2800.1亿元", "信用卡透支余额"),
+    # a trail word is not cut out of a word (平均), and 的 after a total is a possessive
+    ("东部城商行资产总额的平均增速较高(11.56%)。", "11.56%", "东部城商行资产总额平均增速"),
+    # a bare growth-rate word after a list of figures: their subject, then the word
+    ("工商银行、建设银行分别实现归属于母公司的净利润120亿元、80亿元，同比增速分别为12.5%、20.1%。", "20.1%",
+     "归属于母公司的净利润同比增速"),
+    # how much more than a year before, of the figure before
+    ("今年累放基础设施贷款900亿元，同比多投放120亿元。", "120亿元", "累放基础设施贷款同比多投放"),
+    # items joined by 和 before 分别 share the tail, each figure its own item
+    ("东部和西部上市农商行平均资产总额分别为900亿元和600亿元。", "600亿元", "西部上市农商行平均资产总额"),
+    ("净利息收益率和净利差分别收窄12个基点及10个基点。", "10个基点", "净利差"),
+    # 参与者 is one word: 与 joins no items
+    ("个人养老金参与者人数分别为1200万、1500万。", "1500万", "个人养老金参与者人数"),
+    # a dated period inside the subject: what follows it
+    ("此外，郑州银行还公布了2024年加权净资产收益率3.19%。", "3.19%", "加权净资产收益率"),
+    # a reporting frame opens no subject
+    ("2024年末数据显示其信用卡透支金额降至3928.46亿元。", "3928.46亿元", "信用卡透支金额"),
+    # a clause that names nothing measures the figure-less clause before it, when that names a measure
+    ("尽管如此，2025年普惠贷款余额仍呈增长趋势，三季度末为12.5万亿元。", "12.5万亿元", "普惠贷款余额"),
+    ("数据显示其资产规模稳步扩张，首次突破5000亿元。", "5000亿元", "资产规模"),
+    # 仅 says nothing of what is measured; 资产的 before a share is a possessive
+    ("相较之下，海外分行仅获利12.5亿元。", "12.5亿元", "海外分行获利"),
+    ("达标银行资产占商业银行总资产的比重为77.4%。", "77.4%", "达标银行资产占商业银行总资产比重"),
+    # a list marker opens no subject
+    ("2、私行客户数突破200万户。", "200万户", "私行客户数"),
+    # conjunctions and footnote marks open no subject
+    ("虽然电子支付交易规模增长6%，但笔数下降。", "6%", "电子支付交易规模"),
+]
+
+
+@pytest.mark.parametrize("text,surface,subject", CASES, ids=[c[2] for c in CASES])
+def test_subject_phrasing(text: str, surface: str, subject: str) -> None:
+    assert _subject(text, surface) == subject
+
+
+def test_abbreviation_kept_from_a_cut_heading() -> None:
+    text = "## 一、手机银行月活跃用户（MAU，截至2023年6月末）\n工商银行：1.6亿户\n建设银行：1.4亿户"
+    assert _subject(text, "1.6亿户") == "手机银行月活跃用户（MAU）"
+
+
+def test_helpers() -> None:
+    m = "8家城商行实现净利润双位数增长，"
+    verb, na, nb, ra, rb = counted_phrase(m, 2, len(m) - 1, "")
+    assert (verb, m[na:nb], m[ra:rb]) == ("", "城商行", "实现净利润双位数增长")
+    assert counted_phrase("外币兑换机，", 0, 5, "") is None  # no counted head
+    assert drop_possessive("城商行的总资产规模") == "城商行总资产规模"
+    assert drop_possessive("老年客户较为集中的网点") == "老年客户较为集中的网点"
+    assert inherit_sibling("交易笔数", "外卡收单交易规模") == "外卡收单交易笔数"
+    assert inherit_sibling("贷款余额", "贷款总额") == "贷款余额"  # same start: nothing to inherit
+    assert measure_of("上市银行营业收入") == "营业收入"
+    assert only_institution("第一銀行") and not only_institution("稅前盈餘")
+
+
+def test_phrasing_keeps_metric() -> None:
+    """The phrasing changes the field, not what the figure is: 净利润增速 is still a change of net profit."""
+    (m,) = [x for x in extract_mentions("标题\n工商银行净利润增速达到9.5%。", DocContext()) if x.surface == "9.5%"]
+    assert m.subject == "净利润增速"
