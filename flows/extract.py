@@ -81,6 +81,7 @@ class _Patterns:
     digit_chars: frozenset[str]
     big_chars: frozenset[str]
     qualifier_before: re.Pattern
+    qualifier_after: re.Pattern  # 以上, 以下 right after a unit: 千万户以下
     not_after: re.Pattern
     fixed: re.Pattern | None
     fraction: re.Pattern  # 三分之一, 千分之五
@@ -91,6 +92,8 @@ class _Patterns:
     symbol_marks: str  # the last characters of the symbols ($): one cheap test for most texts
     subunit_cue: re.Pattern  # 每股派 before 19.7分
     clause_mark: re.Pattern
+    share: re.Pattern | None  # 一半, 过半: a share in words
+    share_marks: str  # the characters every share word holds (半): one test skips most texts
 
 
 @cache
@@ -102,7 +105,7 @@ def patterns() -> _Patterns:
     cn = cn_class + "+"  # 一千四百万, 两千, 万亿
     cn_frac = (f"(?:(?:{alternation(lex.decimal_points)})[" + "".join(sorted(lex.digits)) + "]+"
                "[" + "".join(sorted(lex.big_scales)) + "]*)?")  # 十二点五, 三点五亿
-    arabic = r"\d+(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 3,654.8 | 7.55 | 3000 | 1，000
+    arabic = r"\d+(?:[,，﹐]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 3,654.8 | 7.55 | 3000 | 1，000 | 287﹐139
     scale = alternation(lex.scale_words)  # 万亿 | 亿 | 万 ...
     infix = alternation(lex.over_infix)  # 余 | 多
     unit_class: dict[str, str] = {}
@@ -128,7 +131,7 @@ def patterns() -> _Patterns:
     # candidate in a tight C loop instead of entering the pattern at every position (a quarter
     # faster than a lookahead gate); `ar` and `cn` hold the rest of the numeral (see find_spans).
     # One optional space between the parts: some sites space Arabic numbers (达 7.55 亿户).
-    arabic_rest = r"\d*(?:[,，]\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?"  # `arabic` after its first digit
+    arabic_rest = r"\d*(?:[,，﹐]\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?"  # `arabic` after its first digit
     def number_pattern(ar_more: str) -> re.Pattern:
         return re.compile(
             rf"[\d{''.join(sorted(cn_chars))}]"
@@ -149,6 +152,7 @@ def patterns() -> _Patterns:
     idioms = re.compile(alternation(lex.idioms))
     qualifier_before = re.compile(rf"(?:{alternation(lex.qualifier_prefix)})$")
     not_after = re.compile(rf"(?:{alternation(lex.not_after)})$")
+    qualifier_after = re.compile(rf" ?(?:{alternation(lex.qualifier_suffix)})")
     fixed = re.compile(alternation(lex.fixed_changes)) if lex.fixed_changes else None  # 翻了一番
     fraction = re.compile(  # 三分之一: the whole first
         rf"(?P<den>{cn}|\d+)(?:{alternation(lex.fraction_marks)})(?P<num>{cn}{cn_frac}|{arabic})")
@@ -158,15 +162,19 @@ def patterns() -> _Patterns:
         rf"(?: ?(?P<scale>{scale}))?")
     subunit_cue = re.compile(alternation(lex.subunit_cues))
     clause_mark = re.compile("[" + re.escape(CLAUSE_ENDS) + "]")
+    share = re.compile(rf"(?:{alternation(lex.share_words)})(?!{alternation(lex.share_not_before)})") \
+        if lex.share_words else None
+    share_marks = "".join(sorted(set.intersection(*[set(w) for w in lex.share_words]))) if lex.share_words else ""
     return _Patterns(main, mixed_main, percent_prefix, ratio, idioms, unit_class, frozenset(cn_chars),
-                     frozenset(lex.digits), frozenset(lex.big_scales), qualifier_before, not_after,
+                     frozenset(lex.digits), frozenset(lex.big_scales), qualifier_before, qualifier_after, not_after,
                      fixed, fraction, re.compile(alternation(lex.fraction_marks)),
                      "".join(sorted({w[-1] for w in lex.fraction_marks})), slash, symbol,
-                     "".join(sorted({w[-1] for w in lex.currency_symbols})), subunit_cue, clause_mark)
+                     "".join(sorted({w[-1] for w in lex.currency_symbols})), subunit_cue, clause_mark,
+                     share, share_marks)
 
 
 def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool, scale: str | None,
-          unit_cls: str | None) -> bool:
+          unit_cls: str | None, end: int, unit_word: str | None = None) -> bool:
     """Form-based filters that tell a quantity from a date, code, ordinal or rhetoric."""
     if start > 0 and m[start - 1] == " ":
         start -= 1  # 超 1400 万户
@@ -183,15 +191,21 @@ def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool,
         has_digit = any(c in p.digit_chars for c in num)
         if has_digit and num[0] in p.big_chars:
             return False  # 万一, 亿万: words, not numerals
+        if len(num) > 1 and all(c in p.digit_chars for c in num):
+            return False  # 唯一一家, 三五家, 七八个: digits in a row are a word or a vague range, not a count
         if not has_digit and lex.small_scales.get(num[0]) != 10:  # 十余家 counts, 百万 needs 超
-            # a bare scale (万亿, 百万) is a quantity only after a qualifier: 近万亿, 超百万
-            return bool(p.qualifier_before.search(m[max(0, start - 4):start]))
-        if unit_cls == "count" and len(num) == 1 and lex.digits.get(num, 10) < lex.min_bare_chinese:
-            return False  # 一家, 两个: rhetoric, not a measurement
+            # a bare scale (万亿, 百万) is a quantity only with a qualifier: 近万亿, 超百万, 千万户以下
+            return bool(p.qualifier_before.search(m[max(0, start - 4):start])) or (
+                unit_cls is not None and p.qualifier_after.match(m, end) is not None)
+        if unit_cls == "count" and len(num) == 1 and lex.digits.get(num, 10) < lex.min_bare_chinese and not (
+                unit_word in lex.small_count_words and lex.digits.get(num, 0) >= 2):
+            return False  # 一家, 两个: rhetoric, not a measurement (四家银行 is a count)
         if unit_cls == "tenths":
             return len(num) == 1
     elif unit_cls == "tenths":
-        return False  # 3成 is rare and 成 after Arabic digits is usually 成交/成本
+        # 6成以上 = 60 percent: one Arabic digit (成交, 成本 after a digit were dropped above as
+        # words; 2023成, 0.5成 are not tenths)
+        return len(num) == 1 and num != "0" and not (start > 0 and m[start - 1] == ".")
     return True
 
 
@@ -233,6 +247,12 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
             spans.append(Span(f.start(), f.end(), "fixed", lex.fixed_changes[f.group()],
                               unit_word=f.group(), unit_class="percent"))
             take(f.start(), f.end())
+    if p.share is not None and (not p.share_marks or p.share_marks[0] in m):
+        for sh in p.share.finditer(m):  # 近一半用户, 贡献了过半的业绩: 50 percent
+            if free(sh.start(), sh.end()):
+                spans.append(Span(sh.start(), sh.end(), "number", lex.share_words[sh.group()],
+                                  unit_word=sh.group(), unit_class="percent", prefix_unit=True))
+                take(sh.start(), sh.end())
     for pp in p.percent_prefix.finditer(m):
         if free(pp.start(), pp.end()):
             spans.append(Span(pp.start(), pp.end(), "number", pp.group("num"), unit_word="%",
@@ -305,7 +325,7 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
             b = x.start("unit")
             while b > a and m[b - 1] == " ":
                 b -= 1
-        if not _keep(p, lex, m, a, num, is_cn, scale, unit_cls):
+        if not _keep(p, lex, m, a, num, is_cn, scale, unit_cls, b, unit_word):
             continue
         if unit_word is None and inf2 and not scale2 and (
                 scale is None and big_chars.isdisjoint(num)

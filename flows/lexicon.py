@@ -208,6 +208,10 @@ class Lexicon:
     money_cues: tuple[str, ...]
     count_cues: tuple[str, ...]
     fixed_changes: dict[str, str]
+    small_count_words: frozenset[str]  # 四家: counted below min_bare_chinese
+    share_words: dict[str, str]  # 一半 -> "50" (percent)
+    share_qualifiers: dict[str, str]  # 过半 -> over
+    share_not_before: tuple[str, ...]
     heading_marker: str
     heading_max_len: int
     metric_modifiers: tuple[str, ...]
@@ -234,6 +238,7 @@ class Lexicon:
     lower_is_better: tuple[str, ...]
     bare_currency_units: frozenset[str]
     local_currency_words: dict[str, str]
+    local_place_words: dict[str, str]
     currency_domains: dict[str, str]
     currency_sources: dict[str, str]
     currency_statement: str
@@ -438,13 +443,13 @@ def _regexes(data: dict, path: str, file: str, group: str) -> tuple[str, ...]:
     return out
 
 
-def _fixed_changes(data: dict) -> dict[str, str]:
-    table = _str_map(data, "fixed_changes", "units.toml")
+def _fixed_changes(data: dict, path: str = "fixed_changes") -> dict[str, str]:
+    table = _str_map(data, path, "units.toml")
     for k, v in table.items():
         try:
             Decimal(v)
         except InvalidOperation as exc:
-            raise RuleError(f"units.toml: [fixed_changes] {k!r} = {v!r} must be a decimal number") from exc
+            raise RuleError(f"units.toml: [{path}] {k!r} = {v!r} must be a decimal number") from exc
     return table
 
 
@@ -654,6 +659,10 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         money_cues=_words(implied, "money", "subject.toml"),
         count_cues=_words(implied, "count", "subject.toml"),
         fixed_changes=_fixed_changes(units),
+        small_count_words=frozenset(_words(units, "filters.small_count_words", "units.toml")),
+        share_words=_fixed_changes(units, "share_words.percent"),
+        share_qualifiers=_str_map(units, "share_words.qualifier", "units.toml", QUALIFIERS),
+        share_not_before=tuple(_words(units, "share_words.not_before.words", "units.toml")),
         heading_marker=_pattern(subj, "heading_marker", "subject.toml"),
         heading_max_len=_get(subj, "heading_max_len", int, "subject.toml"),
         metric_modifiers=_longest_first(_words(subj, "metric_modifiers", "subject.toml")),
@@ -679,6 +688,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         lower_is_better=_longest_first(_words(cues, "direction.lower_is_better", "cues.toml")),
         bare_currency_units=frozenset(_words(cur, "bare_units", "currency.toml")),
         local_currency_words=_str_map(cur, "local_words", "currency.toml", UNITS),
+        local_place_words=_str_map(cur, "place_words", "currency.toml", UNITS),
         currency_domains=_str_map(cur, "domains", "currency.toml", UNITS),
         currency_sources=_str_map(cur, "sources", "currency.toml", UNITS),
         currency_statement=_examples_pattern(cur, "statement", "currency.toml"),
@@ -693,7 +703,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06b issue 13: context, numbers, metrics, attribution"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units)"
 
 
 @cache

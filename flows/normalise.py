@@ -295,6 +295,8 @@ def _qualifier(sp: Span, lex: Lexicon, m: str) -> tuple[str, int]:
                 return q, start
     if prefix:
         return lex.qualifier_prefix[prefix], start
+    if sp.prefix_unit and sp.unit_word is not None:
+        return lex.share_qualifiers.get(sp.unit_word, "exact"), start  # 过半: over
     return "exact", start
 
 
@@ -553,6 +555,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             unit = _implied_unit(m[subj[0]:subj[1]], lex)
         if unit is None:
             return None  # a bare number whose unit nothing tells: not a measurement we can state
+        if unit == "CNY" and d.currency is not None:
+            unit = d.currency.at(m, sp.start)  # 營收292億 on a Macau page: the document's currency
         implied = True
     if subj is not None:
         if subj[1] - subj[0] > lex.subject_max_len:

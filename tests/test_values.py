@@ -107,3 +107,23 @@ def test_subunits_take_the_document_currency():
     got = [(m.surface, str(m.value), m.unit)
            for m in extract_mentions(text, DocContext(published_at=date(2024, 3, 1), source="明報"))]
     assert got == [("68仙", "0.68", "HKD"), ("50港仙", "0.5", "HKD")]
+
+
+def test_a_traditional_page_naming_no_currency_takes_the_place_it_names():
+    # a Taiwan paper: no 新台幣 anywhere, but 金管會 and 本國銀行
+    text = "放款\n金管會公佈本國銀行放款資料，總餘額18兆549億元，比五月成長486億元。"
+    assert [u for _, u in _units(text)] == ["TWD", "TWD"]
+    text = "澳門\n本澳銀行業去年營收292億元。"
+    assert _units(text) == [("292億元", "MOP")]
+    # a currency word outweighs the places: 港元 named once, 台灣 twice
+    text = "銀行\n台灣與台灣以外，該行發行20億港元債券，溢利98億元。"
+    assert _units(text)[-1] == ("98億元", "HKD")
+    # Simplified text names places without making them the currency
+    assert _units("放款\n金管会公布本国银行放款总余额486亿元。") == [("486亿元", "CNY")]
+
+
+def test_an_implied_money_unit_takes_the_document_currency():
+    # 292億 has no 元: the subject says money, the Macau outlet says which
+    assert _units("營收\n去年銀行營收292億，跌逾6%。", url="https://www.cyberctm.com/x") == [
+        ("292億", "MOP"), ("6%", "percent")]
+    assert _units("营收\n去年银行营收292亿，跌逾6%。") == [("292亿", "CNY"), ("6%", "percent")]
