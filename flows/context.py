@@ -206,10 +206,17 @@ def _small_int(s: str | None) -> int | None:
         return None
 
 
+def _written_year(y: str) -> int:
+    """2024 as written; a year of the Republic of China (今(98)年, 民國98年: periods.toml {Y}) is
+    1911 years later on the Western calendar."""
+    n = int(y)
+    return n + 1911 if n < 1000 else n
+
+
 def _year(groups: dict, end_month: int, pub: date | None, precision: str | None) -> int | None:
     """Year of a phrase: written (2024年), relative (今年, 去年) or the latest one not after publication."""
     if groups.get("y"):
-        return int(groups["y"])
+        return _written_year(groups["y"])
     if groups.get("yy"):
         return 2000 + int(groups["yy"])  # 1H25, 2Q25
     rel = groups.get("rel")
@@ -283,7 +290,7 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             month = _small_int(g["m"])
             if month is None:
                 return None
-            fin = date(int(g["y"]), month, int(g["d"]))
+            fin = date(_written_year(g["y"]), month, int(g["d"]))
             n = 12 if g.get("year") else _small_int(g.get("n"))
             if not n or not 1 <= n <= 12:
                 return None
@@ -291,11 +298,11 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             y0 = fin.year if first_month >= 1 else fin.year - 1
             return (date(y0, (first_month - 1) % 12 + 1, 1), fin)
         if resolver == "since_year":
-            return (date(int(g["y"]), 1, 1), None)
+            return (date(_written_year(g["y"]), 1, 1), None)
         if resolver == "year_to_date":
             return None if pub is None else (date(pub.year, 1, 1), None)
         if resolver == "year":
-            y = int(g["y"])
+            y = _written_year(g["y"])
             return (date(y, 1, 1), date(y, 12, 31))
         if resolver == "rel_year":
             y = _year(g, 12, pub, prec)

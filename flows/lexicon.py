@@ -209,6 +209,9 @@ class Lexicon:
     count_cues: tuple[str, ...]
     fixed_changes: dict[str, str]
     small_count_words: frozenset[str]  # 四家: counted below min_bare_chinese
+    series_list_marks: tuple[str, ...]  # periods.toml [series]
+    series_range_marks: tuple[str, ...]
+    series_list_ends: str
     share_words: dict[str, str]  # 一半 -> "50" (percent)
     share_qualifiers: dict[str, str]  # 过半 -> over
     share_not_before: tuple[str, ...]
@@ -619,6 +622,9 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         flow_over_stock=_words(cues, "kind.flow_over_stock", "cues.toml") + _words(cues, "kind.flow_heads", "cues.toml"),
         change_heads=_longest_first(_words(cues, "kind.change_heads", "cues.toml")),
         period_rules=_period_rules(per, "periods.toml"),
+        series_list_marks=_words(per, "series.list_marks", "periods.toml"),
+        series_range_marks=_words(per, "series.range_marks", "periods.toml"),
+        series_list_ends="".join(_words(per, "series.list_ends", "periods.toml")),
         basis_prefixes=_longest_first(_words(per, "basis_prefixes", "periods.toml")),
         dated_basis_prefixes=_longest_first(_words(per, "dated_basis_prefixes", "periods.toml")),
         asof_prefixes=_longest_first(_words(per, "asof_prefixes", "periods.toml")),
@@ -703,7 +709,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units)"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度)"
 
 
 @cache

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
@@ -631,6 +631,12 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         st = frame_state(d.frame) if not st.has_range else _PeriodState(
             as_of=d.frame.finish, range_start=st.range_start, has_range=True, has_point=st.has_point)
 
+    if d.institutions.respectively:
+        series = _series_date(d, fs, sp.start)  # 2020年-2024年…分别为a、b、c、d和e
+        if series is not None:
+            st = _PeriodState(as_of=series[1], range_start=series[0], has_range=series[0] is not None,
+                              has_point=series[0] is None)
+
     kind = "change" if direction or basis else None
     if kind is None and unit in ("percent", "pp") and (
             m[sp.start - 1:sp.start] == "+" or value < 0 and sp.kind == "number"
@@ -713,6 +719,74 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         scale_word=_written_scale(sp, text, lex),
         is_implied_unit=implied,
     )
+
+
+def _series_date(d: _Doc, fs: int, start: int) -> tuple[date | None, date] | None:
+    """The date of the k-th figure after 分别 when a series of dates comes before it in the
+    sentence (periods.toml [series]): 截至2022年底、2023年3月底…分别为1954万、3324万; 2020年-2024年
+    …分别为 five figures, one a year. None when there is no series or the counts differ."""
+    resp = d.institutions.respectively
+    r = bisect.bisect_right(resp, start) - 1
+    if r < 0 or resp[r] <= fs:
+        return None
+    at = resp[r]  # the end of 分别
+    lex = load_lexicon()
+    m = d.m
+    lo = bisect.bisect_left(d.period_starts, fs)
+    hi = bisect.bisect_left(d.period_starts, at)
+    run: list[_PeriodHit] = []
+    ranged = False
+    for i in range(hi - 1, lo - 1, -1):
+        h = d.periods[i]
+        if h.finish is None or h.type not in ("point", "range") or h.end > at:
+            if run:
+                break
+            continue
+        if run:
+            gap = m[h.end:run[0].start].strip(" ")
+            if not gap and m.startswith(lex.series_range_marks, run[0].start):
+                gap = m[run[0].start]  # 十二月到今年五月: the 到 was read as the second phrase's 截至
+            if gap in lex.series_range_marks and len(run) == 1:
+                ranged = True
+            elif gap not in lex.series_list_marks or ranged:
+                break
+        run.insert(0, h)
+    if len(run) < 2 or ranged and len(run) != 2:
+        return None
+    dates: list[tuple[date | None, date]] = []
+    if ranged:
+        a, b = run
+        assert a.finish is not None and b.finish is not None
+        if a.resolver == b.resolver == "year" and a.finish < b.finish:
+            dates = [(date(y, 1, 1), date(y, 12, 31)) for y in range(a.finish.year, b.finish.year + 1)]
+        elif a.resolver in ("month", "month_end") and b.resolver in ("month", "month_end") \
+                and a.finish < b.finish:
+            y, mo = a.finish.year, a.finish.month
+            while (y, mo) <= (b.finish.year, b.finish.month) and len(dates) < 24:
+                fin = _month_last(y, mo)
+                dates.append((date(y, mo, 1) if a.resolver == "month" else None, fin))
+                y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+    else:
+        dates = [(h.begin, h.finish) for h in run if h.finish is not None]
+    if len(dates) < 2:
+        return None
+    first = bisect.bisect_left(d.span_starts, at)
+    k = bisect.bisect_left(d.span_starts, start) - first
+    if first >= len(d.span_starts):
+        return None
+    ends = lex.series_list_ends
+    j = first  # the figures of the list: up to the first list end between two of them
+    while j + 1 < len(d.span_starts) and j - first < len(dates) and not any(
+            c in ends for c in m[d.span_ends[j]:d.span_starts[j + 1]]):
+        j += 1
+    n = j - first + 1
+    if n != len(dates) or not 0 <= k < n:
+        return None
+    return dates[k]
+
+
+def _month_last(y: int, mo: int) -> date:
+    return date(y + 1, 1, 1) - timedelta(days=1) if mo == 12 else date(y, mo + 1, 1) - timedelta(days=1)
 
 
 def _subject_in(d: _Doc, a: int, b: int, inside: bool = True) -> tuple[int, int]:

@@ -127,3 +127,34 @@ def test_an_implied_money_unit_takes_the_document_currency():
     assert _units("營收\n去年銀行營收292億，跌逾6%。", url="https://www.cyberctm.com/x") == [
         ("292億", "MOP"), ("6%", "percent")]
     assert _units("营收\n去年银行营收292亿，跌逾6%。") == [("292亿", "CNY"), ("6%", "percent")]
+
+
+def _dated(text: str, **ctx) -> list[tuple[str, str | None]]:
+    return [(m.surface, m.period_end and m.period_end.isoformat())
+            for m in extract_mentions(text, DocContext(**ctx))]
+
+
+def test_years_of_the_republic_of_china_in_brackets_or_after_minguo():
+    # 98 = 2009 (+1911): only in brackets (今(98)年) or after 民國; a bare 98年 may be 1998
+    assert _dated("放款\n今(98)年五月放款總餘額18兆549億元。") == [("18兆549億元", "2009-05-31")]
+    assert _dated("放款\n民國98年放款增加486億元。") == [("486億元", "2009-12-31")]
+    assert _dated("盈餘\n今(2025)年1~10月國銀稅前盈餘5,070.8億元。")[0][1] == "2025-10-31"
+
+
+def test_a_series_of_dates_dates_the_figures_after_respectively_one_by_one():
+    text = "营收\n2020年-2024年，该行营收增速分别为33.69%、35.76%、31.03%、11.3%和-3.13%。"
+    assert [e for _, e in _dated(text)] == [f"{y}-12-31" for y in range(2020, 2025)]
+    text = "养老金\n截至2022年底、2023年3月底，参与者人数分别为1954万人、3324万人。"
+    assert _dated(text) == [("1954万人", "2022-12-31"), ("3324万人", "2023-03-31")]
+    text = "放款\n回溯去(97)年十二月到今(98)年二月，單月放款餘額分別下降1,531.86億元、1,000.68億元、1,783.28億元，降幅縮小。"
+    assert [e for _, e in _dated(text)] == ["2008-12-31", "2009-01-31", "2009-02-28"]
+    # as many figures as dates, or no series: three years, two figures
+    text = "营收\n2020年-2022年，该行营收增速分别为33.69%和35.76%。"
+    assert [e for _, e in _dated(text)] == ["2022-12-31", "2022-12-31"]
+
+
+def test_the_year_before_and_a_month_compared_with():
+    text = "業績\n2024年度溢利3284億元，非利息收入佔總收入19%，上年度為17%。"
+    assert _dated(text)[-1] == ("17%", "2023-12-31")
+    text = "放款\n2009年六月份放款總餘額18兆549億元，比起五月份成長486億元。"
+    assert [e for _, e in _dated(text)] == ["2009-06-30", "2009-06-30"]
