@@ -92,6 +92,7 @@ class _Patterns:
     symbol_marks: str  # the last characters of the symbols ($): one cheap test for most texts
     subunit_cue: re.Pattern  # 每股派 before 19.7分
     clause_mark: re.Pattern
+    arabic_end: re.Pattern  # an Arabic number that ends where the search ends
     share: re.Pattern | None  # 一半, 过半: a share in words
     share_marks: str  # the characters every share word holds (半): one test skips most texts
 
@@ -170,7 +171,7 @@ def patterns() -> _Patterns:
                      fixed, fraction, re.compile(alternation(lex.fraction_marks)),
                      "".join(sorted({w[-1] for w in lex.fraction_marks})), slash, symbol,
                      "".join(sorted({w[-1] for w in lex.currency_symbols})), subunit_cue, clause_mark,
-                     share, share_marks)
+                     re.compile(rf"(?<![\d.,])(?:{arabic})$"), share, share_marks)
 
 
 def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool, scale: str | None,
@@ -181,8 +182,14 @@ def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool,
     before = m[max(0, start - 4):start]
     if before and (before[-1].isascii() and before[-1].isalpha() or before[-1] in "/._#"):
         return False  # A500, 9.0.1, 1/2: codes, versions and fractions of codes
-    if len(before) >= 2 and before[-1] in "+-" and before[-2].isascii() and before[-2].isalnum():
-        return False  # T+0.5, T-1: codes (同比-3.28% and 5%-8% stay)
+    if len(before) >= 2 and before[-1] in "+-" and before[-2].isascii() and before[-2].isalpha():
+        return False  # T+0.5, T-1: codes (同比-3.28%, 5%-8% and 0.04-0.23个百分点 stay)
+    if len(before) >= 2 and before[-1] == "-" and before[-2].isdigit():
+        j = start - 1
+        while j > 0 and start - j < 24 and (m[j - 1].isdigit() or m[j - 1] == "."):
+            j -= 1
+        if p.not_after.search(m, max(0, j - 4), j):
+            return False  # 第1-3名: a rank range
     if p.not_after.search(before):
         return False  # 第一, 每户
     if unit_cls is None and scale is None and not (is_cn and any(c in p.big_chars for c in num)):
@@ -346,6 +353,44 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
         spans.append(span if tenth is None else span._replace(tenth=tenth))
         mask[a:b] = b"\x01" * (b - a)
     spans.sort(key=lambda s: s.start)
+    return _shared_units(lex, m, _bare_lower_bounds(p, lex, m, mask, spans))
+
+
+def _bare_lower_bounds(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, spans: list[Span]) -> list[Span]:
+    """下降0.04-0.23个百分点: the bare number before a range mark and a number with a unit is a
+    quantity too (the range's lower bound; it takes the unit in flows.normalise)."""
+    out: list[Span] | None = None
+    for k, sp in enumerate(spans):
+        a = sp.start
+        if sp.unit_class is None or a < 2 or not m[a - 2].isdigit():
+            continue
+        for mark in lex.bare_lower_marks:
+            if m.startswith(mark, a - len(mark)):
+                x = p.arabic_end.search(m, max(0, a - len(mark) - 24), a - len(mark))
+                if x is not None and mask.find(1, x.start(), x.end()) < 0 and (
+                        x.start() == 0 or not (m[x.start() - 1].isascii() and m[x.start() - 1].isalpha())):
+                    if out is None:
+                        out = list(spans)
+                    lo = Span(x.start(), x.end(), "number", x.group())
+                    if sp.scale is not None:  # 20-30亿元: 20亿
+                        lo = lo._replace(scale=sp.scale, scale_start=sp.scale_start)
+                    out.append(lo)
+                break
+    if out is None:
+        return spans
+    out.sort(key=lambda s: s.start)
+    return out
+
+
+def _shared_units(lex: Lexicon, m: str, spans: list[Span]) -> list[Span]:
+    """下降3.01个和4.3个百分点: a number ending in a unit head (个) before a list mark and a number
+    whose unit goes on from that head shares the longer unit."""
+    for k in range(len(spans) - 1):
+        sp, nx = spans[k], spans[k + 1]
+        w, nw = sp.unit_word, nx.unit_word
+        if w is not None and nw is not None and w in lex.shared_unit_heads and len(nw) > len(w) \
+                and nw.startswith(w) and m[sp.end:nx.start] in lex.list_marks:
+            spans[k] = sp._replace(unit_word=nw, unit_class=nx.unit_class)
     return spans
 
 

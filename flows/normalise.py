@@ -417,12 +417,13 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
             continue  # a repeated headline states nothing new
         # 1000万至2000万元: a range, the lower bound borrows the upper bound's unit (增长1.1%至
         # 38亿元 is a change and the new level: two units, no range)
-        upper = spans[i + 1] if i + 1 < len(spans) and m[sp.end:spans[i + 1].start] in marks \
-            and sp.kind == spans[i + 1].kind == "number" \
-            and sp.unit_class in (None, spans[i + 1].unit_class) else None
-        lower = i > 0 and m[spans[i - 1].end:sp.start] in marks \
-            and sp.kind == spans[i - 1].kind == "number" \
-            and spans[i - 1].unit_class in (None, sp.unit_class)
+        # (a bare lower bound also before a hyphen: 下降0.04-0.23个百分点, see find_spans)
+        upper = spans[i + 1] if i + 1 < len(spans) and sp.kind == spans[i + 1].kind == "number" and (
+            m[sp.end:spans[i + 1].start] in marks and sp.unit_class in (None, spans[i + 1].unit_class)
+            or sp.unit_class is None and m[sp.end:spans[i + 1].start] in lex.bare_lower_marks) else None
+        lower = i > 0 and sp.kind == spans[i - 1].kind == "number" and (
+            m[spans[i - 1].end:sp.start] in marks and spans[i - 1].unit_class in (None, sp.unit_class)
+            or spans[i - 1].unit_class is None and m[spans[i - 1].end:sp.start] in lex.bare_lower_marks)
         mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower)
         if mention is not None:
             out.append(mention)

@@ -158,3 +158,24 @@ def test_the_year_before_and_a_month_compared_with():
     assert _dated(text)[-1] == ("17%", "2023-12-31")
     text = "放款\n2009年六月份放款總餘額18兆549億元，比起五月份成長486億元。"
     assert [e for _, e in _dated(text)] == ["2009-06-30", "2009-06-30"]
+
+
+def _vals(text: str) -> list[tuple[str, str, str, str]]:
+    return [(m.surface, str(m.value), m.unit, m.qualifier) for m in extract_mentions(text, DocContext())]
+
+
+def test_a_bare_lower_bound_before_a_hyphen_takes_the_upper_bound_unit_and_scale():
+    assert _vals("净息差\n净息差下降0.04-0.23个百分点。") == [
+        ("0.04", "-0.04", "pp", "over"), ("0.23个百分点", "-0.23", "pp", "up_to")]
+    assert _vals("规模\n规模为20-30亿元。") == [
+        ("20", "2000000000", "CNY", "over"), ("30亿元", "3000000000", "CNY", "up_to")]
+    # codes and ranks stay out; two numbers with their own units are no range
+    assert _vals("交易\nT-1交易，第1-3名。") == []
+    assert _vals("占比\n同比-3.28%，占比5%-8%。") == [
+        ("3.28%", "-3.28", "percent", "exact"), ("5%", "5", "percent", "exact"), ("8%", "8", "percent", "exact")]
+
+
+def test_a_unit_head_before_a_list_mark_shares_the_next_unit():
+    got = _vals("增幅\n某行增幅同比下降3.01个和4.3个百分点。")
+    assert [(s, u) for s, _, u, _ in got] == [("3.01个", "pp"), ("4.3个百分点", "pp")]
+    assert [(s, u) for s, _, u, _ in _vals("网点\n新设3个和5个网点。")] == [("3个", "count"), ("5个", "count")]
