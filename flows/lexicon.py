@@ -208,6 +208,9 @@ class Lexicon:
     money_cues: tuple[str, ...]
     count_cues: tuple[str, ...]
     fixed_changes: dict[str, str]
+    qualifier_particles: tuple[str, ...]  # 突破了: between a qualifier word and its number
+    continuation_words: tuple[str, ...]  # 同期: periods.toml
+    continuation_not_after: str
     bare_lower_marks: tuple[str, ...]  # 0.04-0.23个百分点: a bare lower bound before these
     shared_unit_heads: tuple[str, ...]  # 3.01个和4.3个百分点: 个 shares the next unit
     list_marks: tuple[str, ...]
@@ -668,6 +671,9 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         money_cues=_words(implied, "money", "subject.toml"),
         count_cues=_words(implied, "count", "subject.toml"),
         fixed_changes=_fixed_changes(units),
+        qualifier_particles=_words(qual, "particles.words", "qualifiers.toml"),
+        continuation_words=_words(per, "continuation_words", "periods.toml"),
+        continuation_not_after="".join(_words(per, "continuation_not_after", "periods.toml")),
         bare_lower_marks=_longest_first(_words(units, "ranges.bare_lower_marks", "units.toml")),
         shared_unit_heads=_longest_first(_words(units, "ranges.shared_unit_heads", "units.toml")),
         list_marks=_longest_first(_words(units, "ranges.list_marks", "units.toml")),
@@ -715,7 +721,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; bare lower bounds, shared units)"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods)"
 
 
 @cache

@@ -87,7 +87,7 @@ def scanners() -> _Scanners:
         cue_class=cue_class,
         subject_lead=re.compile(rf"(?:{alternation(lex.lead_words)})"),
         subject_stop=re.compile(alternation(lex.stop_after)),
-        qualifier_before=re.compile(rf"(?:{alternation(lex.qualifier_prefix)})$"),
+        qualifier_before=re.compile(rf"(?P<q>{alternation(lex.qualifier_prefix)})(?:{alternation(lex.qualifier_particles)})?$"),
         qualifier_suffixes=tuple(lex.qualifier_suffix),
         flow_over_stock=re.compile(alternation(lex.flow_over_stock) or "(?!)"),
         change_head=re.compile(rf"(?:{alternation(lex.change_heads)})$"),
@@ -282,8 +282,8 @@ def _qualifier(sp: Span, lex: Lexicon, m: str) -> tuple[str, int]:
     start = sp.start
     if start > 0 and m[start - 1] == " ":
         start -= 1  # 超 1400 万户
-    x = scanners().qualifier_before.search(m, max(0, start - 4), start)
-    prefix = x.group() if x else None
+    x = scanners().qualifier_before.search(m, max(0, start - 6), start)
+    prefix = x.group("q") if x else None  # 突破了24万亿元: the word, without its 了
     if x is not None and prefix:
         start = x.start()
     if sp.infix and sp.kind == "number":
@@ -421,7 +421,10 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
         upper = spans[i + 1] if i + 1 < len(spans) and sp.kind == spans[i + 1].kind == "number" and (
             m[sp.end:spans[i + 1].start] in marks and sp.unit_class in (None, spans[i + 1].unit_class)
             or sp.unit_class is None and m[sp.end:spans[i + 1].start] in lex.bare_lower_marks) else None
-        lower = i > 0 and sp.kind == spans[i - 1].kind == "number" and (
+        if upper is not None and sp.unit_class is not None and _direction_before(d, sp.start):
+            upper = None  # 减少153.53万户至4539.08万户: a change and the new level, no range
+        lower = i > 0 and not (spans[i - 1].unit_class is not None and _direction_before(d, spans[i - 1].start)) \
+            and sp.kind == spans[i - 1].kind == "number" and (
             m[spans[i - 1].end:sp.start] in marks and spans[i - 1].unit_class in (None, sp.unit_class)
             or spans[i - 1].unit_class is None and m[spans[i - 1].end:sp.start] in lex.bare_lower_marks)
         mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower)
@@ -624,7 +627,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     para = m.rfind("\n", 0, sp.start) + 1
     if heading is not None:
         para = heading[0]  # a list's dates are in its heading
-    elif para > d.title_end + 1 and m.startswith(lex.continuation_openers, para):
+    elif para > d.title_end + 1 and (m.startswith(lex.continuation_openers, para)
+                                     or _continues(d, lex, para, qstart)):
         para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
     st = _dates_between(d, para, qstart)
     if st.as_of is None and d.frame is not None:
@@ -667,8 +671,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     # period
     in_title = sp.start < d.title_end
     as_of = st.as_of
-    if as_of is None and (in_title or kind == "change" and basis in ("year_start", "prev_year_end")):
-        as_of = d.lead_as_of
+    if as_of is None and (in_title or kind == "change" and basis in ("year_start", "prev_year_end")
+                          or st.range_start is not None and d.lead_as_of is not None
+                          and st.range_start <= d.lead_as_of):
+        as_of = d.lead_as_of  # (今年累放农地贷款…: an open period runs to the lead's as-of date)
     if kind == "level":
         start = st.range_start if unit in ("percent", "pp") and st.has_range else None
         end = as_of
@@ -720,6 +726,30 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         scale_word=_written_scale(sp, text, lex),
         is_implied_unit=implied,
     )
+
+
+def _direction_before(d: _Doc, pos: int) -> bool:
+    """A direction word (增加, 减少, 升, 降) ends right before `pos` (a qualifier or a space aside)."""
+    k = bisect.bisect_left(d.cue_starts, pos) - 1
+    while k >= 0 and d.cues[k][1] > pos:
+        k -= 1
+    if k < 0 or pos - d.cues[k][1] > 3 or d.cues[k][2].isdisjoint(_DIRECTIONS):
+        return False
+    gap = d.m[d.cues[k][1]:pos].strip(" ")
+    return not gap or scanners().qualifier_before.fullmatch(gap) is not None
+
+
+def _continues(d: _Doc, lex: Lexicon, para: int, qstart: int) -> bool:
+    """平安银行同期信用卡应收账款余额…: a paragraph whose first clause says "the same period"
+    (periods.toml `continuation_words`, not 去年同期) and has no date of its own continues the
+    previous paragraph's dates."""
+    end = _clause_end(d, para, qstart)
+    for w in lex.continuation_words:
+        k = d.m.find(w, para, end)
+        if k > para and d.m[k - 1] not in lex.continuation_not_after \
+                and not _between(d.period_starts, d.periods, para, end):
+            return True
+    return False
 
 
 def _series_date(d: _Doc, fs: int, start: int) -> tuple[date | None, date] | None:

@@ -179,3 +179,27 @@ def test_a_unit_head_before_a_list_mark_shares_the_next_unit():
     got = _vals("增幅\n某行增幅同比下降3.01个和4.3个百分点。")
     assert [(s, u) for s, _, u, _ in got] == [("3.01个", "pp"), ("4.3个百分点", "pp")]
     assert [(s, u) for s, _, u, _ in _vals("网点\n新设3个和5个网点。")] == [("3个", "count"), ("5个", "count")]
+
+
+def test_qualifier_words_of_real_pages():
+    got = _vals("规模\n总资产突破了24万亿元，贷款不低于900亿元，拨备覆盖率高达462.95%，零售客户6 亿+，客户数300 万起步。")
+    assert [(s, q) for s, _, _, q in got] == [
+        ("24万亿元", "over"), ("900亿元", "over"), ("462.95%", "exact"), ("6 亿", "over"), ("300 万", "over")]
+
+
+def test_a_direction_before_the_first_number_makes_it_a_change_not_a_range():
+    got = _vals("卡\n流通户数减少153.53万户至4539.08万户，规模1000万至2000万元。")
+    assert [(s, q) for s, _, _, q in got] == [
+        ("153.53万户", "exact"), ("4539.08万户", "exact"), ("1000万", "over"), ("2000万元", "up_to")]
+
+
+def test_the_same_period_continues_the_previous_paragraph_dates():
+    text = "卡\n截至2025年6月末，民生银行信用卡贷款4499亿元。\n平安银行同期信用卡应收账款余额3948亿元。"
+    assert [e for _, e in _dated(text)] == ["2025-06-30", "2025-06-30"]
+    text = "卡\n截至2025年6月末，民生银行信用卡贷款4499亿元。\n平安银行去年同期信用卡余额3948亿元。"
+    assert _dated(text, published_at=date(2025, 8, 30))[-1][1] != "2025-06-30"
+
+
+def test_an_open_period_runs_to_the_lead_date():
+    text = "农发行\n农发行今年前三季度累放贷款21408亿元。\n今年累放农地贷款2344亿元。"
+    assert _dated(text, published_at=date(2022, 10, 2)) == [("21408亿元", "2022-09-30"), ("2344亿元", "2022-09-30")]
