@@ -93,6 +93,9 @@ class _Patterns:
     subunit_cue: re.Pattern  # 每股派 before 19.7分
     clause_mark: re.Pattern
     arabic_end: re.Pattern  # an Arabic number that ends where the search ends
+    table_marker: re.Pattern | None  # (%) in a column header
+    table_row: re.Pattern  # 淨利差 1.33 1.50 1.81 1.94
+    table_cell: re.Pattern
     share: re.Pattern | None  # 一半, 过半: a share in words
     share_marks: str  # the characters every share word holds (半): one test skips most texts
 
@@ -171,7 +174,10 @@ def patterns() -> _Patterns:
                      fixed, fraction, re.compile(alternation(lex.fraction_marks)),
                      "".join(sorted({w[-1] for w in lex.fraction_marks})), slash, symbol,
                      "".join(sorted({w[-1] for w in lex.currency_symbols})), subunit_cue, clause_mark,
-                     re.compile(rf"(?<![\d.,])(?:{arabic})$"), share, share_marks)
+                     re.compile(rf"(?<![\d.,])(?:{arabic})$"),
+                     re.compile(alternation(lex.table_units)) if lex.table_units else None,
+                     re.compile(r"[^\d\n][^\n]*?(?P<cells>(?: +[-−]?\d[\d,]*(?:\.\d+)?)+) *"),
+                     re.compile(r"\d[\d,]*(?:\.\d+)?"), share, share_marks)
 
 
 def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool, scale: str | None,
@@ -352,8 +358,52 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
         # (a keyword argument costs every span: the rare 三成五 pays for its own)
         spans.append(span if tenth is None else span._replace(tenth=tenth))
         mask[a:b] = b"\x01" * (b - a)
+    if p.table_marker is not None and any(w in m for w in lex.table_units):
+        spans.extend(_table_cells(p, lex, m, mask))
     spans.sort(key=lambda s: s.start)
     return _shared_units(lex, m, _bare_lower_bounds(p, lex, m, mask, spans))
+
+
+def _table_cells(p: _Patterns, lex: Lexicon, m: str, mask: bytearray) -> list[Span]:
+    """The cells of a table whose unit is written in its column headers (units.toml [tables])."""
+    assert p.table_marker is not None
+    out: list[Span] = []
+    done = -1
+    for x in p.table_marker.finditer(m):
+        ls = m.rfind("\n", 0, x.start()) + 1
+        le = m.find("\n", x.end())
+        le = len(m) if le < 0 else le
+        if ls <= done:
+            continue  # the rest of a header line already read
+        done = le
+        marks = [y.group() for y in p.table_marker.finditer(m, ls, le)]
+        if len(marks) < 2:
+            continue
+        word = lex.table_units[marks[0]]
+        cls = p.unit_class.get(word)
+        pos, rows = le + 1, 0
+        while pos < len(m) and rows < lex.table_max_rows:
+            end = m.find("\n", pos)
+            end = len(m) if end < 0 else end
+            line = m[pos:end]
+            if line.strip(" -—=_") == "":
+                if line.strip() == "":
+                    break  # a blank line ends the table; a line of dashes does not
+                pos = end + 1
+                continue
+            r = p.table_row.fullmatch(m, pos, end)
+            if r is None:
+                break
+            cells = list(p.table_cell.finditer(m, r.start("cells"), r.end("cells")))
+            if len(cells) > len(marks):
+                break
+            for c in cells:
+                if mask.find(1, c.start(), c.end()) < 0:
+                    out.append(Span(c.start(), c.end(), "number", c.group(), unit_word=marks[0],
+                                    unit_class=cls, prefix_unit=True))
+            rows += 1
+            pos = end + 1
+    return out
 
 
 def _bare_lower_bounds(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, spans: list[Span]) -> list[Span]:

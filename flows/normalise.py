@@ -636,7 +636,12 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         st = frame_state(d.frame) if not st.has_range else _PeriodState(
             as_of=d.frame.finish, range_start=st.range_start, has_range=True, has_point=st.has_point)
 
-    if d.institutions.respectively:
+    if sp.prefix_unit and sp.unit_word in lex.table_units:
+        column = _column_date(d, sp)  # a table cell: its column's date (2024年度 2023年度 …)
+        if column is not None:
+            st = _PeriodState(as_of=column[1], range_start=column[0], has_range=column[0] is not None,
+                              has_point=column[0] is None)
+    elif d.institutions.respectively:
         series = _series_date(d, fs, sp.start)  # 2020年-2024年…分别为a、b、c、d和e
         if series is not None:
             st = _PeriodState(as_of=series[1], range_start=series[0], has_range=series[0] is not None,
@@ -726,6 +731,26 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         scale_word=_written_scale(sp, text, lex),
         is_implied_unit=implied,
     )
+
+
+def _column_date(d: _Doc, sp: Span) -> tuple[date | None, date] | None:
+    """The k-th cell of a table row takes the k-th date of the nearest line above the row that
+    has as many dates as the header has unit markers (2024年度 2023年度 2022年度 2021年度)."""
+    m = d.m
+    ls = m.rfind("\n", 0, sp.start) + 1
+    k = bisect.bisect_left(d.span_starts, sp.start) - bisect.bisect_left(d.span_starts, ls)
+    pos = ls
+    for _ in range(load_lexicon().table_max_rows + 3):
+        if pos <= 0:
+            break
+        above = m.rfind("\n", 0, pos - 1) + 1
+        hits = [h for h in _between(d.period_starts, d.periods, above, pos - 1) if h.finish is not None]
+        if len(hits) >= 2:
+            if k < len(hits):
+                return hits[k].begin, hits[k].finish  # type: ignore[return-value]
+            return None
+        pos = above
+    return None
 
 
 def _direction_before(d: _Doc, pos: int) -> bool:

@@ -203,3 +203,16 @@ def test_the_same_period_continues_the_previous_paragraph_dates():
 def test_an_open_period_runs_to_the_lead_date():
     text = "农发行\n农发行今年前三季度累放贷款21408亿元。\n今年累放农地贷款2344亿元。"
     assert _dated(text, published_at=date(2022, 10, 2)) == [("21408亿元", "2022-09-30"), ("2344亿元", "2022-09-30")]
+
+
+def test_a_table_with_its_unit_in_the_column_headers():
+    text = ("業績\n某行年度業績。\n2024年度 2023年度 2022年度\n財務資料 (%) (%) (%)\n"
+            "------------------------\n淨利差 1﹒33 1﹒50 1﹒81\n資本充足比率* 19﹒69 -0.5\n\n其後 12 34")
+    got = [(m.surface, str(m.value), m.unit, m.period_end and m.period_end.isoformat())
+           for m in extract_mentions(text, DocContext())]
+    assert got == [("1﹒33", "1.33", "percent", "2024-12-31"), ("1﹒50", "1.5", "percent", "2023-12-31"),
+                   ("1﹒81", "1.81", "percent", "2022-12-31"), ("19﹒69", "19.69", "percent", "2024-12-31"),
+                   ("0.5", "-0.5", "percent", "2023-12-31")]
+    # one marker is no column header; a row wider than the header is no row of it
+    assert _vals("資料\n比率 (%)\n淨利差 1.33 1.50") == []
+    assert _vals("資料\n比率 (%) (%)\n淨利差 1.33 1.50 1.81") == []
