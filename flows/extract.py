@@ -14,6 +14,7 @@ from typing import NamedTuple
 from flows.lexicon import Lexicon, alternation, load_lexicon
 from flows.script import to_simplified
 
+_ASCII_DIGIT = re.compile(r"\d")
 SENTENCE_ENDS = "。！？；!?;\n"
 FULL_SENTENCE_ENDS = "。！？!?\n"  # a period phrase in an earlier clause reaches across ；
 # a colon is not a clause end: in "个人客户数：7.55亿户" the label before it is the subject
@@ -93,6 +94,7 @@ class _Patterns:
     subunit_cue: re.Pattern  # 每股派 before 19.7分
     clause_mark: re.Pattern
     arabic_end: re.Pattern  # an Arabic number that ends where the search ends
+    menu: re.Pattern  # a run of short bulleted lines: a menu of other headlines
     table_marker: re.Pattern | None  # (%) in a column header
     table_row: re.Pattern  # 淨利差 1.33 1.50 1.81 1.94
     table_cell: re.Pattern
@@ -175,15 +177,24 @@ def patterns() -> _Patterns:
                      "".join(sorted({w[-1] for w in lex.fraction_marks})), slash, symbol,
                      "".join(sorted({w[-1] for w in lex.currency_symbols})), subunit_cue, clause_mark,
                      re.compile(rf"(?<![\d.,])(?:{arabic})$"),
+                     _menu_pattern(lex),
                      re.compile(alternation(lex.table_units)) if lex.table_units else None,
                      re.compile(r"[^\d\n][^\n]*?(?P<cells>(?: +[-−]?\d[\d,]*(?:\.\d+)?)+) *"),
                      re.compile(r"\d[\d,]*(?:\.\d+)?"), share, share_marks)
+
+
+def _menu_pattern(lex: Lexicon) -> re.Pattern:
+    b = "[" + "".join(re.escape(c) for c in lex.menu_bullets) + "]"
+    line = rf" *{b}[^\n{re.escape(CLAUSE_ENDS)}：:]{{0,{lex.menu_max_len}}}"
+    return re.compile(rf"(?:^|(?<=\n)){line}(?:\n{line}){{{lex.menu_min_lines - 1},}}(?=\n|$)")
 
 
 def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool, scale: str | None,
           unit_cls: str | None, end: int, unit_word: str | None = None) -> bool:
     """Form-based filters that tell a quantity from a date, code, ordinal or rhetoric."""
     if start > 0 and m[start - 1] == " ":
+        if start > 1 and m[start - 2].isdigit():
+            return False  # 2 9家: a number a PDF conversion broke, or a cell of a row of bare numbers
         start -= 1  # 超 1400 万户
     before = m[max(0, start - 4):start]
     if before and (before[-1].isascii() and before[-1].isalpha() or before[-1] in "/._#"):
@@ -247,6 +258,11 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
     def take(a: int, b: int) -> None:
         mask[a:b] = b"\x01" * (b - a)
 
+    if any(c in m for c in lex.menu_bullets):
+        for u in p.menu.finditer(m):  # a menu of other headlines: its numbers are not the article's
+            lines = u.group().split("\n")
+            if 2 * sum(1 for ln in lines if _ASCII_DIGIT.search(ln)) < len(lines):
+                take(u.start(), u.end())
     if any(w in m for w in lex.ratio_per):  # rare: skip the scan when the word is absent
         for r in p.ratio.finditer(m):
             spans.append(Span(r.start(), r.end(), "ratio", r.group("num"),

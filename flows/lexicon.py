@@ -211,6 +211,9 @@ class Lexicon:
     qualifier_particles: tuple[str, ...]  # 突破了: between a qualifier word and its number
     continuation_words: tuple[str, ...]  # 同期: periods.toml
     continuation_not_after: str
+    menu_bullets: tuple[str, ...]
+    menu_min_lines: int
+    menu_max_len: int
     table_units: dict[str, str]  # (%) -> % (units.toml [tables])
     table_max_rows: int
     bare_lower_marks: tuple[str, ...]  # 0.04-0.23个百分点: a bare lower bound before these
@@ -676,6 +679,9 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         qualifier_particles=_words(qual, "particles.words", "qualifiers.toml"),
         continuation_words=_words(per, "continuation_words", "periods.toml"),
         continuation_not_after="".join(_words(per, "continuation_not_after", "periods.toml")),
+        menu_bullets=_words(units, "filters.menu_bullets", "units.toml"),
+        menu_min_lines=_get(units, "filters.menu_min_lines", int, "units.toml"),
+        menu_max_len=_get(units, "filters.menu_max_len", int, "units.toml"),
         table_units=_str_map(units, "tables.header_units", "units.toml"),
         table_max_rows=_get(units, "tables.max_rows", int, "units.toml"),
         bare_lower_marks=_longest_first(_words(units, "ranges.bare_lower_marks", "units.toml")),
@@ -725,7 +731,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods; tables with unit headers)"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods; tables with unit headers; menus, broken numbers)"
 
 
 @cache

@@ -216,3 +216,13 @@ def test_a_table_with_its_unit_in_the_column_headers():
     # one marker is no column header; a row wider than the header is no row of it
     assert _vals("資料\n比率 (%)\n淨利差 1.33 1.50") == []
     assert _vals("資料\n比率 (%) (%)\n淨利差 1.33 1.50 1.81") == []
+
+
+def test_a_menu_of_other_headlines_states_nothing_of_the_article():
+    menu = "".join(f"\n  • {h}" for h in ["越國會主席辭職", "美首季經濟增1.6%遜於預期", "我公民在菲潛水溺亡",
+                                          "旅局料酒店訂房近九成", "旅博會開鑼 料3.7萬人次入場", "字節跳動:不賣"])
+    text = "新聞" + menu + "\n銀行營收292.69億元,按年跌6.32%。"
+    assert [s for s, _, _, _ in _vals(text)] == ["292.69億元", "6.32%"]
+    # a bullet summary of the article's own figures stays: most of its lines hold a number
+    summary = "".join(f"\n• {h}" for h in ["营收增长5%", "净利润增长3%", "不良率1.2%", "拨备覆盖率200%", "资产总额3万亿元"])
+    assert len(_vals("业绩" + summary)) == 5
