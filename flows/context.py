@@ -110,7 +110,7 @@ def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], ti
     cues = _words().cues
     k = 0
     for h in hits:
-        if h.finish is None or h.resolver not in _FRAMING:
+        if h.finish is None or h.resolver not in _FRAMING or h.type == "adjacent":
             continue
         if h.resolver == "day" and not m.startswith(lex.asof_prefixes, h.start):
             continue  # a dateline or an event date, not a reporting period
@@ -327,7 +327,11 @@ def period_hits(m: str, ctx: DocContext) -> tuple[list[PeriodHit], list[PeriodHi
         is_basis = framed or typ != "reset" and sc.basis_before.search(m[max(0, x.start() - 3):x.start()])
         # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date; a dated one
         # (较2021年末) is kept as the start of a change
-        if is_basis and not framed and (
+        # 与2014年46.68%的增速相比, 相比上年19%的增速: a basis written right before a number dates
+        # that number ("adjacent": it dates nothing after it, flows.normalise)
+        e = x.end()
+        adjacent = is_basis and e < len(m) and (m[e].isdigit() or m[e] == " " and m[e + 1:e + 2].isdigit())
+        if is_basis and not framed and not adjacent and (
                 typ != "point" or not sc.dated_basis_before.search(m, max(0, x.start() - 3), x.start())):
             continue
         groups = {}
@@ -338,7 +342,11 @@ def period_hits(m: str, ctx: DocContext) -> tuple[list[PeriodHit], list[PeriodHi
         dates = _resolve(resolver, groups, pub, prec)
         if is_basis:
             if dates is not None and dates[1] is not None:
-                bases.append(PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
+                if adjacent:
+                    hits.append(PeriodHit(x.start(), x.end(), "adjacent", dates[0], dates[1], resolver))
+                if not adjacent or framed or typ == "point" and sc.dated_basis_before.search(
+                        m, max(0, x.start() - 3), x.start()):
+                    bases.append(PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
             continue
         if dates is None:
             hits.append(PeriodHit(x.start(), x.end(), "unresolved", None, None, resolver))

@@ -636,6 +636,12 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         st = frame_state(d.frame) if not st.has_range else _PeriodState(
             as_of=d.frame.finish, range_start=st.range_start, has_range=True, has_point=st.has_point)
 
+    k = bisect.bisect_right(d.period_starts, qstart) - 1
+    if k >= 0 and d.periods[k].finish is not None and d.periods[k].type in ("adjacent", "point", "range") \
+            and (d.periods[k].end == qstart or d.periods[k].end == qstart - 1 and m[qstart - 1] == " "):
+        h = d.periods[k]  # 2014年211%, 相比上年19%的增速: the date written right before the number
+        st = _PeriodState(as_of=h.finish, range_start=h.begin, has_range=h.begin is not None,
+                          has_point=h.begin is None)
     if sp.prefix_unit and sp.unit_word in lex.table_units:
         column = _column_date(d, sp)  # a table cell: its column's date (2024年度 2023年度 …)
         if column is not None:

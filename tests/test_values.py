@@ -226,3 +226,12 @@ def test_a_menu_of_other_headlines_states_nothing_of_the_article():
     # a bullet summary of the article's own figures stays: most of its lines hold a number
     summary = "".join(f"\n• {h}" for h in ["营收增长5%", "净利润增长3%", "不良率1.2%", "拨备覆盖率200%", "资产总额3万亿元"])
     assert len(_vals("业绩" + summary)) == 5
+
+
+def test_a_date_written_right_before_a_number_dates_that_number_only():
+    text = "理财\n2016年上半年增幅为11.83%，这与2014年46.68%和2015年56.46%的增速相比大幅下降。"
+    assert _dated(text) == [("11.83%", "2016-06-30"), ("46.68%", "2014-12-31"), ("56.46%", "2015-12-31")]
+    text = "理财\n同比开放型产品2014年211%的增速，2016年上半年增速仅为9.11%。"
+    assert _dated(text) == [("211%", "2014-12-31"), ("9.11%", "2016-06-30")]
+    # a month after the year is still a month
+    assert _dated("贷款\n2024年1-9月新增贷款500亿元。") == [("500亿元", "2024-09-30")]
