@@ -206,17 +206,17 @@ def _small_int(s: str | None) -> int | None:
         return None
 
 
-def _written_year(y: str) -> int:
-    """2024 as written; a year of the Republic of China (今(98)年, 民國98年: periods.toml {Y}) is
-    1911 years later on the Western calendar."""
-    n = int(y)
-    return n + 1911 if n < 1000 else n
+def _written_year(groups: dict) -> int:
+    """2024 as written; a year of the Republic of China (今(98)年, 民國98年: `roc` in periods.toml
+    {Y}) is 1911 years later on the Western calendar."""
+    y = groups.get("y")
+    return int(y) if y else int(groups["roc"]) + 1911
 
 
 def _year(groups: dict, end_month: int, pub: date | None, precision: str | None) -> int | None:
     """Year of a phrase: written (2024年), relative (今年, 去年) or the latest one not after publication."""
-    if groups.get("y"):
-        return _written_year(groups["y"])
+    if groups.get("y") or groups.get("roc"):
+        return _written_year(groups)
     if groups.get("yy"):
         return 2000 + int(groups["yy"])  # 1H25, 2Q25
     rel = groups.get("rel")
@@ -272,7 +272,7 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             y = _year(g, 12, pub, prec)
             return None if y is None else (date(y, 7, 1), date(y, 12, 31))
         if resolver == "year_end":
-            y = _year(g, 12, pub, prec) if (g.get("y") or g.get("rel")) else None
+            y = _year(g, 12, pub, prec) if (g.get("y") or g.get("roc") or g.get("rel")) else None
             return None if y is None else (None, date(y, 12, 31))
         if resolver == "first_quarters":
             n = _small_int(g.get("n") or "1")  # 首季: the first quarter
@@ -290,7 +290,7 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             month = _small_int(g["m"])
             if month is None:
                 return None
-            fin = date(_written_year(g["y"]), month, int(g["d"]))
+            fin = date(_written_year(g), month, int(g["d"]))
             n = 12 if g.get("year") else _small_int(g.get("n"))
             if not n or not 1 <= n <= 12:
                 return None
@@ -298,11 +298,11 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             y0 = fin.year if first_month >= 1 else fin.year - 1
             return (date(y0, (first_month - 1) % 12 + 1, 1), fin)
         if resolver == "since_year":
-            return (date(_written_year(g["y"]), 1, 1), None)
+            return (date(_written_year(g), 1, 1), None)
         if resolver == "year_to_date":
             return None if pub is None else (date(pub.year, 1, 1), None)
         if resolver == "year":
-            y = _written_year(g["y"])
+            y = _written_year(g)
             return (date(y, 1, 1), date(y, 12, 31))
         if resolver == "rel_year":
             y = _year(g, 12, pub, prec)

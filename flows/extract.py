@@ -6,6 +6,7 @@ in the copy points at the same character of the stored text.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -94,7 +95,10 @@ class _Patterns:
     subunit_cue: re.Pattern  # 每股派 before 19.7分
     clause_mark: re.Pattern
     arabic_end: re.Pattern  # an Arabic number that ends where the search ends
+    lower_gate: re.Pattern  # 0.04-0.23: a digit, a bare lower bound mark, a digit
+    shared_gate: re.Pattern  # 个和4
     menu: re.Pattern  # a run of short bulleted lines: a menu of other headlines
+    menu_gate: re.Pattern  # any bullet: one scan instead of one per bullet character
     table_marker: re.Pattern | None  # (%) in a column header
     table_row: re.Pattern  # 淨利差 1.33 1.50 1.81 1.94
     table_cell: re.Pattern
@@ -177,7 +181,9 @@ def patterns() -> _Patterns:
                      "".join(sorted({w[-1] for w in lex.fraction_marks})), slash, symbol,
                      "".join(sorted({w[-1] for w in lex.currency_symbols})), subunit_cue, clause_mark,
                      re.compile(rf"(?<![\d.,])(?:{arabic})$"),
-                     _menu_pattern(lex),
+                     re.compile(rf"(?:{alternation(lex.bare_lower_marks)}) ?(?=\d)"),
+                     re.compile(rf"(?:{alternation(lex.shared_unit_heads)})(?:{alternation(lex.list_marks)}) ?\d"),
+                     _menu_pattern(lex), re.compile("[" + "".join(re.escape(c) for c in lex.menu_bullets) + "]"),
                      re.compile(alternation(lex.table_units)) if lex.table_units else None,
                      re.compile(r"[^\d\n][^\n]*?(?P<cells>(?: +[-−]?\d[\d,]*(?:\.\d+)?)+) *"),
                      re.compile(r"\d[\d,]*(?:\.\d+)?"), share, share_marks)
@@ -258,7 +264,7 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
     def take(a: int, b: int) -> None:
         mask[a:b] = b"\x01" * (b - a)
 
-    if any(c in m for c in lex.menu_bullets):
+    if p.menu_gate.search(m) is not None:
         for u in p.menu.finditer(m):  # a menu of other headlines: its numbers are not the article's
             lines = u.group().split("\n")
             if 2 * sum(1 for ln in lines if _ASCII_DIGIT.search(ln)) < len(lines):
@@ -374,10 +380,10 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
         # (a keyword argument costs every span: the rare 三成五 pays for its own)
         spans.append(span if tenth is None else span._replace(tenth=tenth))
         mask[a:b] = b"\x01" * (b - a)
-    if p.table_marker is not None and any(w in m for w in lex.table_units):
+    if p.table_marker is not None and p.table_marker.search(m) is not None:
         spans.extend(_table_cells(p, lex, m, mask))
     spans.sort(key=lambda s: s.start)
-    return _shared_units(lex, m, _bare_lower_bounds(p, lex, m, mask, spans))
+    return _shared_units(p, lex, m, _bare_lower_bounds(p, lex, m, mask, spans))
 
 
 def _table_cells(p: _Patterns, lex: Lexicon, m: str, mask: bytearray) -> list[Span]:
@@ -422,14 +428,22 @@ def _table_cells(p: _Patterns, lex: Lexicon, m: str, mask: bytearray) -> list[Sp
     return out
 
 
+def _span_start(sp: Span) -> int:
+    return sp.start
+
+
 def _bare_lower_bounds(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, spans: list[Span]) -> list[Span]:
     """下降0.04-0.23个百分点: the bare number before a range mark and a number with a unit is a
     quantity too (the range's lower bound; it takes the unit in flows.normalise)."""
     out: list[Span] | None = None
-    for k, sp in enumerate(spans):
-        a = sp.start
-        if sp.unit_class is None or a < 2 or not m[a - 2].isdigit():
+    for y in p.lower_gate.finditer(m):  # a digit, a range mark, a digit: rare, one scan finds them
+        a = y.end()
+        if not mask[a] or y.start() == 0 or not m[y.start() - 1].isdigit():
+            continue  # no span starts there (2024-11-05, 1-9月)
+        k = bisect.bisect_left(spans, a, key=_span_start)
+        if k == len(spans) or spans[k].start != a or spans[k].unit_class is None:
             continue
+        sp = spans[k]
         for mark in lex.bare_lower_marks:
             if m.startswith(mark, a - len(mark)):
                 x = p.arabic_end.search(m, max(0, a - len(mark) - 24), a - len(mark))
@@ -448,13 +462,19 @@ def _bare_lower_bounds(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, span
     return out
 
 
-def _shared_units(lex: Lexicon, m: str, spans: list[Span]) -> list[Span]:
+def _shared_units(p: _Patterns, lex: Lexicon, m: str, spans: list[Span]) -> list[Span]:
     """下降3.01个和4.3个百分点: a number ending in a unit head (个) before a list mark and a number
     whose unit goes on from that head shares the longer unit."""
+    heads = lex.shared_unit_heads
+    if p.shared_gate.search(m) is None:  # 个和4: one scan rejects most texts
+        return spans
     for k in range(len(spans) - 1):
+        w = spans[k].unit_word
+        if w is None or w not in heads:
+            continue
         sp, nx = spans[k], spans[k + 1]
-        w, nw = sp.unit_word, nx.unit_word
-        if w is not None and nw is not None and w in lex.shared_unit_heads and len(nw) > len(w) \
+        nw = nx.unit_word
+        if nw is not None and len(nw) > len(w) \
                 and nw.startswith(w) and m[sp.end:nx.start] in lex.list_marks:
             spans[k] = sp._replace(unit_word=nw, unit_class=nx.unit_class)
     return spans

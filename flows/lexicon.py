@@ -223,6 +223,7 @@ class Lexicon:
     series_list_marks: tuple[str, ...]  # periods.toml [series]
     series_range_marks: tuple[str, ...]
     series_list_ends: str
+    series_gap_ignore: str
     share_words: dict[str, str]  # 一半 -> "50" (percent)
     share_qualifiers: dict[str, str]  # 过半 -> over
     share_not_before: tuple[str, ...]
@@ -635,6 +636,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         period_rules=_period_rules(per, "periods.toml"),
         series_list_marks=_words(per, "series.list_marks", "periods.toml"),
         series_range_marks=_words(per, "series.range_marks", "periods.toml"),
+        series_gap_ignore="".join(_words(per, "series.gap_ignore", "periods.toml")),
         series_list_ends="".join(_words(per, "series.list_ends", "periods.toml")),
         basis_prefixes=_longest_first(_words(per, "basis_prefixes", "periods.toml")),
         dated_basis_prefixes=_longest_first(_words(per, "dated_basis_prefixes", "periods.toml")),
@@ -731,7 +733,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods; tables with unit headers; menus, broken numbers; adjacent dates)"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods; tables with unit headers; menus, broken numbers; adjacent dates; gated scans)"
 
 
 @cache

@@ -151,6 +151,7 @@ class _Doc:
     quotes: list[tuple[int, int]] = field(default_factory=list)  # quoted names (flows.subject)
     states: dict[tuple[int, int], _PeriodState] = field(default_factory=dict)  # see _dates_between
     currency: DocCurrency | None = None  # what a bare 元 is in (flows.values); None: CNY
+    continues: dict[int, bool] = field(default_factory=dict)  # paragraph start -> see _continues
 
 
 def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
@@ -423,9 +424,9 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
             or sp.unit_class is None and m[sp.end:spans[i + 1].start] in lex.bare_lower_marks) else None
         if upper is not None and sp.unit_class is not None and _direction_before(d, sp.start):
             upper = None  # 减少153.53万户至4539.08万户: a change and the new level, no range
-        lower = i > 0 and not (spans[i - 1].unit_class is not None and _direction_before(d, spans[i - 1].start)) \
-            and sp.kind == spans[i - 1].kind == "number" and (
+        lower = i > 0 and sp.kind == spans[i - 1].kind == "number" and (
             m[spans[i - 1].end:sp.start] in marks and spans[i - 1].unit_class in (None, sp.unit_class)
+            and not (spans[i - 1].unit_class is not None and _direction_before(d, spans[i - 1].start))
             or spans[i - 1].unit_class is None and m[spans[i - 1].end:sp.start] in lex.bare_lower_marks)
         mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower)
         if mention is not None:
@@ -774,13 +775,23 @@ def _continues(d: _Doc, lex: Lexicon, para: int, qstart: int) -> bool:
     """平安银行同期信用卡应收账款余额…: a paragraph whose first clause says "the same period"
     (periods.toml `continuation_words`, not 去年同期) and has no date of its own continues the
     previous paragraph's dates."""
-    end = _clause_end(d, para, qstart)
+    known = d.continues.get(para)
+    if known is not None:
+        return known
+    nl = d.m.find("\n", para)
+    end = _clause_end(d, para, len(d.m) if nl < 0 else nl)
+    cache = end <= qstart  # the figure in the first clause itself: read up to it, uncached
+    end = min(end, qstart)
+    found = False
     for w in lex.continuation_words:
         k = d.m.find(w, para, end)
         if k > para and d.m[k - 1] not in lex.continuation_not_after \
                 and not _between(d.period_starts, d.periods, para, end):
-            return True
-    return False
+            found = True
+            break
+    if cache:
+        d.continues[para] = found
+    return found
 
 
 def _series_date(d: _Doc, fs: int, start: int) -> tuple[date | None, date] | None:
@@ -805,7 +816,7 @@ def _series_date(d: _Doc, fs: int, start: int) -> tuple[date | None, date] | Non
                 break
             continue
         if run:
-            gap = m[h.end:run[0].start].strip(" ")
+            gap = m[h.end:run[0].start].rstrip(lex.series_gap_ignore).strip(" ")
             if not gap and m.startswith(lex.series_range_marks, run[0].start):
                 gap = m[run[0].start]  # 十二月到今年五月: the 到 was read as the second phrase's 截至
             if gap in lex.series_range_marks and len(run) == 1:

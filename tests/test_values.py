@@ -138,6 +138,8 @@ def test_years_of_the_republic_of_china_in_brackets_or_after_minguo():
     # 98 = 2009 (+1911): only in brackets (今(98)年) or after 民國; a bare 98年 may be 1998
     assert _dated("放款\n今(98)年五月放款總餘額18兆549億元。") == [("18兆549億元", "2009-05-31")]
     assert _dated("放款\n民國98年放款增加486億元。") == [("486億元", "2009-12-31")]
+    # not a year of the Republic: 中国 ends in 国, and a bare 30年
+    assert _dated("改革\n中国30年来贷款增长500亿元。") == [("500亿元", None)]
     assert _dated("盈餘\n今(2025)年1~10月國銀稅前盈餘5,070.8億元。")[0][1] == "2025-10-31"
 
 
