@@ -216,6 +216,7 @@ class Lexicon:
     menu_max_len: int
     table_units: dict[str, str]  # (%) -> % (units.toml [tables])
     table_max_rows: int
+    minus_words: str  # 负156亿元: a minus in words (units.toml [signs])
     bare_lower_marks: tuple[str, ...]  # 0.04-0.23个百分点: a bare lower bound before these
     shared_unit_heads: tuple[str, ...]  # 3.01个和4.3个百分点: 个 shares the next unit
     list_marks: tuple[str, ...]
@@ -686,6 +687,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         menu_max_len=_get(units, "filters.menu_max_len", int, "units.toml"),
         table_units=_str_map(units, "tables.header_units", "units.toml"),
         table_max_rows=_get(units, "tables.max_rows", int, "units.toml"),
+        minus_words="".join(_words(units, "signs.minus_words", "units.toml")),
         bare_lower_marks=_longest_first(_words(units, "ranges.bare_lower_marks", "units.toml")),
         shared_unit_heads=_longest_first(_words(units, "ranges.shared_unit_heads", "units.toml")),
         list_marks=_longest_first(_words(units, "ranges.list_marks", "units.toml")),
@@ -733,7 +735,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods; tables with unit headers; menus, broken numbers; adjacent dates; gated scans)"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods; tables with unit headers; menus, broken numbers; adjacent dates; gated scans; minus in words)"
 
 
 @cache

@@ -478,6 +478,8 @@ def _from_level(d: _Doc, sp: Span, cstart: int) -> bool:
 
 def _signed_by_minus(m: str, start: int) -> bool:
     """同比-3.28%: a minus written before the number (not a range 5%-8% or a code T-1)."""
+    if start > 0 and m[start - 1] in load_lexicon().minus_words:
+        return True  # 剪刀差为负156亿元
     if start < 2 or m[start - 1] not in "-−":
         return False
     ch = m[start - 2]

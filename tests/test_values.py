@@ -237,3 +237,9 @@ def test_a_date_written_right_before_a_number_dates_that_number_only():
     assert _dated(text) == [("211%", "2014-12-31"), ("9.11%", "2016-06-30")]
     # a month after the year is still a month
     assert _dated("贷款\n2024年1-9月新增贷款500亿元。") == [("500亿元", "2024-09-30")]
+
+
+def test_a_minus_in_words_and_less_by():
+    got = _vals("贷款\n剪刀差为负156亿元，不良貸款餘額較去年底少127.36億元，至少100家，负债200亿元。")
+    assert [(s, v) for s, v, _, _ in got] == [
+        ("156亿元", "-15600000000"), ("127.36億元", "-12736000000"), ("100家", "100"), ("200亿元", "20000000000")]
