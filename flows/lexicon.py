@@ -735,7 +735,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods; tables with unit headers; menus, broken numbers; adjacent dates; gated scans; minus in words)"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods; tables with unit headers; menus, broken numbers; adjacent dates; gated scans; minus in words; month before 以来)"
 
 
 @cache
