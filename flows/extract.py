@@ -172,7 +172,8 @@ def patterns() -> _Patterns:
         rf"(?: ?(?P<scale>{scale}))?")
     subunit_cue = re.compile(alternation(lex.subunit_cues))
     clause_mark = re.compile("[" + re.escape(CLAUSE_ENDS) + "]")
-    share = re.compile(rf"(?:{alternation(lex.share_words)})(?!{alternation(lex.share_not_before)})") \
+    share = re.compile("".join(rf"(?<!{re.escape(w)})" for w in lex.share_not_after)
+                       + rf"(?:{alternation(lex.share_words)})(?!{alternation(lex.share_not_before)})") \
         if lex.share_words else None
     share_marks = "".join(sorted(set.intersection(*[set(w) for w in lex.share_words]))) if lex.share_words else ""
     return _Patterns(main, mixed_main, percent_prefix, ratio, idioms, unit_class, frozenset(cn_chars),

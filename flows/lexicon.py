@@ -228,6 +228,7 @@ class Lexicon:
     share_words: dict[str, str]  # 一半 -> "50" (percent)
     share_qualifiers: dict[str, str]  # 过半 -> over
     share_not_before: tuple[str, ...]
+    share_not_after: tuple[str, ...]
     heading_marker: str
     heading_max_len: int
     metric_modifiers: tuple[str, ...]
@@ -695,6 +696,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         share_words=_fixed_changes(units, "share_words.percent"),
         share_qualifiers=_str_map(units, "share_words.qualifier", "units.toml", QUALIFIERS),
         share_not_before=tuple(_words(units, "share_words.not_before.words", "units.toml")),
+        share_not_after=tuple(_words(units, "share_words.not_after.words", "units.toml")),
         heading_marker=_pattern(subj, "heading_marker", "subject.toml"),
         heading_max_len=_get(subj, "heading_max_len", int, "subject.toml"),
         metric_modifiers=_longest_first(_words(subj, "metric_modifiers", "subject.toml")),
@@ -735,7 +737,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods; tables with unit headers; menus, broken numbers; adjacent dates; gated scans; minus in words; month before 以来)"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods; tables with unit headers; menus, broken numbers; adjacent dates; gated scans; minus in words; month before 以来; 另一半)"
 
 
 @cache
