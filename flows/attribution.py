@@ -2,8 +2,9 @@
 main bank, or nobody (a total across banks, an industry figure, an institution outside the
 registry).
 
-`index(m, ctx, title_end)` scans a document once (the matching copy); `entity_of(...)` decides one
-figure from positions. Rules: entities.csv (bank names), entity_exclusions.csv, non_bank.csv,
+`index(text, m, ctx, title_end, span_starts)` scans a document once (its matching copy `m`);
+`entity_of(...)` decides one figure from positions; `respective(...)` tells the n-th figure of a
+分别 run. Rules: entities.csv (bank names), entity_exclusions.csv, non_bank.csv,
 self_reference.csv and attribution.toml (bare brands, other institutions and banks, totals across
 banks, comparison targets, lists and `分别`, the main bank).
 """

@@ -19,9 +19,12 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from flows.lexicon import unit_codes
+
 LABELS_FILE = Path(__file__).with_name("templates") / "labels_zh.toml"
 _SCALES = ((Decimal(10) ** 12, "万亿"), (Decimal(10) ** 8, "亿"), (Decimal(10) ** 4, "万"))
-STOCK_UNITS = frozenset({"CNY", "USD", "HKD", "EUR", "count"})
+# money and counts: amounts scaled to 万/亿/万亿 on axes (units.toml [codes] says which codes they are)
+STOCK_UNITS = frozenset(code for code, (nature, _) in unit_codes().items() if nature in ("money", "count"))
 
 
 @lru_cache(maxsize=1)

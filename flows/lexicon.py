@@ -20,6 +20,7 @@ from flows.config import RULES_DIR
 
 
 UNITS = frozenset({"CNY", "USD", "HKD", "MOP", "TWD", "EUR", "JPY", "GBP", "count", "percent", "pp", "times"})
+UNIT_NATURES = frozenset({"money", "count", "percent", "pp", "times"})
 QUALIFIERS = frozenset({"exact", "approx", "over", "under", "up_to"})
 PERIOD_TYPES = frozenset({"point", "range", "open", "reset"})
 PERIOD_RESOLVERS = frozenset({
@@ -86,8 +87,15 @@ class MetricWords:
     segments: tuple[str, ...]
     bare_heads: frozenset[str]
     coordinators: tuple[str, ...]
+    particles: str  # characters a segment may stand before the name with (代销的理财)
     boundary_chars: frozenset[str]
     boundary_words: tuple[str, ...]
+    # a figure whose subject names nothing reads its metric from the sentence (metric_words.toml [context])
+    context_followers: tuple[str, ...]  # words that may follow a metric name read from the context
+    context_reach: int  # characters of the phrase before such a name the matcher sees
+    concept_ends: str  # last characters of a subject that names a concept of its own (公允价值变动收益)
+    name_after: tuple[str, ...]  # a number after one of these is named after it (以6万亿元的规模)
+    item_marks: str  # a name followed by one of these is an item of a list (发放贷款和垫款、金融投资)
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,7 @@ class Lexicon:
     positive: tuple[str, ...]
     negative: tuple[str, ...]
     to_level: tuple[str, ...]
+    flat_at: tuple[str, ...]  # 环比持平于1.23%: the number after one of these is a level, whatever basis
     from_words: tuple[str, ...]
     direction_reach: int
     not_direction: tuple[str, ...]
@@ -166,6 +175,7 @@ class Lexicon:
     cumulative_words: tuple[str, ...]
     stock_words: tuple[str, ...]
     flow_over_stock: tuple[str, ...]
+    flow_verbs: tuple[str, ...]  # kind.flow_over_stock alone: verbs that win over a stock measure word too
     change_heads: tuple[str, ...]
     period_rules: tuple[PeriodRule, ...]
     basis_prefixes: tuple[str, ...]
@@ -381,8 +391,14 @@ def _metric_words(rules_dir: Path) -> MetricWords:
         segments=_longest_first(_words(data, "words.segments", f)),
         bare_heads=frozenset(_words(data, "words.bare_heads", f)),
         coordinators=_longest_first(_words(data, "words.coordinators", f)),
+        particles=_get(data, "words.particles", str, f),
         boundary_chars=frozenset(boundary),
         boundary_words=_longest_first(_words(data, "words.boundary_words", f)),
+        context_followers=_longest_first(_words(data, "context.followers", f)),
+        context_reach=_get(data, "context.reach", int, f),
+        concept_ends=_get(data, "context.concept_ends", str, f),
+        name_after=_longest_first(_words(data, "context.name_after", f)),
+        item_marks=_get(data, "context.item_marks", str, f),
     )
 
 
@@ -559,6 +575,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
             raise RuleError(f"numerals.toml: [fullwidth] {k!r} -> {v!r} must map one char to one char")
 
     catalog = _metric_catalog(rules_dir)
+    unit_codes(rules_dir)  # validated at start-up with the rest
     metrics = []
     for line, row in _read_csv(rules_dir / "metrics.csv", ["key", "synonym"]):
         info = catalog.get(row["key"])
@@ -626,6 +643,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         positive=_longest_first(_words(cues, "direction.positive", "cues.toml")),
         negative=_longest_first(_words(cues, "direction.negative", "cues.toml")),
         to_level=_words(cues, "direction.to_level", "cues.toml"),
+        flat_at=_longest_first(_words(cues, "direction.flat_at", "cues.toml")),
         from_words=_words(cues, "direction.from_words", "cues.toml"),
         direction_reach=_get(cues, "direction.reach", int, "cues.toml"),
         not_direction=_longest_first(_words(cues, "direction.not_direction", "cues.toml")),
@@ -634,6 +652,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         cumulative_words=_words(cues, "kind.cumulative_words", "cues.toml"),
         stock_words=_longest_first(_words(cues, "kind.stock_words", "cues.toml")),
         flow_over_stock=_words(cues, "kind.flow_over_stock", "cues.toml") + _words(cues, "kind.flow_heads", "cues.toml"),
+        flow_verbs=_words(cues, "kind.flow_over_stock", "cues.toml"),
         change_heads=_longest_first(_words(cues, "kind.change_heads", "cues.toml")),
         period_rules=_period_rules(per, "periods.toml"),
         series_list_marks=_words(per, "series.list_marks", "periods.toml"),
@@ -737,7 +756,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods; tables with unit headers; menus, broken numbers; adjacent dates; gated scans; minus in words; month before 以来; 另一半)"
+EXTRACTOR_VERSION = "2026-12-06c issue 13: values (currencies by place, implied currency, share words, counted banks, units; ROC years, date series, 上年度; ranges; qualifiers, 同期, open periods; tables with unit headers; menus, broken numbers; adjacent dates; minus in words) merged with metrics and kind read from the sentence"
 
 
 @cache
@@ -965,3 +984,20 @@ def required_chars(pattern: str) -> frozenset[str]:
         return frozenset(req(list(sre_parse.parse(pattern))))
     except re.error:
         return frozenset()
+
+
+@cache
+def unit_codes(rules_dir: Path = RULES_DIR) -> dict[str, tuple[str, str]]:
+    """unit code -> (nature, Chinese name) from units.toml [codes]: every code of UNITS, no other."""
+    table = _get(_read_toml(rules_dir / "units.toml"), "codes", dict, "units.toml")
+    if set(table) != UNITS:
+        raise RuleError(f"units.toml: [codes] must list exactly {sorted(UNITS)}; "
+                        f"missing {sorted(UNITS - set(table))}, unknown {sorted(set(table) - UNITS)}")
+    out: dict[str, tuple[str, str]] = {}
+    for code, row in table.items():
+        nature, name = (row.get("nature"), row.get("name_zh")) if isinstance(row, dict) else (None, None)
+        if nature not in UNIT_NATURES or not isinstance(name, str) or not name:
+            raise RuleError(f"units.toml: [codes] {code} needs nature (one of {sorted(UNIT_NATURES)}) and name_zh")
+        out[code] = (nature, name)
+    return out
+

@@ -162,21 +162,24 @@ def open_warehouse(db_path: Path | str) -> duckdb.DuckDBPyConnection:
 
 
 def sync_catalogues(con: duckdb.DuckDBPyConnection) -> None:
-    """Rewrite dim_metrics and dim_institutions from the rule files (a hundred rows, one transaction)."""
+    """Rewrite dim_metrics, dim_institutions and dim_units from the rule files (a hundred rows, one transaction)."""
     import pandas as pd  # noqa: PLC0415 (pandas is heavy; only the writer needs it here)
 
-    from flows.lexicon import load_lexicon
+    from flows.lexicon import load_lexicon, unit_codes
 
     lex = load_lexicon()
     # asdict, not vars: the compiled lexicon's dataclasses have no __dict__
     metrics = pd.DataFrame([asdict(m) for m in lex.metric_catalog.values()])
     banks = pd.DataFrame([asdict(i) for i in lex.institutions.values()]).rename(columns={"code": "entity"})
+    units = pd.DataFrame([(c, n, z) for c, (n, z) in sorted(unit_codes().items())], columns=["unit", "nature", "name_zh"])
     con.execute("begin transaction")
     try:
         con.execute("delete from dim_metrics")
         con.execute("insert into dim_metrics select key, unit, nature, name_zh, name_en from metrics")
         con.execute("delete from dim_institutions")
         con.execute("insert into dim_institutions select entity, name_zh, short_name_zh, kind from banks")
+        con.execute("delete from dim_units")
+        con.execute("insert into dim_units select unit, nature, name_zh from units")
         con.execute("commit")
     except duckdb.Error:
         con.execute("rollback")

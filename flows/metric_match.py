@@ -8,7 +8,7 @@ make it a segment (境内分行人民币贷款, 定期存款) or, for a bare hea
 boundary stands before it (科技贷款). A different head after the name (非利息收入占比,
 理财业务手续费收入) leaves the name inside the subject, not at its end: no key.
 
-`match` is the entry point; it is pure and cached per (subject, unit, kind).
+`match` is the entry point; it is pure and cached per (subject, unit, kind, n-th of a 分别 run).
 """
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from flows.lexicon import MetricRule, MetricWords, RuleError, alternation, load_lexicon
+from flows.lexicon import UNITS, MetricRule, MetricWords, RuleError, alternation, load_lexicon
 
-# ISO codes a money metric (unit CNY in the taxonomy) is stated in
-_MONEY = frozenset({"CNY", "USD", "HKD", "MOP", "TWD", "EUR", "JPY", "GBP"})
 _RATIOS = frozenset({"percent", "pp", "times"})
+_MONEY = UNITS - _RATIOS - {"count"}  # the currencies a money metric (CNY in the taxonomy) is stated in
 _BRACKETED = re.compile(r"[（(][^（）()]*[）)]|[（(][^（）()]*$")
 _GLOSS = re.compile(r"[（(]([^（）()]{2,12})[）)]")
 
@@ -128,7 +127,7 @@ def _ending(mt: _Matcher, s: str) -> tuple[bool, list[MetricRule]]:
         if rule is None:
             continue
         left = s[:len(s) - n]
-        bare = left.rstrip("的")
+        bare = left.rstrip(mt.words.particles)
         # 境内分行人民币|贷款, 代销的|理财: a segment of the metric (优于行业平均的|成本收入比率 compares)
         if _ends_with(mt.segment_by_last, bare) and (bare == left or not mt.cut_at.search(bare)):
             return True, []
@@ -164,7 +163,7 @@ def match(subject_m: str | None, unit: str, kind: str, nth: int = -1) -> MetricR
 
     A subject that names none as written is tried again with a bracketed gloss standing for the
     name before it (平安口袋银行APP（手机银行）注册用户数 -> 手机银行注册用户数) and with the
-    words a metric name tolerates taken out (手机银行签约客户 -> 手机银行客户).
+    words a metric name tolerates taken out (掌银注册客户 -> 掌银客户).
     """
     if not subject_m:
         return None
@@ -186,3 +185,111 @@ def match(subject_m: str | None, unit: str, kind: str, nth: int = -1) -> MetricR
         return None
     rule = rules[nth % len(rules)] if nth >= 0 else rules[0]
     return rule if _fits(rule, unit, kind) else None
+
+
+# ---------------------------------------------------------------- a name read from the sentence
+
+
+@dataclass(frozen=True)
+class _ContextScan:
+    names: re.Pattern  # every synonym in normal form, also as abbreviated (赚 for 盈利)
+    tails: re.Pattern  # the tail words after a name (同比增幅)
+    followers: re.Pattern  # what may follow a name and its tail words
+    reach: int
+    concept_ends: frozenset[str]
+    item_marks: str
+
+
+@cache
+def _context_scan() -> _ContextScan:
+    lex = load_lexicon()
+    mt = matcher()
+    w = mt.words
+    names = set(mt.by_name)
+    for short, full in w.abbreviations.items():  # 掌银客户 as written for 手机银行客户
+        names |= {short + n[len(full):] for n in mt.by_name if n.startswith(full)}
+    followers = set(w.context_followers) | set(w.tail) | set(w.cut_at) | set(lex.trail_words) \
+        | set(lex.positive) | set(lex.negative)
+    return _ContextScan(re.compile(alternation(names)), re.compile(f"(?:{alternation(w.tail)})*"),
+                        re.compile(alternation(followers)), w.context_reach, frozenset(w.concept_ends),
+                        w.item_marks)
+
+
+def _letter(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def names_nothing(subject_m: str | None) -> bool:
+    """The subject names no concept: none, no metric name inside and no concept word at its end
+    (城商行, 水平, 略微; not 公允价值变动收益). Its figure reads its metric from the sentence."""
+    if not subject_m:
+        return True
+    cs = _context_scan()
+    return subject_m[-1] not in cs.concept_ends and cs.names.search(subject_m) is None
+
+
+def _bracketed(m: str, pos: int, hi: int) -> bool:
+    """m[pos] stands inside a bracket that closes before `hi`."""
+    for k in range(pos, hi):
+        ch = m[k]
+        if ch in "）)":
+            return True
+        if ch in "（(":
+            return False
+    return False
+
+
+def name_hits(m: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """(start, end) of every metric name in m[lo:hi], in text order (one scan a sentence)."""
+    return [x.span() for x in _context_scan().names.finditer(m, lo, hi)]
+
+
+def context_name(m: str, lo: int, hi: int, hits: list[tuple[int, int]] | None = None,
+                 head: str | None = None) -> tuple[int, int, int] | None:
+    """The last metric name in m[lo:hi] that ends a name phrase: (phrase start, name end, end of
+    the tail words after it); None when there is none or what follows it names another concept
+    (净利润占比). `hits`: `name_hits` of a stretch starting at `lo` (those ending after `hi` are
+    left out), else found here. With `head` (a growth word: 增速), the last name whose tail words
+    hold it (增速最高 -> 资产规模增速)."""
+    cs = _context_scan()
+    if hits is None:
+        hits = name_hits(m, lo, hi)
+    k = len(hits)
+    while k and hits[k - 1][1] > hi:
+        k -= 1
+    while k:
+        s, e = hits[k - 1]
+        k -= 1
+        if _bracketed(m, e, hi):
+            continue  # 私人银行客户（月日均资产600万元以上）: a name in a gloss names nothing outside it
+        t = cs.tails.match(m, e, hi)
+        end = t.end() if t is not None else e
+        if head is None or head in m[e:end]:
+            break
+    else:
+        return None
+    if e < hi and (_letter(m[e]) and cs.followers.match(m, e, hi) is None or m[e] in cs.item_marks):
+        return None
+    a = s
+    while a > lo and s - a < cs.reach and _letter(m[a - 1]):
+        a -= 1
+    return a, e, end
+
+
+def name_after(m: str, pos: int, hi: int) -> tuple[int, int, int] | None:
+    """The metric name right after a number (以318.43亿元归母净利润排名第一, 以6万亿元的规模),
+    a 的 between or not: (start, name end, end of its tail words), as `context_name` gives it."""
+    cs = _context_scan()
+    k = pos + 1 if m.startswith("的", pos) else pos
+    best = None
+    for x in cs.names.finditer(m, k, min(hi, k + cs.reach)):
+        best = x  # the last name of the phrase (信用卡透支余额: 透支余额 after 信用卡)
+        if x.end() < hi and _letter(m[x.end()]) and cs.followers.match(m, x.end(), hi) is not None:
+            break
+    if best is None:
+        return None
+    s, e = best.span()
+    if e < hi and _letter(m[e]) and cs.followers.match(m, e, hi) is None:
+        return None
+    t = cs.tails.match(m, e, hi)
+    return k, e, t.end() if t is not None else e

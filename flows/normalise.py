@@ -30,6 +30,7 @@ from flows.values import (DocCurrency, adjacent_direction, document_currency, im
                           span_currency)
 
 _QUOTES = "“”\"'‘’「」『』《》〈〉()（）【】[]"
+_NOT_MONEY = frozenset({"count", "percent", "pp", "times"})
 _PUNCT = frozenset(_QUOTES + "、,，;；:：.。!！?？ \t-—•·●○■□◆◇▪▶►*")  # a set: tested once per character trimmed
 _HUNDRED = Decimal(100)
 _ASCII_DIGIT = re.compile(r"\d")
@@ -52,6 +53,7 @@ class _Scanners:
     qualifier_before: re.Pattern
     qualifier_suffixes: tuple[str, ...]
     flow_over_stock: re.Pattern  # any of the words, anywhere: one C scan instead of a loop of `in`
+    flow_verbs: re.Pattern
     change_head: re.Pattern  # a growth-rate subject ends in one (营收增速)
     change_head_any: re.Pattern  # …增幅超过10%的有A、B，分别为12.12%、11.16%: anywhere in the clause
     change_head_after: re.Pattern  # 以14.5%的增速居首: right after the number
@@ -90,6 +92,7 @@ def scanners() -> _Scanners:
         qualifier_before=re.compile(rf"(?P<q>{alternation(lex.qualifier_prefix)})(?:{alternation(lex.qualifier_particles)})?$"),
         qualifier_suffixes=tuple(lex.qualifier_suffix),
         flow_over_stock=re.compile(alternation(lex.flow_over_stock) or "(?!)"),
+        flow_verbs=re.compile(alternation(lex.flow_verbs) or "(?!)"),
         change_head=re.compile(rf"(?:{alternation(lex.change_heads)})$"),
         change_head_any=re.compile(alternation(lex.change_heads)),
         change_head_after=re.compile(rf" ?的?(?:{alternation(lex.change_heads)})"),
@@ -152,6 +155,7 @@ class _Doc:
     states: dict[tuple[int, int], _PeriodState] = field(default_factory=dict)  # see _dates_between
     currency: DocCurrency | None = None  # what a bare 元 is in (flows.values); None: CNY
     continues: dict[int, bool] = field(default_factory=dict)  # paragraph start -> see _continues
+    name_hits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # see _sentence_name
 
 
 def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
@@ -445,6 +449,7 @@ class _Prev(NamedTuple):
     basis: str | None
     subj: tuple[int, int] | None
     enum_k: int = 0  # its place in an enumeration (分别为x、y、z: 0, 1, 2)
+    unit: str | None = None
 
 
 _LIST_FILLER = frozenset("、，,()（）[]【】和及与或 0123456789")
@@ -526,12 +531,15 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     subj = (a, b) if b - a >= lex.subject_min_len else None
     if subj and (m[a:b] in lex.empty_subjects or _only_cues(d, a, b)):
         subj = None  # 成長, 收窄: a change verb says nothing about what changed
+    own = subj is not None  # a subject taken from an earlier figure (below) may be overtaken
+    bank_list = False
     if subj is None and (enum or lower) and prev is not None:
         subj = prev.subj
     if subj is None and prev_end > fs and _only_banks_between(d, prev_end, qstart):
         # 江苏银行营收808.15亿元，北京银行(699.17亿元)和宁波银行(666.31亿元): each bank's figure
         # measures what the sentence's last subject did
         subj = last_subject.get(fs)
+        bank_list = True
     if subj is None and (_clause_has_basis_or_direction(d, cstart, qstart)
                          or m[cstart:qstart].strip(" ") in lex.from_words):
         # 较年初增加超1400万户: the subject of the previous clause, or of the previous line
@@ -539,6 +547,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         carried = last_subject.get(fs) or last_subject.get("prev")
         if carried and carried[0] >= _previous_sentence_start(d, fs):
             subj = carried
+    subj_carried = not own and subj is not None
     # the noun phrase after the number: only a counted or unit-less number looks there
     following = _following_phrase(d, sp.end, _clause_end(d, sp.end, fe)) \
         if measure_word or unit is None or unit == "count" and subj is None else None
@@ -589,6 +598,21 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         if product is not None:
             subject_m = m[product[0]:product[1]] + subject_m
 
+    # a subject that names nothing (苏州银行(483.50%), 水平) or was carried from an earlier figure
+    # reads its metric from the last metric name of its sentence (杭州银行拨备覆盖率541.45%…)
+    named = None
+    if m.endswith(lex.metric_words.name_after, 0, qstart):
+        # 招商银行以9478.43亿元信用卡透支余额领跑: the name follows the number
+        named = metric_match.name_after(m, sp.end, _clause_end(d, sp.end, fe))
+    nothing = metric_match.names_nothing(subject_m)
+    if named is None and (subj_carried or nothing):
+        # 其中，齐鲁银行增速最高(19.53%): a growth word alone is the growth of the last name with it
+        grows = scanners().change_head_any.search(m, cstart, qstart) if nothing else None
+        named = _sentence_name(d, fs, qstart, grows.group() if grows else None)
+        if named is not None and subj_carried and not nothing and subj is not None and named[0] < subj[1]:
+            named = None  # the carried subject is the sentence's last name
+    name_m = m[named[0]:named[2]] if named is not None else subject_m
+
     # kind and sign
     window_cues = _between(d.cue_starts, d.cues, prev_end, qstart)
     direction = None
@@ -612,7 +636,13 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     for s, e, cls in window_cues:
         if "basis" in cls:
             basis = lex.basis[m[s:e]]
-    if enum and prev is not None and prev.kind == "change" and not direction and not basis:
+    # 净利润增幅由2012年的15.05%降至2013年的6.73%: the figure that carries a growth rate's subject
+    # in the same clause is that rate again
+    rate_again = subj_carried and prev is not None and same_clause and subj == prev.subj \
+        and unit in ("percent", "pp") and prev.unit == unit and prev.basis is None
+    if (enum or rate_again or bank_list and prev is not None and prev.unit == unit) and prev is not None \
+            and prev.kind == "change" and not direction and not basis:
+        # 建设银行营收同比增速2.15% 工商银行1.57%: the next bank's figure is the same change
         direction, basis = prev.direction or "pos", prev.basis
     if sp.kind == "fixed" and not direction:
         direction = "pos"  # 翻了一番
@@ -656,27 +686,34 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             st = _PeriodState(as_of=series[1], range_start=series[0], has_range=series[0] is not None,
                               has_point=series[0] is None)
 
+    if m.endswith(lex.flat_at, 0, qstart):
+        direction = basis = None  # 环比持平于1.23%: unchanged, the level is stated
     kind = "change" if direction or basis else None
     if kind is None and unit in ("percent", "pp") and (
             m[sp.start - 1:sp.start] == "+" or value < 0 and sp.kind == "number"
             or subject_m and scanners().change_head.search(subject_m)
-            or scanners().change_head_any.search(m, prev_end, qstart)
+            or named is not None and scanners().change_head_any.search(m, named[1], named[2])
+            or scanners().change_head_any.search(m, after_segment_marks(m, prev_end, qstart), qstart)
             or scanners().change_head_after.match(m, sp.end)):
         kind = "change"  # 营收增速13.68%, (+8.78%): a growth rate, stated with or without its verb
     # 营业收入和净利润分别为…: the n-th figure of a 分别 run, the n-th metric named
     nth = attribution.respective(d.institutions, d.span_starts, subj[1], sp.start) \
         if subj is not None and subj[1] <= sp.start else -1
-    rule = metric_match.match(subject_m, unit, kind or "level", nth)
+    rule = metric_match.match(name_m, unit, kind or "level", nth)
     if kind is None:
         # only a period phrase of the same sentence makes a count a flow
         st_sentence = _dates_between(d, fs, qstart)
         clause_cues = _between(d.cue_starts, d.cues, cstart, qstart)
-        kind = _kind(lex, unit, measure_word, clause_cues, subject_m, rule, st_sentence)
+        kind_m = name_m
+        if named is None and unit not in _NOT_MONEY and nothing:
+            # 中國信託率先賺破550億元、…國泰世華以459.47億元居次: the sentence's flow or stock word
+            kind_m = m[_sentence_floor(d, fs):qstart]
+        kind = _kind(lex, unit, measure_word, clause_cues, kind_m, rule, st_sentence)
     if kind == "change" and direction == "neg" and value > 0:
         value = -value
-    prev_in[fs] = _Prev(sp.end, kind, direction, basis, list_subj, enum_k)
+    prev_in[fs] = _Prev(sp.end, kind, direction, basis, list_subj, enum_k, unit)
     if rule is None and kind == "change":
-        rule = metric_match.match(subject_m, unit, kind, nth)
+        rule = metric_match.match(name_m, unit, kind, nth)
     if rule is None and subject_m and scanners().topic_attribute.search(subject_m):
         topic = _topic(d, para, qstart)
         if topic is not None:
@@ -1035,6 +1072,36 @@ def _cut_subject(d: _Doc, a: int, b: int) -> int:
     return x.start() if x else b
 
 
+def _sentence_name(d: _Doc, fs: int, pos: int, head: str | None = None) -> tuple[int, int, int] | None:
+    """The last metric name of the full sentence before `pos` (metric_match.context_name), or of
+    the sentence before when this one opens with a continuation (其中，…)."""
+    named = metric_match.context_name(d.m, fs, pos, _name_hits(d, fs), head)
+    if named is None:
+        floor = _sentence_floor(d, fs)
+        if floor < fs:
+            named = metric_match.context_name(d.m, floor, fs, _name_hits(d, floor), head)
+    return named
+
+
+def _name_hits(d: _Doc, fs: int) -> list[tuple[int, int]]:
+    """The metric names of the full sentence starting at `fs`, found once for all its figures."""
+    hits = d.name_hits.get(fs)
+    if hits is None:
+        i = bisect.bisect_right(d.full_starts, fs) - 1
+        end = d.full[i][1] if i >= 0 and d.full[i][0] == fs else len(d.m)
+        hits = d.name_hits[fs] = metric_match.name_hits(d.m, fs, end)
+    return hits
+
+
+def _sentence_floor(d: _Doc, fs: int) -> int:
+    """Where the context of the full sentence at `fs` starts: the sentence before it when it opens
+    with a continuation (其中，…; 其余银行…), else itself."""
+    k = fs
+    while k < len(d.m) and d.m[k] in _PUNCT:
+        k += 1
+    return _previous_sentence_start(d, fs) if d.m.startswith(load_lexicon().continuation_openers, k) else fs
+
+
 def _previous_sentence_start(d: _Doc, fs: int) -> int:
     i = bisect.bisect_left(d.full_starts, fs)
     return d.full_starts[i - 1] if i > 0 else 0
@@ -1049,6 +1116,9 @@ def _kind(lex: Lexicon, unit: str, measure_word: str | None, clause_cues: list,
     """level or flow (a change was decided before): measure word, metric nature, cue words, period."""
     if measure_word and measure_word in lex.flow_measure_words:
         return "flow"  # 人次, 笔: events, summed over time
+    if measure_word and measure_word in lex.stock_measure_words and unit == "count" and not (
+            subject_m and scanners().flow_verbs.search(subject_m)):
+        return "level"  # 16家上市银行上半年净利润…: things that exist, counted at a date (发放570余万个: events)
     if unit in ("percent", "pp", "times") and not (rule is not None and rule.nature == "flow"):
         classes0 = set()
         for _, _, cls in clause_cues:

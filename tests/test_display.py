@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from flows import display as d
+from flows.lexicon import UNITS
 
 
 @pytest.mark.parametrize("value, unit, qualifier, text", [
@@ -68,7 +69,14 @@ def test_iso_dates_and_periods():
 
 def test_labels_file_covers_units_qualifiers_and_kinds():
     data = tomllib.loads(d.LABELS_FILE.read_text(encoding="utf-8"))
-    assert set(data["units"]) >= {"CNY", "USD", "HKD", "EUR", "count", "percent", "pp", "times"}
+    assert set(data["units"]) == UNITS  # every code the extractor writes has its word
     assert set(data["qualifiers"]) == set(data["qualifier_names"]) == {"exact", "approx", "over", "under", "up_to"}
     assert set(data["kinds"]) == {"level", "flow", "change"}
     assert d.column_label("as_of_date") == "截至日期" and d.column_label("no_such_column") == "no_such_column"
+
+
+def test_hong_kong_macau_taiwan_amounts_read_as_money():
+    # a TWD or MOP amount is scaled like any money (35亿元新台币), not printed as a bare code
+    assert {"MOP", "TWD", "HKD", "CNY", "count"} <= d.STOCK_UNITS and "percent" not in d.STOCK_UNITS
+    assert d.amount(Decimal("3500000000"), "TWD") == "35亿元新台币"
+    assert d.amount(Decimal("80000000"), "MOP", "over") == "超8000万澳门元"

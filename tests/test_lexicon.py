@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.lexicon import (RULES_DIR, RuleError, alternation, canonical_entity,
+from flows.lexicon import (RULES_DIR, RuleError, alternation, canonical_entity, unit_codes,
                            first_chars, first_pairs, load_lexicon, load_lexicon_from)
 
 
@@ -154,6 +154,22 @@ def test_currency_subunit_needs_a_factor_and_a_known_currency(rules_copy):
                  encoding="utf-8")
     with pytest.raises(RuleError, match=r"units\.toml: \[currency_subunits\] '港仙': currency"):
         load_lexicon_from(rules_copy)
+
+
+def test_unit_codes_cover_every_unit_the_extractor_writes(rules_copy):
+    assert unit_codes(rules_copy)["TWD"] == ("money", "新台币") and unit_codes(rules_copy)["pp"][0] == "pp"
+    unit_codes.cache_clear()  # cached by folder: the edits below are read afresh
+    p = rules_copy / "units.toml"
+    text = p.read_text(encoding="utf-8")
+    p.write_text(text.replace('MOP = { nature = "money", name_zh = "澳门元" }\n', ""), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"units\.toml: \[codes\] must list .*missing \['MOP'\]"):
+        load_lexicon_from(rules_copy)
+    p.write_text(text.replace('nature = "money", name_zh = "澳门元"', 'nature = "cash", name_zh = "澳门元"'),
+                 encoding="utf-8")
+    unit_codes.cache_clear()
+    with pytest.raises(RuleError, match=r"units\.toml: \[codes\] MOP needs nature"):
+        load_lexicon_from(rules_copy)
+    unit_codes.cache_clear()
 
 
 def test_first_chars():

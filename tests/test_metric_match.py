@@ -88,3 +88,63 @@ def test_synonyms_of_two_keys_that_read_alike_fail_with_the_line(monkeypatch, ru
             mm.matcher()
     finally:
         mm.matcher.cache_clear()
+
+
+# ---- issue 13: the metric a figure reads from its sentence (metric_match.context_name)
+
+from flows.metric_match import context_name, name_after, names_nothing  # noqa: E402
+
+
+@pytest.mark.parametrize("subject,nothing", [
+    (None, True), ("城商行", True), ("水平", True), ("略微", True), ("较上一年同期", True),
+    ("拨备覆盖率", False), ("公允价值变动收益", False), ("流通户数", False), ("营收", False),
+])
+def test_names_nothing(subject, nothing):
+    assert names_nothing(subject) is nothing
+
+
+@pytest.mark.parametrize("text,phrase", [
+    ("杭州银行拨备覆盖率541.45%排名第一，苏州银行(", "杭州银行拨备覆盖率"),
+    ("营收同比增幅超过10%的有长沙银行、成都银行，分别为", "营收同比增幅超"),
+    ("净利同比下降的有贵阳银行(", "净利同比下降的"),
+    ("私人银行客户（月日均资产600万元以上）近7.8万户，较去年底增长逾", "私人银行客户"),
+    ("江苏银行净利润占比12.5%，宁波银行(", None),  # 净利润 inside another concept's name
+    ("另外，重农行第三季赚", "另外，重农行第三季赚"[3:]),  # the verb names earnings
+    ("今年以来，各行加快数字化转型，", None),
+])
+def test_context_name(text, phrase):
+    got = context_name(text, 0, len(text))
+    assert (text[got[0]:got[2]] if got else None) == phrase
+
+
+def test_context_name_keys_through_the_matcher():
+    text = "杭州银行拨备覆盖率541.45%排名第一，苏州银行("
+    a, _, e = context_name(text, 0, len(text))
+    assert match(text[a:e], "percent", "level").key == "provision_coverage_ratio"
+    text = "营收同比增幅超过10%的有长沙银行、成都银行，分别为"
+    a, _, e = context_name(text, 0, len(text))
+    assert match(text[a:e], "percent", "change").key == "operating_income"
+    assert match(text[a:e], "percent", "level") is None  # a CNY metric: only its change is a percent
+
+
+@pytest.mark.parametrize("text,number,phrase", [
+    ("招商银行以9478.43亿元信用卡透支余额领跑", "9478.43亿元", "信用卡透支余额"),
+    ("工商银行以6万亿元的规模位居榜首", "6万亿元", None),  # 规模 alone names nothing
+    ("江苏银行以318.43亿元归母净利润排名第一", "318.43亿元", "归母净利润"),
+])
+def test_name_after(text, number, phrase):
+    got = name_after(text, text.index(number) + len(number), len(text))
+    assert (text[got[0]:got[2]] if got else None) == phrase
+
+
+def test_context_name_with_a_growth_word_takes_the_name_that_carried_it():
+    text = "资产规模增速超过10%的城商行有15家，营收达100亿元。其中，齐鲁银行增速最高("
+    a, _, e = context_name(text, 0, len(text), head="增速")
+    assert text[a:e].startswith("资产规模增速")
+    a, _, e = context_name(text, 0, len(text))
+    assert text[a:e].endswith("营收达")  # without the growth word: the last name
+
+
+def test_context_name_not_taken_from_a_list_of_causes():
+    text = "主要缘于其发放贷款和垫款、金融投资等的增长；成都银行("
+    assert context_name(text, 0, len(text)) is None

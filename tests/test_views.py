@@ -269,3 +269,22 @@ def test_disagreement_queue_is_newest_first(con, tmp_path):
     c.close()
     assert [pe for _, pe in ranks] == [date(2025, 6, 30), date(2023, 12, 31), date(2021, 6, 30)]
     assert [r for r, _ in ranks] == [1, 2, 3]
+
+
+def test_units_are_read_from_dim_units(tmp_path):
+    # a Taiwan bank's deposits in TWD at two year-ends: a known stock unit, so no unknown_unit
+    # warning and a compounded growth; a unit no rule file names is still flagged
+    con = build_warehouse(tmp_path / "w.duckdb", close=False)
+    rows = [mention("d01", 200 + i, "s", "x", value=Decimal(v), unit="TWD", entity="ABC",
+                    metric_key="total_deposits", period_end=end)
+            for i, (v, end) in enumerate([("100", date(2023, 12, 31)), ("121", date(2025, 12, 31))])]
+    rows.append(mention("d01", 210, "s", "y", unit="XAU"))
+    insert_rows(con, "fct_mentions", rows)
+    flagged = {r[0] for r in con.execute(
+        "select unit from rpt_data_quality where check_name = 'unknown_unit'").fetchall()}
+    assert "XAU" in flagged and "TWD" not in flagged
+    g = one(con, """select change_pct_annualised from rpt_metric_growth
+                    where entity = 'ABC' and metric_key = 'total_deposits' and unit = 'TWD'""")[0]
+    assert g == pytest.approx(((121 / 100) ** (365.25 / 731) - 1) * 100)
+    assert one(con, "select nature, name_zh from dim_units where unit = 'MOP'") == ("money", "澳门元")
+    con.close()
