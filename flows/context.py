@@ -110,7 +110,7 @@ def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], ti
     cues = _words().cues
     k = 0
     for h in hits:
-        if h.finish is None or h.resolver not in _FRAMING:
+        if h.finish is None or h.resolver not in _FRAMING or h.type == "adjacent":
             continue
         if h.resolver == "day" and not m.startswith(lex.asof_prefixes, h.start):
             continue  # a dateline or an event date, not a reporting period
@@ -206,10 +206,17 @@ def _small_int(s: str | None) -> int | None:
         return None
 
 
+def _written_year(groups: dict) -> int:
+    """2024 as written; a year of the Republic of China (今(98)年, 民國98年: `roc` in periods.toml
+    {Y}) is 1911 years later on the Western calendar."""
+    y = groups.get("y")
+    return int(y) if y else int(groups["roc"]) + 1911
+
+
 def _year(groups: dict, end_month: int, pub: date | None, precision: str | None) -> int | None:
     """Year of a phrase: written (2024年), relative (今年, 去年) or the latest one not after publication."""
-    if groups.get("y"):
-        return int(groups["y"])
+    if groups.get("y") or groups.get("roc"):
+        return _written_year(groups)
     if groups.get("yy"):
         return 2000 + int(groups["yy"])  # 1H25, 2Q25
     rel = groups.get("rel")
@@ -265,7 +272,7 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             y = _year(g, 12, pub, prec)
             return None if y is None else (date(y, 7, 1), date(y, 12, 31))
         if resolver == "year_end":
-            y = _year(g, 12, pub, prec) if (g.get("y") or g.get("rel")) else None
+            y = _year(g, 12, pub, prec) if (g.get("y") or g.get("roc") or g.get("rel")) else None
             return None if y is None else (None, date(y, 12, 31))
         if resolver == "first_quarters":
             n = _small_int(g.get("n") or "1")  # 首季: the first quarter
@@ -283,7 +290,7 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             month = _small_int(g["m"])
             if month is None:
                 return None
-            fin = date(int(g["y"]), month, int(g["d"]))
+            fin = date(_written_year(g), month, int(g["d"]))
             n = 12 if g.get("year") else _small_int(g.get("n"))
             if not n or not 1 <= n <= 12:
                 return None
@@ -291,11 +298,11 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             y0 = fin.year if first_month >= 1 else fin.year - 1
             return (date(y0, (first_month - 1) % 12 + 1, 1), fin)
         if resolver == "since_year":
-            return (date(int(g["y"]), 1, 1), None)
+            return (date(_written_year(g), 1, 1), None)
         if resolver == "year_to_date":
             return None if pub is None else (date(pub.year, 1, 1), None)
         if resolver == "year":
-            y = int(g["y"])
+            y = _written_year(g)
             return (date(y, 1, 1), date(y, 12, 31))
         if resolver == "rel_year":
             y = _year(g, 12, pub, prec)
@@ -320,7 +327,11 @@ def period_hits(m: str, ctx: DocContext) -> tuple[list[PeriodHit], list[PeriodHi
         is_basis = framed or typ != "reset" and sc.basis_before.search(m[max(0, x.start() - 3):x.start()])
         # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date; a dated one
         # (较2021年末) is kept as the start of a change
-        if is_basis and not framed and (
+        # 与2014年46.68%的增速相比, 相比上年19%的增速: a basis written right before a number dates
+        # that number ("adjacent": it dates nothing after it, flows.normalise)
+        e = x.end()
+        adjacent = is_basis and e < len(m) and (m[e].isdigit() or m[e] == " " and m[e + 1:e + 2].isdigit())
+        if is_basis and not framed and not adjacent and (
                 typ != "point" or not sc.dated_basis_before.search(m, max(0, x.start() - 3), x.start())):
             continue
         groups = {}
@@ -331,7 +342,11 @@ def period_hits(m: str, ctx: DocContext) -> tuple[list[PeriodHit], list[PeriodHi
         dates = _resolve(resolver, groups, pub, prec)
         if is_basis:
             if dates is not None and dates[1] is not None:
-                bases.append(PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
+                if adjacent:
+                    hits.append(PeriodHit(x.start(), x.end(), "adjacent", dates[0], dates[1], resolver))
+                if not adjacent or framed or typ == "point" and sc.dated_basis_before.search(
+                        m, max(0, x.start() - 3), x.start()):
+                    bases.append(PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
             continue
         if dates is None:
             hits.append(PeriodHit(x.start(), x.end(), "unresolved", None, None, resolver))

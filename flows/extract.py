@@ -6,6 +6,7 @@ in the copy points at the same character of the stored text.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -14,6 +15,7 @@ from typing import NamedTuple
 from flows.lexicon import Lexicon, alternation, load_lexicon
 from flows.script import to_simplified
 
+_ASCII_DIGIT = re.compile(r"\d")
 SENTENCE_ENDS = "。！？；!?;\n"
 FULL_SENTENCE_ENDS = "。！？!?\n"  # a period phrase in an earlier clause reaches across ；
 # a colon is not a clause end: in "个人客户数：7.55亿户" the label before it is the subject
@@ -81,6 +83,7 @@ class _Patterns:
     digit_chars: frozenset[str]
     big_chars: frozenset[str]
     qualifier_before: re.Pattern
+    qualifier_after: re.Pattern  # 以上, 以下 right after a unit: 千万户以下
     not_after: re.Pattern
     fixed: re.Pattern | None
     fraction: re.Pattern  # 三分之一, 千分之五
@@ -91,6 +94,16 @@ class _Patterns:
     symbol_marks: str  # the last characters of the symbols ($): one cheap test for most texts
     subunit_cue: re.Pattern  # 每股派 before 19.7分
     clause_mark: re.Pattern
+    arabic_end: re.Pattern  # an Arabic number that ends where the search ends
+    lower_gate: re.Pattern  # 0.04-0.23: a digit, a bare lower bound mark, a digit
+    shared_gate: re.Pattern  # 个和4
+    menu: re.Pattern  # a run of short bulleted lines: a menu of other headlines
+    menu_gate: re.Pattern  # any bullet: one scan instead of one per bullet character
+    table_marker: re.Pattern | None  # (%) in a column header
+    table_row: re.Pattern  # 淨利差 1.33 1.50 1.81 1.94
+    table_cell: re.Pattern
+    share: re.Pattern | None  # 一半, 过半: a share in words
+    share_marks: str  # the characters every share word holds (半): one test skips most texts
 
 
 @cache
@@ -102,7 +115,7 @@ def patterns() -> _Patterns:
     cn = cn_class + "+"  # 一千四百万, 两千, 万亿
     cn_frac = (f"(?:(?:{alternation(lex.decimal_points)})[" + "".join(sorted(lex.digits)) + "]+"
                "[" + "".join(sorted(lex.big_scales)) + "]*)?")  # 十二点五, 三点五亿
-    arabic = r"\d+(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 3,654.8 | 7.55 | 3000 | 1，000
+    arabic = r"\d+(?:[,，﹐]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 3,654.8 | 7.55 | 3000 | 1，000 | 287﹐139
     scale = alternation(lex.scale_words)  # 万亿 | 亿 | 万 ...
     infix = alternation(lex.over_infix)  # 余 | 多
     unit_class: dict[str, str] = {}
@@ -128,7 +141,7 @@ def patterns() -> _Patterns:
     # candidate in a tight C loop instead of entering the pattern at every position (a quarter
     # faster than a lookahead gate); `ar` and `cn` hold the rest of the numeral (see find_spans).
     # One optional space between the parts: some sites space Arabic numbers (达 7.55 亿户).
-    arabic_rest = r"\d*(?:[,，]\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?"  # `arabic` after its first digit
+    arabic_rest = r"\d*(?:[,，﹐]\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?"  # `arabic` after its first digit
     def number_pattern(ar_more: str) -> re.Pattern:
         return re.compile(
             rf"[\d{''.join(sorted(cn_chars))}]"
@@ -149,6 +162,7 @@ def patterns() -> _Patterns:
     idioms = re.compile(alternation(lex.idioms))
     qualifier_before = re.compile(rf"(?:{alternation(lex.qualifier_prefix)})$")
     not_after = re.compile(rf"(?:{alternation(lex.not_after)})$")
+    qualifier_after = re.compile(rf" ?(?:{alternation(lex.qualifier_suffix)})")
     fixed = re.compile(alternation(lex.fixed_changes)) if lex.fixed_changes else None  # 翻了一番
     fraction = re.compile(  # 三分之一: the whole first
         rf"(?P<den>{cn}|\d+)(?:{alternation(lex.fraction_marks)})(?P<num>{cn}{cn_frac}|{arabic})")
@@ -158,23 +172,48 @@ def patterns() -> _Patterns:
         rf"(?: ?(?P<scale>{scale}))?")
     subunit_cue = re.compile(alternation(lex.subunit_cues))
     clause_mark = re.compile("[" + re.escape(CLAUSE_ENDS) + "]")
+    share = re.compile("".join(rf"(?<!{re.escape(w)})" for w in lex.share_not_after)
+                       + rf"(?:{alternation(lex.share_words)})(?!{alternation(lex.share_not_before)})") \
+        if lex.share_words else None
+    share_marks = "".join(sorted(set.intersection(*[set(w) for w in lex.share_words]))) if lex.share_words else ""
     return _Patterns(main, mixed_main, percent_prefix, ratio, idioms, unit_class, frozenset(cn_chars),
-                     frozenset(lex.digits), frozenset(lex.big_scales), qualifier_before, not_after,
+                     frozenset(lex.digits), frozenset(lex.big_scales), qualifier_before, qualifier_after, not_after,
                      fixed, fraction, re.compile(alternation(lex.fraction_marks)),
                      "".join(sorted({w[-1] for w in lex.fraction_marks})), slash, symbol,
-                     "".join(sorted({w[-1] for w in lex.currency_symbols})), subunit_cue, clause_mark)
+                     "".join(sorted({w[-1] for w in lex.currency_symbols})), subunit_cue, clause_mark,
+                     re.compile(rf"(?<![\d.,])(?:{arabic})$"),
+                     re.compile(rf"(?:{alternation(lex.bare_lower_marks)}) ?(?=\d)"),
+                     re.compile(rf"(?:{alternation(lex.shared_unit_heads)})(?:{alternation(lex.list_marks)}) ?\d"),
+                     _menu_pattern(lex), re.compile("[" + "".join(re.escape(c) for c in lex.menu_bullets) + "]"),
+                     re.compile(alternation(lex.table_units)) if lex.table_units else None,
+                     re.compile(r"[^\d\n][^\n]*?(?P<cells>(?: +[-−]?\d[\d,]*(?:\.\d+)?)+) *"),
+                     re.compile(r"\d[\d,]*(?:\.\d+)?"), share, share_marks)
+
+
+def _menu_pattern(lex: Lexicon) -> re.Pattern:
+    b = "[" + "".join(re.escape(c) for c in lex.menu_bullets) + "]"
+    line = rf" *{b}[^\n{re.escape(CLAUSE_ENDS)}：:]{{0,{lex.menu_max_len}}}"
+    return re.compile(rf"(?:^|(?<=\n)){line}(?:\n{line}){{{lex.menu_min_lines - 1},}}(?=\n|$)")
 
 
 def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool, scale: str | None,
-          unit_cls: str | None) -> bool:
+          unit_cls: str | None, end: int, unit_word: str | None = None) -> bool:
     """Form-based filters that tell a quantity from a date, code, ordinal or rhetoric."""
     if start > 0 and m[start - 1] == " ":
+        if start > 1 and m[start - 2].isdigit():
+            return False  # 2 9家: a number a PDF conversion broke, or a cell of a row of bare numbers
         start -= 1  # 超 1400 万户
     before = m[max(0, start - 4):start]
     if before and (before[-1].isascii() and before[-1].isalpha() or before[-1] in "/._#"):
         return False  # A500, 9.0.1, 1/2: codes, versions and fractions of codes
-    if len(before) >= 2 and before[-1] in "+-" and before[-2].isascii() and before[-2].isalnum():
-        return False  # T+0.5, T-1: codes (同比-3.28% and 5%-8% stay)
+    if len(before) >= 2 and before[-1] in "+-" and before[-2].isascii() and before[-2].isalpha():
+        return False  # T+0.5, T-1: codes (同比-3.28%, 5%-8% and 0.04-0.23个百分点 stay)
+    if len(before) >= 2 and before[-1] == "-" and before[-2].isdigit():
+        j = start - 1
+        while j > 0 and start - j < 24 and (m[j - 1].isdigit() or m[j - 1] == "."):
+            j -= 1
+        if p.not_after.search(m, max(0, j - 4), j):
+            return False  # 第1-3名: a rank range
     if p.not_after.search(before):
         return False  # 第一, 每户
     if unit_cls is None and scale is None and not (is_cn and any(c in p.big_chars for c in num)):
@@ -183,15 +222,21 @@ def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool,
         has_digit = any(c in p.digit_chars for c in num)
         if has_digit and num[0] in p.big_chars:
             return False  # 万一, 亿万: words, not numerals
+        if len(num) > 1 and all(c in p.digit_chars for c in num):
+            return False  # 唯一一家, 三五家, 七八个: digits in a row are a word or a vague range, not a count
         if not has_digit and lex.small_scales.get(num[0]) != 10:  # 十余家 counts, 百万 needs 超
-            # a bare scale (万亿, 百万) is a quantity only after a qualifier: 近万亿, 超百万
-            return bool(p.qualifier_before.search(m[max(0, start - 4):start]))
-        if unit_cls == "count" and len(num) == 1 and lex.digits.get(num, 10) < lex.min_bare_chinese:
-            return False  # 一家, 两个: rhetoric, not a measurement
+            # a bare scale (万亿, 百万) is a quantity only with a qualifier: 近万亿, 超百万, 千万户以下
+            return bool(p.qualifier_before.search(m[max(0, start - 4):start])) or (
+                unit_cls is not None and p.qualifier_after.match(m, end) is not None)
+        if unit_cls == "count" and len(num) == 1 and lex.digits.get(num, 10) < lex.min_bare_chinese and not (
+                unit_word in lex.small_count_words and lex.digits.get(num, 0) >= 2):
+            return False  # 一家, 两个: rhetoric, not a measurement (四家银行 is a count)
         if unit_cls == "tenths":
             return len(num) == 1
     elif unit_cls == "tenths":
-        return False  # 3成 is rare and 成 after Arabic digits is usually 成交/成本
+        # 6成以上 = 60 percent: one Arabic digit (成交, 成本 after a digit were dropped above as
+        # words; 2023成, 0.5成 are not tenths)
+        return len(num) == 1 and num != "0" and not (start > 0 and m[start - 1] == ".")
     return True
 
 
@@ -220,6 +265,11 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
     def take(a: int, b: int) -> None:
         mask[a:b] = b"\x01" * (b - a)
 
+    if p.menu_gate.search(m) is not None:
+        for u in p.menu.finditer(m):  # a menu of other headlines: its numbers are not the article's
+            lines = u.group().split("\n")
+            if 2 * sum(1 for ln in lines if _ASCII_DIGIT.search(ln)) < len(lines):
+                take(u.start(), u.end())
     if any(w in m for w in lex.ratio_per):  # rare: skip the scan when the word is absent
         for r in p.ratio.finditer(m):
             spans.append(Span(r.start(), r.end(), "ratio", r.group("num"),
@@ -233,6 +283,12 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
             spans.append(Span(f.start(), f.end(), "fixed", lex.fixed_changes[f.group()],
                               unit_word=f.group(), unit_class="percent"))
             take(f.start(), f.end())
+    if p.share is not None and (not p.share_marks or p.share_marks[0] in m):
+        for sh in p.share.finditer(m):  # 近一半用户, 贡献了过半的业绩: 50 percent
+            if free(sh.start(), sh.end()):
+                spans.append(Span(sh.start(), sh.end(), "number", lex.share_words[sh.group()],
+                                  unit_word=sh.group(), unit_class="percent", prefix_unit=True))
+                take(sh.start(), sh.end())
     for pp in p.percent_prefix.finditer(m):
         if free(pp.start(), pp.end()):
             spans.append(Span(pp.start(), pp.end(), "number", pp.group("num"), unit_word="%",
@@ -305,7 +361,7 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
             b = x.start("unit")
             while b > a and m[b - 1] == " ":
                 b -= 1
-        if not _keep(p, lex, m, a, num, is_cn, scale, unit_cls):
+        if not _keep(p, lex, m, a, num, is_cn, scale, unit_cls, b, unit_word):
             continue
         if unit_word is None and inf2 and not scale2 and (
                 scale is None and big_chars.isdisjoint(num)
@@ -325,7 +381,103 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
         # (a keyword argument costs every span: the rare 三成五 pays for its own)
         spans.append(span if tenth is None else span._replace(tenth=tenth))
         mask[a:b] = b"\x01" * (b - a)
+    if p.table_marker is not None and p.table_marker.search(m) is not None:
+        spans.extend(_table_cells(p, lex, m, mask))
     spans.sort(key=lambda s: s.start)
+    return _shared_units(p, lex, m, _bare_lower_bounds(p, lex, m, mask, spans))
+
+
+def _table_cells(p: _Patterns, lex: Lexicon, m: str, mask: bytearray) -> list[Span]:
+    """The cells of a table whose unit is written in its column headers (units.toml [tables])."""
+    assert p.table_marker is not None
+    out: list[Span] = []
+    done = -1
+    for x in p.table_marker.finditer(m):
+        ls = m.rfind("\n", 0, x.start()) + 1
+        le = m.find("\n", x.end())
+        le = len(m) if le < 0 else le
+        if ls <= done:
+            continue  # the rest of a header line already read
+        done = le
+        marks = [y.group() for y in p.table_marker.finditer(m, ls, le)]
+        if len(marks) < 2:
+            continue
+        word = lex.table_units[marks[0]]
+        cls = p.unit_class.get(word)
+        pos, rows = le + 1, 0
+        while pos < len(m) and rows < lex.table_max_rows:
+            end = m.find("\n", pos)
+            end = len(m) if end < 0 else end
+            line = m[pos:end]
+            if line.strip(" -—=_") == "":
+                if line.strip() == "":
+                    break  # a blank line ends the table; a line of dashes does not
+                pos = end + 1
+                continue
+            r = p.table_row.fullmatch(m, pos, end)
+            if r is None:
+                break
+            cells = list(p.table_cell.finditer(m, r.start("cells"), r.end("cells")))
+            if len(cells) > len(marks):
+                break
+            for c in cells:
+                if mask.find(1, c.start(), c.end()) < 0:
+                    out.append(Span(c.start(), c.end(), "number", c.group(), unit_word=marks[0],
+                                    unit_class=cls, prefix_unit=True))
+            rows += 1
+            pos = end + 1
+    return out
+
+
+def _span_start(sp: Span) -> int:
+    return sp.start
+
+
+def _bare_lower_bounds(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, spans: list[Span]) -> list[Span]:
+    """下降0.04-0.23个百分点: the bare number before a range mark and a number with a unit is a
+    quantity too (the range's lower bound; it takes the unit in flows.normalise)."""
+    out: list[Span] | None = None
+    for y in p.lower_gate.finditer(m):  # a digit, a range mark, a digit: rare, one scan finds them
+        a = y.end()
+        if not mask[a] or y.start() == 0 or not m[y.start() - 1].isdigit():
+            continue  # no span starts there (2024-11-05, 1-9月)
+        k = bisect.bisect_left(spans, a, key=_span_start)
+        if k == len(spans) or spans[k].start != a or spans[k].unit_class is None:
+            continue
+        sp = spans[k]
+        for mark in lex.bare_lower_marks:
+            if m.startswith(mark, a - len(mark)):
+                x = p.arabic_end.search(m, max(0, a - len(mark) - 24), a - len(mark))
+                if x is not None and mask.find(1, x.start(), x.end()) < 0 and (
+                        x.start() == 0 or not (m[x.start() - 1].isascii() and m[x.start() - 1].isalpha())):
+                    if out is None:
+                        out = list(spans)
+                    lo = Span(x.start(), x.end(), "number", x.group())
+                    if sp.scale is not None:  # 20-30亿元: 20亿
+                        lo = lo._replace(scale=sp.scale, scale_start=sp.scale_start)
+                    out.append(lo)
+                break
+    if out is None:
+        return spans
+    out.sort(key=lambda s: s.start)
+    return out
+
+
+def _shared_units(p: _Patterns, lex: Lexicon, m: str, spans: list[Span]) -> list[Span]:
+    """下降3.01个和4.3个百分点: a number ending in a unit head (个) before a list mark and a number
+    whose unit goes on from that head shares the longer unit."""
+    heads = lex.shared_unit_heads
+    if p.shared_gate.search(m) is None:  # 个和4: one scan rejects most texts
+        return spans
+    for k in range(len(spans) - 1):
+        w = spans[k].unit_word
+        if w is None or w not in heads:
+            continue
+        sp, nx = spans[k], spans[k + 1]
+        nw = nx.unit_word
+        if nw is not None and len(nw) > len(w) \
+                and nw.startswith(w) and m[sp.end:nx.start] in lex.list_marks:
+            spans[k] = sp._replace(unit_word=nw, unit_class=nx.unit_class)
     return spans
 
 

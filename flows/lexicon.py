@@ -218,6 +218,27 @@ class Lexicon:
     money_cues: tuple[str, ...]
     count_cues: tuple[str, ...]
     fixed_changes: dict[str, str]
+    qualifier_particles: tuple[str, ...]  # 突破了: between a qualifier word and its number
+    continuation_words: tuple[str, ...]  # 同期: periods.toml
+    continuation_not_after: str
+    menu_bullets: tuple[str, ...]
+    menu_min_lines: int
+    menu_max_len: int
+    table_units: dict[str, str]  # (%) -> % (units.toml [tables])
+    table_max_rows: int
+    minus_words: str  # 负156亿元: a minus in words (units.toml [signs])
+    bare_lower_marks: tuple[str, ...]  # 0.04-0.23个百分点: a bare lower bound before these
+    shared_unit_heads: tuple[str, ...]  # 3.01个和4.3个百分点: 个 shares the next unit
+    list_marks: tuple[str, ...]
+    small_count_words: frozenset[str]  # 四家: counted below min_bare_chinese
+    series_list_marks: tuple[str, ...]  # periods.toml [series]
+    series_range_marks: tuple[str, ...]
+    series_list_ends: str
+    series_gap_ignore: str
+    share_words: dict[str, str]  # 一半 -> "50" (percent)
+    share_qualifiers: dict[str, str]  # 过半 -> over
+    share_not_before: tuple[str, ...]
+    share_not_after: tuple[str, ...]
     heading_marker: str
     heading_max_len: int
     metric_modifiers: tuple[str, ...]
@@ -246,6 +267,7 @@ class Lexicon:
     lower_is_better: tuple[str, ...]
     bare_currency_units: frozenset[str]
     local_currency_words: dict[str, str]
+    local_place_words: dict[str, str]
     currency_domains: dict[str, str]
     currency_sources: dict[str, str]
     currency_statement: str
@@ -456,13 +478,13 @@ def _regexes(data: dict, path: str, file: str, group: str) -> tuple[str, ...]:
     return out
 
 
-def _fixed_changes(data: dict) -> dict[str, str]:
-    table = _str_map(data, "fixed_changes", "units.toml")
+def _fixed_changes(data: dict, path: str = "fixed_changes") -> dict[str, str]:
+    table = _str_map(data, path, "units.toml")
     for k, v in table.items():
         try:
             Decimal(v)
         except InvalidOperation as exc:
-            raise RuleError(f"units.toml: [fixed_changes] {k!r} = {v!r} must be a decimal number") from exc
+            raise RuleError(f"units.toml: [{path}] {k!r} = {v!r} must be a decimal number") from exc
     return table
 
 
@@ -635,6 +657,10 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         flow_verbs=_words(cues, "kind.flow_over_stock", "cues.toml"),
         change_heads=_longest_first(_words(cues, "kind.change_heads", "cues.toml")),
         period_rules=_period_rules(per, "periods.toml"),
+        series_list_marks=_words(per, "series.list_marks", "periods.toml"),
+        series_range_marks=_words(per, "series.range_marks", "periods.toml"),
+        series_gap_ignore="".join(_words(per, "series.gap_ignore", "periods.toml")),
+        series_list_ends="".join(_words(per, "series.list_ends", "periods.toml")),
         basis_prefixes=_longest_first(_words(per, "basis_prefixes", "periods.toml")),
         dated_basis_prefixes=_longest_first(_words(per, "dated_basis_prefixes", "periods.toml")),
         asof_prefixes=_longest_first(_words(per, "asof_prefixes", "periods.toml")),
@@ -675,6 +701,23 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         money_cues=_words(implied, "money", "subject.toml"),
         count_cues=_words(implied, "count", "subject.toml"),
         fixed_changes=_fixed_changes(units),
+        qualifier_particles=_words(qual, "particles.words", "qualifiers.toml"),
+        continuation_words=_words(per, "continuation_words", "periods.toml"),
+        continuation_not_after="".join(_words(per, "continuation_not_after", "periods.toml")),
+        menu_bullets=_words(units, "filters.menu_bullets", "units.toml"),
+        menu_min_lines=_get(units, "filters.menu_min_lines", int, "units.toml"),
+        menu_max_len=_get(units, "filters.menu_max_len", int, "units.toml"),
+        table_units=_str_map(units, "tables.header_units", "units.toml"),
+        table_max_rows=_get(units, "tables.max_rows", int, "units.toml"),
+        minus_words="".join(_words(units, "signs.minus_words", "units.toml")),
+        bare_lower_marks=_longest_first(_words(units, "ranges.bare_lower_marks", "units.toml")),
+        shared_unit_heads=_longest_first(_words(units, "ranges.shared_unit_heads", "units.toml")),
+        list_marks=_longest_first(_words(units, "ranges.list_marks", "units.toml")),
+        small_count_words=frozenset(_words(units, "filters.small_count_words", "units.toml")),
+        share_words=_fixed_changes(units, "share_words.percent"),
+        share_qualifiers=_str_map(units, "share_words.qualifier", "units.toml", QUALIFIERS),
+        share_not_before=tuple(_words(units, "share_words.not_before.words", "units.toml")),
+        share_not_after=tuple(_words(units, "share_words.not_after.words", "units.toml")),
         heading_marker=_pattern(subj, "heading_marker", "subject.toml"),
         heading_max_len=_get(subj, "heading_max_len", int, "subject.toml"),
         metric_modifiers=_longest_first(_words(subj, "metric_modifiers", "subject.toml")),
@@ -702,6 +745,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         lower_is_better=_longest_first(_words(cues, "direction.lower_is_better", "cues.toml")),
         bare_currency_units=frozenset(_words(cur, "bare_units", "currency.toml")),
         local_currency_words=_str_map(cur, "local_words", "currency.toml", UNITS),
+        local_place_words=_str_map(cur, "place_words", "currency.toml", UNITS),
         currency_domains=_str_map(cur, "domains", "currency.toml", UNITS),
         currency_sources=_str_map(cur, "sources", "currency.toml", UNITS),
         currency_statement=_examples_pattern(cur, "statement", "currency.toml"),
@@ -716,7 +760,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06d issue 13: metrics and kind read from the sentence a figure sits in; subjects phrased for the reader"
+EXTRACTOR_VERSION = "2026-12-06e issue 13: values (currencies by place, ROC years, date series, ranges, tables, qualifiers, false positives), metrics and kind read from the sentence, subjects phrased for the reader"
 
 
 @cache

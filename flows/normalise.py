@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
@@ -93,7 +93,7 @@ def scanners() -> _Scanners:
         cue_class=cue_class,
         subject_lead=re.compile(rf"(?:{alternation(lex.lead_words)})"),
         subject_stop=re.compile(alternation(lex.stop_after)),
-        qualifier_before=re.compile(rf"(?:{alternation(lex.qualifier_prefix)})$"),
+        qualifier_before=re.compile(rf"(?P<q>{alternation(lex.qualifier_prefix)})(?:{alternation(lex.qualifier_particles)})?$"),
         qualifier_suffixes=tuple(lex.qualifier_suffix),
         flow_over_stock=re.compile(alternation(lex.flow_over_stock) or "(?!)"),
         flow_verbs=re.compile(alternation(lex.flow_verbs) or "(?!)"),
@@ -158,6 +158,7 @@ class _Doc:
     quotes: list[tuple[int, int]] = field(default_factory=list)  # quoted names (flows.subject)
     states: dict[tuple[int, int], _PeriodState] = field(default_factory=dict)  # see _dates_between
     currency: DocCurrency | None = None  # what a bare 元 is in (flows.values); None: CNY
+    continues: dict[int, bool] = field(default_factory=dict)  # paragraph start -> see _continues
     name_hits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # see _sentence_name
 
 
@@ -290,8 +291,8 @@ def _qualifier(sp: Span, lex: Lexicon, m: str) -> tuple[str, int]:
     start = sp.start
     if start > 0 and m[start - 1] == " ":
         start -= 1  # 超 1400 万户
-    x = scanners().qualifier_before.search(m, max(0, start - 4), start)
-    prefix = x.group() if x else None
+    x = scanners().qualifier_before.search(m, max(0, start - 6), start)
+    prefix = x.group("q") if x else None  # 突破了24万亿元: the word, without its 了
     if x is not None and prefix:
         start = x.start()
     if sp.infix and sp.kind == "number":
@@ -303,6 +304,8 @@ def _qualifier(sp: Span, lex: Lexicon, m: str) -> tuple[str, int]:
                 return q, start
     if prefix:
         return lex.qualifier_prefix[prefix], start
+    if sp.prefix_unit and sp.unit_word is not None:
+        return lex.share_qualifiers.get(sp.unit_word, "exact"), start  # 过半: over
     return "exact", start
 
 
@@ -424,12 +427,16 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
             continue  # a repeated headline states nothing new
         # 1000万至2000万元: a range, the lower bound borrows the upper bound's unit (增长1.1%至
         # 38亿元 is a change and the new level: two units, no range)
-        upper = spans[i + 1] if i + 1 < len(spans) and m[sp.end:spans[i + 1].start] in marks \
-            and sp.kind == spans[i + 1].kind == "number" \
-            and sp.unit_class in (None, spans[i + 1].unit_class) else None
-        lower = i > 0 and m[spans[i - 1].end:sp.start] in marks \
-            and sp.kind == spans[i - 1].kind == "number" \
-            and spans[i - 1].unit_class in (None, sp.unit_class)
+        # (a bare lower bound also before a hyphen: 下降0.04-0.23个百分点, see find_spans)
+        upper = spans[i + 1] if i + 1 < len(spans) and sp.kind == spans[i + 1].kind == "number" and (
+            m[sp.end:spans[i + 1].start] in marks and sp.unit_class in (None, spans[i + 1].unit_class)
+            or sp.unit_class is None and m[sp.end:spans[i + 1].start] in lex.bare_lower_marks) else None
+        if upper is not None and sp.unit_class is not None and _direction_before(d, sp.start):
+            upper = None  # 减少153.53万户至4539.08万户: a change and the new level, no range
+        lower = i > 0 and sp.kind == spans[i - 1].kind == "number" and (
+            m[spans[i - 1].end:sp.start] in marks and spans[i - 1].unit_class in (None, sp.unit_class)
+            and not (spans[i - 1].unit_class is not None and _direction_before(d, spans[i - 1].start))
+            or spans[i - 1].unit_class is None and m[spans[i - 1].end:sp.start] in lex.bare_lower_marks)
         mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower, last_phrase)
         if mention is not None:
             out.append(mention)
@@ -481,6 +488,8 @@ def _from_level(d: _Doc, sp: Span, cstart: int) -> bool:
 
 def _signed_by_minus(m: str, start: int) -> bool:
     """同比-3.28%: a minus written before the number (not a range 5%-8% or a code T-1)."""
+    if start > 0 and m[start - 1] in load_lexicon().minus_words:
+        return True  # 剪刀差为负156亿元
     if start < 2 or m[start - 1] not in "-−":
         return False
     ch = m[start - 2]
@@ -574,6 +583,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             unit = _implied_unit(m[subj[0]:subj[1]], lex)
         if unit is None:
             return None  # a bare number whose unit nothing tells: not a measurement we can state
+        if unit == "CNY" and d.currency is not None:
+            unit = d.currency.at(m, sp.start)  # 營收292億 on a Macau page: the document's currency
         implied = True
     if subj is not None:
         if subj[1] - subj[0] > lex.subject_max_len:
@@ -663,13 +674,31 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     para = m.rfind("\n", 0, sp.start) + 1
     if heading is not None:
         para = heading[0]  # a list's dates are in its heading
-    elif para > d.title_end + 1 and m.startswith(lex.continuation_openers, para):
+    elif para > d.title_end + 1 and (m.startswith(lex.continuation_openers, para)
+                                     or _continues(d, lex, para, qstart)):
         para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
     st = _dates_between(d, para, qstart)
     if st.as_of is None and d.frame is not None:
         # results coverage: the report's period dates the undated figure (今年累放…: to its end)
         st = frame_state(d.frame) if not st.has_range else _PeriodState(
             as_of=d.frame.finish, range_start=st.range_start, has_range=True, has_point=st.has_point)
+
+    k = bisect.bisect_right(d.period_starts, qstart) - 1
+    if k >= 0 and d.periods[k].finish is not None and d.periods[k].type in ("adjacent", "point", "range") \
+            and (d.periods[k].end == qstart or d.periods[k].end == qstart - 1 and m[qstart - 1] == " "):
+        h = d.periods[k]  # 2014年211%, 相比上年19%的增速: the date written right before the number
+        st = _PeriodState(as_of=h.finish, range_start=h.begin, has_range=h.begin is not None,
+                          has_point=h.begin is None)
+    if sp.prefix_unit and sp.unit_word in lex.table_units:
+        column = _column_date(d, sp)  # a table cell: its column's date (2024年度 2023年度 …)
+        if column is not None:
+            st = _PeriodState(as_of=column[1], range_start=column[0], has_range=column[0] is not None,
+                              has_point=column[0] is None)
+    elif d.institutions.respectively:
+        series = _series_date(d, fs, sp.start)  # 2020年-2024年…分别为a、b、c、d和e
+        if series is not None:
+            st = _PeriodState(as_of=series[1], range_start=series[0], has_range=series[0] is not None,
+                              has_point=series[0] is None)
 
     if m.endswith(lex.flat_at, 0, qstart):
         direction = basis = None  # 环比持平于1.23%: unchanged, the level is stated
@@ -707,8 +736,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     # period
     in_title = sp.start < d.title_end
     as_of = st.as_of
-    if as_of is None and (in_title or kind == "change" and basis in ("year_start", "prev_year_end")):
-        as_of = d.lead_as_of
+    if as_of is None and (in_title or kind == "change" and basis in ("year_start", "prev_year_end")
+                          or st.range_start is not None and d.lead_as_of is not None
+                          and st.range_start <= d.lead_as_of):
+        as_of = d.lead_as_of  # (今年累放农地贷款…: an open period runs to the lead's as-of date)
     if kind == "level":
         start = st.range_start if unit in ("percent", "pp") and st.has_range else None
         end = as_of
@@ -939,6 +970,128 @@ def _after_bank_bracket(d: _Doc, qstart: int) -> bool:
         return False
     names = _between(d.entity_starts, d.entities, max(0, k - 16), k)
     return bool(names) and names[-1][1] == k and names[-1][2] is not None
+
+
+def _column_date(d: _Doc, sp: Span) -> tuple[date | None, date] | None:
+    """The k-th cell of a table row takes the k-th date of the nearest line above the row that
+    has as many dates as the header has unit markers (2024年度 2023年度 2022年度 2021年度)."""
+    m = d.m
+    ls = m.rfind("\n", 0, sp.start) + 1
+    k = bisect.bisect_left(d.span_starts, sp.start) - bisect.bisect_left(d.span_starts, ls)
+    pos = ls
+    for _ in range(load_lexicon().table_max_rows + 3):
+        if pos <= 0:
+            break
+        above = m.rfind("\n", 0, pos - 1) + 1
+        hits = [h for h in _between(d.period_starts, d.periods, above, pos - 1) if h.finish is not None]
+        if len(hits) >= 2:
+            if k < len(hits):
+                return hits[k].begin, hits[k].finish  # type: ignore[return-value]
+            return None
+        pos = above
+    return None
+
+
+def _direction_before(d: _Doc, pos: int) -> bool:
+    """A direction word (增加, 减少, 升, 降) ends right before `pos` (a qualifier or a space aside)."""
+    k = bisect.bisect_left(d.cue_starts, pos) - 1
+    while k >= 0 and d.cues[k][1] > pos:
+        k -= 1
+    if k < 0 or pos - d.cues[k][1] > 3 or d.cues[k][2].isdisjoint(_DIRECTIONS):
+        return False
+    gap = d.m[d.cues[k][1]:pos].strip(" ")
+    return not gap or scanners().qualifier_before.fullmatch(gap) is not None
+
+
+def _continues(d: _Doc, lex: Lexicon, para: int, qstart: int) -> bool:
+    """平安银行同期信用卡应收账款余额…: a paragraph whose first clause says "the same period"
+    (periods.toml `continuation_words`, not 去年同期) and has no date of its own continues the
+    previous paragraph's dates."""
+    known = d.continues.get(para)
+    if known is not None:
+        return known
+    nl = d.m.find("\n", para)
+    end = _clause_end(d, para, len(d.m) if nl < 0 else nl)
+    cache = end <= qstart  # the figure in the first clause itself: read up to it, uncached
+    end = min(end, qstart)
+    found = False
+    for w in lex.continuation_words:
+        k = d.m.find(w, para, end)
+        if k > para and d.m[k - 1] not in lex.continuation_not_after \
+                and not _between(d.period_starts, d.periods, para, end):
+            found = True
+            break
+    if cache:
+        d.continues[para] = found
+    return found
+
+
+def _series_date(d: _Doc, fs: int, start: int) -> tuple[date | None, date] | None:
+    """The date of the k-th figure after 分别 when a series of dates comes before it in the
+    sentence (periods.toml [series]): 截至2022年底、2023年3月底…分别为1954万、3324万; 2020年-2024年
+    …分别为 five figures, one a year. None when there is no series or the counts differ."""
+    resp = d.institutions.respectively
+    r = bisect.bisect_right(resp, start) - 1
+    if r < 0 or resp[r] <= fs:
+        return None
+    at = resp[r]  # the end of 分别
+    lex = load_lexicon()
+    m = d.m
+    lo = bisect.bisect_left(d.period_starts, fs)
+    hi = bisect.bisect_left(d.period_starts, at)
+    run: list[_PeriodHit] = []
+    ranged = False
+    for i in range(hi - 1, lo - 1, -1):
+        h = d.periods[i]
+        if h.finish is None or h.type not in ("point", "range") or h.end > at:
+            if run:
+                break
+            continue
+        if run:
+            gap = m[h.end:run[0].start].rstrip(lex.series_gap_ignore).strip(" ")
+            if not gap and m.startswith(lex.series_range_marks, run[0].start):
+                gap = m[run[0].start]  # 十二月到今年五月: the 到 was read as the second phrase's 截至
+            if gap in lex.series_range_marks and len(run) == 1:
+                ranged = True
+            elif gap not in lex.series_list_marks or ranged:
+                break
+        run.insert(0, h)
+    if len(run) < 2 or ranged and len(run) != 2:
+        return None
+    dates: list[tuple[date | None, date]] = []
+    if ranged:
+        a, b = run
+        assert a.finish is not None and b.finish is not None
+        if a.resolver == b.resolver == "year" and a.finish < b.finish:
+            dates = [(date(y, 1, 1), date(y, 12, 31)) for y in range(a.finish.year, b.finish.year + 1)]
+        elif a.resolver in ("month", "month_end") and b.resolver in ("month", "month_end") \
+                and a.finish < b.finish:
+            y, mo = a.finish.year, a.finish.month
+            while (y, mo) <= (b.finish.year, b.finish.month) and len(dates) < 24:
+                fin = _month_last(y, mo)
+                dates.append((date(y, mo, 1) if a.resolver == "month" else None, fin))
+                y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+    else:
+        dates = [(h.begin, h.finish) for h in run if h.finish is not None]
+    if len(dates) < 2:
+        return None
+    first = bisect.bisect_left(d.span_starts, at)
+    k = bisect.bisect_left(d.span_starts, start) - first
+    if first >= len(d.span_starts):
+        return None
+    ends = lex.series_list_ends
+    j = first  # the figures of the list: up to the first list end between two of them
+    while j + 1 < len(d.span_starts) and j - first < len(dates) and not any(
+            c in ends for c in m[d.span_ends[j]:d.span_starts[j + 1]]):
+        j += 1
+    n = j - first + 1
+    if n != len(dates) or not 0 <= k < n:
+        return None
+    return dates[k]
+
+
+def _month_last(y: int, mo: int) -> date:
+    return date(y + 1, 1, 1) - timedelta(days=1) if mo == 12 else date(y, mo + 1, 1) - timedelta(days=1)
 
 
 def _subject_in(d: _Doc, a: int, b: int, inside: bool = True) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from functools import cache, lru_cache
 
 from flows.lexicon import load_lexicon
 
-_ARABIC = re.compile(r"\d+(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")  # 3,654.8 | 7.55 | 1，000
+_ARABIC = re.compile(r"\d+(?:[,，﹐]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")  # 3,654.8 | 7.55 | 1，000 | 287﹐139
 
 
 @cache
@@ -31,7 +31,7 @@ def _tokens(s: str) -> list[tuple[str, Decimal]]:
         if ch.isascii() and ch.isdigit():
             m = _ARABIC.match(s, i)
             assert m is not None  # an ASCII digit always starts a match
-            out.append(("arabic", Decimal(m.group().replace(",", "").replace("，", ""))))
+            out.append(("arabic", Decimal(m.group().replace(",", "").replace("，", "").replace("﹐", ""))))
             i = m.end()
             continue
         if ch in digits:
@@ -103,7 +103,7 @@ def parse_scaled(number: str, scale: str | None) -> Decimal:
         mult = _scale_values().get(scale or "")
         if mult is not None:
             try:
-                return as_plain(Decimal(number.replace(",", "")) * mult)
+                return as_plain(Decimal(number.replace(",", "")) * mult)  # (﹐ and ， are not ASCII)
             except InvalidOperation:
                 pass
     return parse_number(number + (scale or ""))

@@ -115,6 +115,11 @@ def document_currency(text: str, m: str, ctx: DocContext, main_entity: str | Non
                 n = m.count(w)
                 if n:
                     named[code] += n
+            if not named:  # no currency word: the place the document names (台灣, 金管會)
+                for w, code in lex.local_place_words.items():
+                    n = m.count(w)
+                    if n:
+                        named[code] += n
             if named and detect_script(text) == "traditional":
                 default = named.most_common(1)[0][0]
     if default is None and not same_from:

@@ -71,6 +71,17 @@ def surfaces(text: str) -> list[str]:
     ("净息差下降27 个bp", ["27 个bp"]),
     ("净息差下降27 个 bp", ["27 个 bp"]),
     ("下降0.5 个 百分点", ["0.5 个 百分点"]),
+    # issue 13: forms of real pages
+    ("客戶存款287﹐139億元", ["287﹐139億元"]),  # ﹐ (small comma) as a thousands separator
+    ("近一半用户来自县域", ["一半"]),  # a share in words
+    ("贡献了过半的业绩", ["过半"]),
+    ("6成以上的贷款", ["6成"]),  # tenths after one Arabic digit
+    ("其他四家银行净息差下降", ["四家"]),  # institutions counted from 二 on
+    ("六家国有银行", ["六家"]),
+    ("其他银行都在千万户以下", ["千万户"]),  # a bare scale with a qualifier after it
+    ("建成高标准农田8.85万亩", ["8.85万亩"]),
+    ("粮食产能提高100公斤", ["100公斤"]),
+    ("支持进口4艘", ["4艘"]),
 ])
 def test_found(text, expected):
     assert surfaces(text) == expected
@@ -87,6 +98,7 @@ def test_found(text, expected):
     "多家分行", "多项指标", "更多客户", "部分客户", "分行网点", "分别增长",
     "上午10点30分", "得分95分", "十分重要", "3分钟", "1/3页", "第1/3", "图（1/3）", "6/30", "12/31",
     "\n1/3\n", "3个多月", "1个半小时", "三成为", "几十亿", "HK$", "金点子",
+    "唯一一家", "另一半", "2 9家上市城商行", "做好“增收益”十二个字", "一半年", "过半年", "3成本", "0成", "2023成", "千万户", "1,2345", "百万人",
 ])
 def test_not_a_quantity(text):
     assert surfaces(text) == [], text
