@@ -268,6 +268,7 @@ class Lexicon:
     bare_currency_units: frozenset[str]
     local_currency_words: dict[str, str]
     local_place_words: dict[str, str]
+    local_place_not_after: dict[str, str]
     currency_domains: dict[str, str]
     currency_sources: dict[str, str]
     currency_statement: str
@@ -746,6 +747,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         bare_currency_units=frozenset(_words(cur, "bare_units", "currency.toml")),
         local_currency_words=_str_map(cur, "local_words", "currency.toml", UNITS),
         local_place_words=_str_map(cur, "place_words", "currency.toml", UNITS),
+        local_place_not_after=_str_map(cur, "place_not_after", "currency.toml"),
         currency_domains=_str_map(cur, "domains", "currency.toml", UNITS),
         currency_sources=_str_map(cur, "sources", "currency.toml", UNITS),
         currency_statement=_examples_pattern(cur, "statement", "currency.toml"),
@@ -760,7 +762,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06e issue 13: values (currencies by place, ROC years, date series, ranges, tables, qualifiers, false positives), metrics and kind read from the sentence, subjects phrased for the reader"
+EXTRACTOR_VERSION = "2026-12-06f issue 13: values (currencies by place not inside a longer word, ROC years, date series, ranges, tables, qualifiers, false positives), metrics and kind read from the sentence, subjects phrased for the reader"
 
 
 @cache

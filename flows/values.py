@@ -117,7 +117,7 @@ def document_currency(text: str, m: str, ctx: DocContext, main_entity: str | Non
                     named[code] += n
             if not named:  # no currency word: the place the document names (台灣, 金管會)
                 for w, code in lex.local_place_words.items():
-                    n = m.count(w)
+                    n = m.count(w) - sum(m.count(c + w) for c in lex.local_place_not_after.get(w, ""))
                     if n:
                         named[code] += n
             if named and detect_script(text) == "traditional":

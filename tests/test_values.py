@@ -120,6 +120,9 @@ def test_a_traditional_page_naming_no_currency_takes_the_place_it_names():
     assert _units(text)[-1] == ("98億元", "HKD")
     # Simplified text names places without making them the currency
     assert _units("放款\n金管会公布本国银行放款总余额486亿元。") == [("486亿元", "CNY")]
+    # 國銀 inside 我國銀行業 or 全國銀行 names no place: a mainland page in Traditional script stays in yuan
+    assert _units("信用卡\n我國銀行業與全國銀行卡量合計114萬億元。") == [("114萬億元", "CNY")]
+    assert _units("盈餘\n國銀稅前盈餘5,070.8億元，國銀獲利創高。")[0][1] == "TWD"
 
 
 def test_an_implied_money_unit_takes_the_document_currency():
