@@ -782,18 +782,18 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
                           last_phrase[fs][0] if last_phrase is not None and fs in last_phrase else None, reuse)
     elif bare is not None:
         # 累计发放“零钱包”570余万个、金额超20亿元: a bare measure of the quoted product
-        named = product_prefix(m, d.quotes, m[bare[0]:bare[1]], fs, bare[0])
-        if named is not None:
-            phrased = _clean_subject(text[named[0]:named[1]] + text[bare[0]:bare[1]])
+        quoted = product_prefix(m, d.quotes, m[bare[0]:bare[1]], fs, bare[0])
+        if quoted is not None:
+            phrased = _clean_subject(text[quoted[0]:quoted[1]] + text[bare[0]:bare[1]])
     if phrased and bank_list and len(measure_of(phrased)) >= 3:
         phrased = measure_of(phrased)  # 包括江苏银行(0.91%)、南京银行(0.9%) after 7家上市城商行不良率低于1%
     if phrased and rate_word and subj is not None and subj[1] <= prev_end and not change_tail(phrased):
         phrased = phrased + text[b - len(rate_word):b]
     if phrased is None and m[qstart - 1:qstart] in lex.phrasing["instrument_marks"]:
         # 招商银行以9478.43亿元信用卡透支余额领跑: the measure follows the figure
-        named = measure_after(m, sp.end, _clause_end(d, sp.end, fe))
-        if named is not None:
-            phrased = _clean_subject(text[named[0]:named[1]])
+        after_name = measure_after(m, sp.end, _clause_end(d, sp.end, fe))
+        if after_name is not None:
+            phrased = _clean_subject(text[after_name[0]:after_name[1]])
     if phrased is None and last_phrase is not None and fs in last_phrase and (
             last_phrase[fs][1] == last_end and _says_only_change(d, last_end, qstart)
             or _after_bank_bracket(d, qstart)):
