@@ -26,9 +26,9 @@ _GROUP = "+"  # a financial group's brand (中银, 平安): another institution 
 _HAN = "\u4e00-\u9fff"
 _ITEM_OPENERS = "、，,；;：:（(-•·*#>"  # a bare brand after one of these opens an item of a list
 _SENTENCE_MARKS = "。！？!?\n"
-_CLAUSE_MARKS = "。！？!?\n，,；;：:"
 _SENTENCE_MARK_RE = re.compile("[" + re.escape(_SENTENCE_MARKS) + "]")
-_CLAUSE_MARK_RE = re.compile("[" + re.escape(_CLAUSE_MARKS) + "]")
+_CLAUSE_MARKS = frozenset("，,；;：:" + _SENTENCE_MARKS)
+_OPENING = frozenset(_ITEM_OPENERS + " \t\u3000") | _CLAUSE_MARKS  # what may stand before a clause's first name
 _CODES = re.compile(r"[（(][^（）()" + _HAN + r"]*[）)]")  # (601288.SH): no part of a list's glue
 _DIGIT = re.compile(r"\d")
 _CLAUSE = re.compile("[，,；;。！？!?\n]")
@@ -353,21 +353,26 @@ def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], 
     title_weight = r.title_weight
     if title_end > r.title_max_len:
         title_end = 0  # a first line this long is the article itself, not its headline
+    title = ctx.title or ""
+    outside_title = bool(title) and title not in text
+    if hits and not outside_title and hits[0][2] != OTHER and all(h[2] == hits[0][2] for h in hits):
+        # one bank named, alone: the document's if it counts once (what the counting below decides)
+        for i, (s, e, _) in enumerate(hits):
+            if s < title_end or _counts_for_main(m, span_starts, hits[first_of[i]][0], e):
+                return hits[0][2]
+        return None
     counts: dict[str, int] = {}
     first: dict[str, int] = {}
     in_title = False
-    clause_marks = [x.start() for x in _CLAUSE_MARK_RE.finditer(m)]  # once, then bisected per name
-    sentence_marks = [x.start() for x in _SENTENCE_MARK_RE.finditer(m)]
     for i, (s, e, code) in enumerate(hits):
-        if s >= title_end and not _counts_for_main(m, span_starts, hits[first_of[i]][0], e,
-                                                   clause_marks, sentence_marks):
+        if s >= title_end and not _counts_for_main(m, span_starts, hits[first_of[i]][0], e):
             continue  # 亦與母公司中國銀行合作。: a name in passing (a list counts from its first name)
         key = code if code != OTHER else OTHER + m[s:e]
         counts[key] = counts.get(key, 0) + (title_weight if s < title_end else 1)
         first.setdefault(key, s)
         in_title = in_title or s < title_end
-    if ctx.title and ctx.title not in text:
-        title_m = matching_copy(ctx.title)
+    if outside_title:
+        title_m = matching_copy(title)
         for s, e, code in index_names(title_m):
             key = code if code != OTHER else OTHER + title_m[s:e]
             counts[key] = counts.get(key, 0) + title_weight
@@ -386,19 +391,21 @@ def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], 
     return top
 
 
-def _counts_for_main(m: str, span_starts: list[int], s: int, e: int, clause_marks: list[int],
-                     sentence_marks: list[int]) -> bool:
+def _counts_for_main(m: str, span_starts: list[int], s: int, e: int) -> bool:
     """The name at [s, e) opens its clause (此外，招行…), or its sentence states a figure.
-    `clause_marks` and `sentence_marks`: where the marks stand in `m`, in order."""
-    k = bisect.bisect_left(clause_marks, s) - 1
-    c = clause_marks[k] + 1 if k >= 0 else 0
-    if not m[c:s].strip(_ITEM_OPENERS + " \t\u3000"):
+    Read around the name: back to its clause mark, and to the nearest figure on each side."""
+    i = s - 1
+    while i >= 0 and m[i] in _OPENING:
+        if m[i] in _CLAUSE_MARKS:
+            return True
+        i -= 1
+    if i < 0:
         return True
-    k = bisect.bisect_left(sentence_marks, s) - 1
-    a = sentence_marks[k] + 1 if k >= 0 else 0
-    k = bisect.bisect_left(sentence_marks, e)
-    b = sentence_marks[k] if k < len(sentence_marks) else len(m)
-    return _any_in(span_starts, a, b)
+    # the nearest figures before and after it, unless a sentence ends between
+    k = bisect.bisect_left(span_starts, s)
+    if k > 0 and _SENTENCE_MARK_RE.search(m, span_starts[k - 1], s) is None:
+        return True
+    return k < len(span_starts) and _SENTENCE_MARK_RE.search(m, e, span_starts[k]) is None
 
 
 def index_names(m: str) -> list[tuple[int, int, str]]:

@@ -138,6 +138,7 @@ def frame_state(frame: PeriodHit) -> PeriodState:
 class _PeriodScans:
     periods: re.Pattern
     period_parts: tuple[tuple[str, frozenset[str]], ...]  # (branch, characters it needs)
+    period_pairs: tuple[dict[str, frozenset[str] | None] | None, ...]  # each branch's first_pairs
     period_needed: frozenset[str]  # every character some rule needs
     period_rules: dict[str, tuple[str, str]]  # group name -> (type, resolver)
     period_groups: dict[str, tuple[tuple[str, str], ...]]  # p3 -> (("p3_y", "y"), ...)
@@ -164,6 +165,7 @@ def period_scans() -> _PeriodScans:
     return _PeriodScans(
         periods=gated("|".join(p for p, _ in parts)),  # each part gated by its own first characters
         period_parts=tuple(parts),
+        period_pairs=tuple(first_pairs(p) for p, _ in parts),  # analysed once, merged per subset
         period_needed=frozenset().union(*[need for _, need in parts]),
         period_groups={g: tuple([(f"{g}_{n}", n) for n in re.compile(r.pattern).groupindex])
                        for g, r in zip(rules, lex.period_rules)},
@@ -173,15 +175,17 @@ def period_scans() -> _PeriodScans:
     )
 
 
-def gated(alternation: str) -> re.Pattern:
+def gated(alternation: str, pairs: dict[str, frozenset[str] | None] | None = None) -> re.Pattern:
     """Compile `alternation` behind lookaheads of the characters it can start with.
 
     A long alternation that cannot start with a digit otherwise tries every branch at every
     position. A one-character set rejects most positions in one test; at those left, a trie of
     the first two characters (上 goes on in 上半年, not in 上升; 2 in 2023年, not in 25%) rejects
     most of the rest before any branch is tried, which halves the period scan.
+    `pairs`: the `first_pairs` of `alternation` when the caller has them (see `_merged_pairs`).
     """
-    pairs = first_pairs(alternation)
+    if pairs is None:
+        pairs = first_pairs(alternation)
     if not pairs:
         return re.compile(alternation)
     cls = "".join(re.escape(c) for c in sorted(pairs))
@@ -312,13 +316,24 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
     return None
 
 
-def period_hits(m: str, ctx: DocContext) -> tuple[list[PeriodHit], list[PeriodHit]]:
-    """(as-of and period phrases, comparison-basis phrases such as 较2021年末)."""
+@dataclass
+class PeriodMatch:
+    """A period phrase as scanned, before its dates are resolved (they depend on the context)."""
+    start: int
+    end: int
+    type: str
+    resolver: str
+    groups: dict[str, str]
+    basis: bool  # a dated comparison basis (较2021年末), not an as-of date
+    adjacent: bool = False  # a basis written right before a number: it dates that number
+    keeps_basis: bool = True  # an adjacent basis is also the start of a change (framed, or 较+point)
+
+
+def scan_periods(m: str) -> list[PeriodMatch]:
+    """The period phrases of `m` that date figures or are dated comparison bases, in text order.
+    What they find does not depend on the document's context: `period_hits` resolves them."""
     sc = period_scans()
-    pub = ctx.published_at
-    prec = ctx.published_precision or ("day" if pub else None)
-    hits = []
-    bases = []
+    out = []
     for x in _period_scanner(frozenset(c for c in sc.period_needed if c in m)).finditer(m):
         g = x.lastgroup
         assert g is not None  # every branch is a named group
@@ -339,19 +354,33 @@ def period_hits(m: str, ctx: DocContext) -> tuple[list[PeriodHit], list[PeriodHi
             v = x.group(full)
             if v:
                 groups[short] = v
-        dates = _resolve(resolver, groups, pub, prec)
-        if is_basis:
+        keeps = not adjacent or framed or typ == "point" and sc.dated_basis_before.search(
+            m, max(0, x.start() - 3), x.start()) is not None
+        out.append(PeriodMatch(x.start(), x.end(), typ, resolver, groups, bool(is_basis), bool(adjacent), keeps))
+    return out
+
+
+def period_hits(m: str, ctx: DocContext, found: list[PeriodMatch] | None = None,
+                ) -> tuple[list[PeriodHit], list[PeriodHit]]:
+    """(as-of and period phrases, comparison-basis phrases such as 较2021年末); `found`: the
+    phrases `scan_periods(m)` returned, when the caller has them already."""
+    pub = ctx.published_at
+    prec = ctx.published_precision or ("day" if pub else None)
+    hits = []
+    bases = []
+    for p in scan_periods(m) if found is None else found:
+        dates = _resolve(p.resolver, p.groups, pub, prec)
+        if p.basis:
             if dates is not None and dates[1] is not None:
-                if adjacent:
-                    hits.append(PeriodHit(x.start(), x.end(), "adjacent", dates[0], dates[1], resolver))
-                if not adjacent or framed or typ == "point" and sc.dated_basis_before.search(
-                        m, max(0, x.start() - 3), x.start()):
-                    bases.append(PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
+                if p.adjacent:
+                    hits.append(PeriodHit(p.start, p.end, "adjacent", dates[0], dates[1], p.resolver))
+                if p.keeps_basis:
+                    bases.append(PeriodHit(p.start, p.end, p.type, dates[0], dates[1], p.resolver))
             continue
         if dates is None:
-            hits.append(PeriodHit(x.start(), x.end(), "unresolved", None, None, resolver))
+            hits.append(PeriodHit(p.start, p.end, "unresolved", None, None, p.resolver))
         else:
-            hits.append(PeriodHit(x.start(), x.end(), typ, dates[0], dates[1], resolver))
+            hits.append(PeriodHit(p.start, p.end, p.type, dates[0], dates[1], p.resolver))
     return hits, bases
 
 
@@ -370,7 +399,28 @@ def _period_subset(active: tuple[int, ...]) -> re.Pattern:
     sc = period_scans()
     if len(active) == len(sc.period_parts):
         return sc.periods
-    return gated("|".join(sc.period_parts[i][0] for i in active) or "(?!)")
+    return gated("|".join(sc.period_parts[i][0] for i in active) or "(?!)",
+                 _merged_pairs([sc.period_pairs[i] for i in active]))
+
+
+def _merged_pairs(each: list[dict[str, frozenset[str] | None] | None]) -> dict[str, frozenset[str] | None] | None:
+    """The first pairs of an alternation from those of its branches (a branch that may start
+    with anything makes the whole unknown): no new analysis for each new subset of rules."""
+    if not each or any(p is None for p in each):
+        return None
+    out: dict[str, set[str] | None] = {}
+    for pairs in each:
+        assert pairs is not None
+        for c, after in pairs.items():
+            if c in out and out[c] is None:
+                continue
+            if after is None:
+                out[c] = None
+            else:
+                known = out.setdefault(c, set())
+                assert known is not None
+                known.update(after)
+    return {c: None if a is None else frozenset(a) for c, a in out.items()}
 
 
 def period_state(hits: list[PeriodHit]) -> PeriodState:

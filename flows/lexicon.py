@@ -1007,3 +1007,58 @@ def unit_codes(rules_dir: Path = RULES_DIR) -> dict[str, tuple[str, str]]:
         out[code] = (nature, name)
     return out
 
+
+def one_of_chars(pattern: str) -> frozenset[str] | None:
+    """Characters of which every match of `pattern` contains at least one (] or - or ) for the
+    segment marks); None when the analysis finds no such set (a branch of \\s or \\d only).
+
+    A text span without any of them cannot match: one character-class search rejects it
+    before the whole alternation is tried at each of its positions.
+    """
+    from re import _parser as sre_parse  # type: ignore[attr-defined]  # (typeshed lacks it)
+
+    def chars_of(op_av) -> set[str] | None:
+        """The characters a single item matches, when they are a small listed set."""
+        op, av = op_av
+        name = str(op)
+        if name == "LITERAL":
+            return {chr(av)}
+        if name != "IN":
+            return None
+        out: set[str] = set()
+        for iop, iav in av:
+            iname = str(iop)
+            if iname == "LITERAL":
+                out.add(chr(iav))
+            elif iname == "RANGE" and iav[1] - iav[0] <= 200:
+                out.update(chr(c) for c in range(iav[0], iav[1] + 1))
+            else:
+                return None  # NEGATE, CATEGORY (\d), a wide range
+        return out
+
+    def seq(items) -> set[str] | None:
+        best: set[str] | None = None  # the smallest set some mandatory item of the sequence gives
+        for op, av in items:
+            name = str(op)
+            found: set[str] | None
+            if name == "SUBPATTERN":
+                found = seq(av[-1])
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                found = seq(av[2]) if av[0] > 0 else None
+            elif name == "BRANCH":
+                sets = [seq(b) for b in av[1]]
+                found = None if any(x is None for x in sets) else set().union(*sets)  # type: ignore[arg-type]
+            else:
+                found = chars_of((op, av))
+            if found is not None and (best is None or len(found) < len(best)):
+                best = found
+        return best
+
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error:
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    found = seq(list(parsed))
+    return None if not found else frozenset(found)

@@ -18,7 +18,8 @@ from typing import NamedTuple
 from flows import attribution, metric_match
 from flows.context import PeriodHit as _PeriodHit
 from flows.context import PeriodState as _PeriodState
-from flows.context import document_year, frame_state, mark_sources, period_hits, period_state, results_frame
+from flows.context import (document_year, frame_state, mark_sources, period_hits, period_state, results_frame,
+                           scan_periods)
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import Lexicon, MetricRule, alternation, load_lexicon
@@ -168,7 +169,8 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
     sentences = split_sentences(m)
     full = full_sentences(m, sentences)
     cues = [(x.start(), x.end(), sc.cue_class[x.group()]) for x in sc.cues.finditer(m)]
-    periods, bases = period_hits(m, ctx)
+    found = scan_periods(m)
+    periods, bases = period_hits(m, ctx, found)
     title_end = m.find("\n")
     title_end = len(m) if title_end < 0 else title_end
     if ctx.published_at is None:
@@ -179,7 +181,7 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
             [h for h in periods if h.resolver != "since_year"])
         if year is not None:
             ctx = replace(ctx, published_at=date(year, 12, 31), published_precision="day")
-            periods, bases = period_hits(m, ctx)
+            periods, bases = period_hits(m, ctx, found)  # the same phrases, dated anew
     periods = mark_sources(m, periods)
     # bank names, totals, the main bank
     institutions = attribution.index(text, m, ctx, title_end, [sp.start for sp in spans])
@@ -316,7 +318,9 @@ def _trim_subject(d: _Doc, a: int, b: int) -> tuple[int, int]:
     sc = scanners()
     m = d.m
     a = after_segment_marks(m, a, b)  # [5] 资产质量 - 不良贷款率: past footnotes, bullets, headings
-    a = after_last_bank(_between(d.entity_starts, d.entities, a, b), a, b)  # the entity is its own field
+    k = bisect.bisect_left(d.entity_starts, a)
+    if k < len(d.entity_starts) and d.entity_starts[k] < b:  # a bank named inside: the entity is its own field
+        a = after_last_bank(_between(d.entity_starts, d.entities, a, b), a, b)
     changed = True
     while changed and a < b:
         changed = False
@@ -561,7 +565,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             subj = carried
     subj_carried = not own and subj is not None
     # the noun phrase after the number: only a counted or unit-less number looks there
-    following = _following_phrase(d, sp.end, _clause_end(d, sp.end, fe)) \
+    clause_end = _clause_end(d, sp.end, fe)
+    following = _following_phrase(d, sp.end, clause_end) \
         if measure_word or unit is None or unit == "count" and subj is None else None
     if measure_word and following is not None and following[1] - following[0] >= lex.subject_min_len and (
             subj is None or metric_match.match(m[subj[0]:subj[1]], unit, "level") is None):
@@ -764,7 +769,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         start, end = None, date(end.year - 1, 12, 31)  # 从10.72%降至10.07%: the level a year-end before
 
     entity = attribution.entity_of(d.institutions, m, fs, fe, para, cstart, qstart, sp.start, sp.end,
-                                   _clause_end(d, sp.end, fe), subj, measure_word, d.span_starts)
+                                   clause_end, subj, measure_word, d.span_starts)
 
     if upper is not None and qualifier == "exact":
         qualifier = "over"  # the lower bound of a range: at least
