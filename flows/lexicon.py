@@ -804,6 +804,25 @@ _ANY = ""  # in a prefix: a character the analysis does not enumerate (\d, ., a 
 _PREFIX_CAP = 5000  # more prefixes than this make a gate too slow to be worth it
 
 
+def _item_chars(name: str, av) -> set[str] | None:
+    """The characters one parsed regex item (a LITERAL or an IN class) matches, when they are a
+    small listed set; None for anything else (NEGATE, CATEGORY such as \\d, a wide range)."""
+    if name == "LITERAL":
+        return {chr(av)}
+    if name != "IN":
+        return None
+    out: set[str] = set()
+    for iop, iav in av:
+        iname = str(iop)
+        if iname == "LITERAL":
+            out.add(chr(iav))
+        elif iname == "RANGE" and iav[1] - iav[0] <= 200:
+            out.update(chr(c) for c in range(iav[0], iav[1] + 1))
+        else:
+            return None
+    return out
+
+
 def _prefixes(pattern: str, k: int) -> set[tuple[str, ...]] | None:
     """The first `k` characters of every match of `pattern`, as tuples of characters.
 
@@ -846,19 +865,9 @@ def _prefixes(pattern: str, k: int) -> set[tuple[str, ...]] | None:
     def one(item, n: int) -> set[tuple[str, ...]]:
         op, av = item
         name = str(op)
-        if name == "LITERAL":
-            return {(chr(av),)}
-        if name == "IN":
-            chars: set[str] = set()
-            for iop, iav in av:
-                iname = str(iop)
-                if iname == "LITERAL":
-                    chars.add(chr(iav))
-                elif iname == "RANGE" and iav[1] - iav[0] <= 200:
-                    chars.update(chr(c) for c in range(iav[0], iav[1] + 1))
-                else:
-                    return {(_ANY,)}  # NEGATE, CATEGORY (\d), a wide range
-            return {(c,) for c in chars}
+        if name in ("LITERAL", "IN"):
+            chars = _item_chars(name, av)
+            return {(_ANY,)} if chars is None else {(c,) for c in chars}
         if name == "SUBPATTERN":
             if av[1] & re.IGNORECASE:
                 return {(_ANY,)}
@@ -1020,21 +1029,7 @@ def one_of_chars(pattern: str) -> frozenset[str] | None:
     def chars_of(op_av) -> set[str] | None:
         """The characters a single item matches, when they are a small listed set."""
         op, av = op_av
-        name = str(op)
-        if name == "LITERAL":
-            return {chr(av)}
-        if name != "IN":
-            return None
-        out: set[str] = set()
-        for iop, iav in av:
-            iname = str(iop)
-            if iname == "LITERAL":
-                out.add(chr(iav))
-            elif iname == "RANGE" and iav[1] - iav[0] <= 200:
-                out.update(chr(c) for c in range(iav[0], iav[1] + 1))
-            else:
-                return None  # NEGATE, CATEGORY (\d), a wide range
-        return out
+        return _item_chars(str(op), av)
 
     def seq(items) -> set[str] | None:
         best: set[str] | None = None  # the smallest set some mandatory item of the sequence gives
