@@ -38,6 +38,21 @@ _NOT_MONEY = frozenset({"count", "percent", "pp", "times"})
 _PUNCT = frozenset(_QUOTES + "、,，;；:：.。!！?？ \t-—•·●○■□◆◇▪▶►*")  # a set: tested once per character trimmed
 _HUNDRED = Decimal(100)
 _ASCII_DIGIT = re.compile(r"\d")
+# a page's address often carries its date (/2022/0831/, /2011/08-17/, /2021-05-06/, /20190312/):
+# the publication date of a page whose sidecar states none
+_URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?=[/._-]|\d{0,6}[/._])")
+
+
+def url_date(url: str | None) -> date | None:
+    """The date in a page's address, if it has one that is a real day."""
+    if not url:
+        return None
+    for x in _URL_DATE.finditer(url):
+        try:
+            return date(int(x.group(1)), int(x.group(2)), int(x.group(3)))
+        except ValueError:
+            continue
+    return None
 _HAN2 = re.compile("[\u4e00-\u9fff]{2}")
 _CLAUSE_MARK = re.compile("[" + re.escape(CLAUSE_ENDS) + "]")
 # cue classes that make a number a change
@@ -58,6 +73,7 @@ class _Scanners:
     qualifier_suffixes: tuple[str, ...]
     flow_over_stock: re.Pattern  # any of the words, anywhere: one C scan instead of a loop of `in`
     flow_verbs: re.Pattern
+    stock_names: re.Pattern  # taken out of a subject before flow_over_stock is looked for
     change_head: re.Pattern  # a growth-rate subject ends in one (营收增速)
     change_head_any: re.Pattern  # …增幅超过10%的有A、B，分别为12.12%、11.16%: anywhere in the clause
     change_head_after: re.Pattern  # 以14.5%的增速居首: right after the number
@@ -97,6 +113,7 @@ def scanners() -> _Scanners:
         qualifier_suffixes=tuple(lex.qualifier_suffix),
         flow_over_stock=re.compile(alternation(lex.flow_over_stock) or "(?!)"),
         flow_verbs=re.compile(alternation(lex.flow_verbs) or "(?!)"),
+        stock_names=re.compile(alternation(lex.stock_names) or "(?!)"),
         change_head=re.compile(rf"(?:{alternation(lex.change_heads)})$"),
         change_head_any=re.compile(alternation(lex.change_heads)),
         change_head_after=re.compile(rf" ?的?(?:{alternation(lex.change_heads)})"),
@@ -171,6 +188,9 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
     periods, bases = period_hits(m, ctx)
     title_end = m.find("\n")
     title_end = len(m) if title_end < 0 else title_end
+    if ctx.published_at is None and (on_url := url_date(ctx.url)) is not None:
+        ctx = replace(ctx, published_at=on_url, published_precision="day")
+        periods, bases = period_hits(m, ctx)
     if ctx.published_at is None:
         # no publication date: year-less phrases take the year the document states, that of
         # its reporting period first
@@ -1317,8 +1337,8 @@ def _kind(lex: Lexicon, unit: str, measure_word: str | None, clause_cues: list,
         for _, _, cls in clause_cues:
             classes0 |= cls
         return "flow" if "cum" in classes0 and st.has_range else "level"  # 新发放贷款平均利率4.30%: a rate
-    if subject_m and scanners().flow_over_stock.search(subject_m):
-        return "flow"
+    if subject_m and scanners().flow_over_stock.search(scanners().stock_names.sub("", subject_m)):
+        return "flow"  # 留存收益 is a balance: 收益 inside a stock's name is no flow
     if rule is not None:
         return "flow" if rule.nature == "flow" else "level"
     classes = set()
