@@ -35,6 +35,7 @@ class PeriodState:
     range_start: date | None = None
     has_range: bool = False
     has_point: bool = False
+    now: bool = False  # the last phrase was 目前/近日: the present, which no reporting period dates
 
 
 # resolvers whose dates can frame a document: a period or a period end, not "since 2016" or "now"
@@ -379,14 +380,14 @@ def period_state(hits: list[PeriodHit]) -> PeriodState:
         if h.type == "source":
             continue  # 在2019年年度报告中: names a report, does not date what follows
         if h.type == "reset":
-            st = PeriodState()
+            st = PeriodState(now=True)
         elif h.type == "unresolved":
             # a phrase we cannot date makes earlier dates wrong for what follows
             st = PeriodState()
         elif h.type == "point":
-            st.as_of, st.has_point = h.finish, True
+            st.as_of, st.has_point, st.now = h.finish, True, False
         elif h.type == "range":
-            st.range_start, st.as_of, st.has_range = h.begin, h.finish, True
+            st.range_start, st.as_of, st.has_range, st.now = h.begin, h.finish, True, False
         elif h.type == "open":
-            st.range_start, st.has_range = h.begin, True
+            st.range_start, st.has_range, st.now = h.begin, True, False
     return st

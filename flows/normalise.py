@@ -698,7 +698,9 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
                                      or _continues(d, lex, para, qstart)):
         para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
     st = _dates_between(d, para, qstart)
-    if st.as_of is None and d.frame is not None:
+    # 截至目前，在全部42家上市银行中: the present of its sentence, which no report's period dates
+    now = st.as_of is None and _dates_between(d, fs, qstart).now
+    if st.as_of is None and d.frame is not None and not now:
         # results coverage: the report's period dates the undated figure (今年累放…: to its end)
         st = frame_state(d.frame) if not st.has_range else _PeriodState(
             as_of=d.frame.finish, range_start=st.range_start, has_range=True, has_point=st.has_point)
@@ -756,7 +758,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     # period
     in_title = sp.start < d.title_end
     as_of = st.as_of
-    if as_of is None and (in_title or kind == "change" and basis in ("year_start", "prev_year_end")
+    if as_of is None and not now and (in_title or kind == "change" and basis in ("year_start", "prev_year_end")
                           or st.range_start is not None and d.lead_as_of is not None
                           and st.range_start <= d.lead_as_of):
         as_of = d.lead_as_of  # (今年累放农地贷款…: an open period runs to the lead's as-of date)
