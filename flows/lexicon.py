@@ -186,6 +186,7 @@ class Lexicon:
     relative_years: dict[str, int]
     lead_lines: int
     frame_cues: tuple[str, ...]
+    month_frame_cues: tuple[str, ...]  # a bare month frames a statistics release (2025年12月的货币统计)
     source_after: tuple[str, ...]
     source_before: tuple[str, ...]
     source_then: tuple[str, ...]
@@ -671,6 +672,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         continuation_openers=_longest_first(_words(per, "continuation_openers", "periods.toml")),
         lead_lines=_get(per, "lead_lines", int, "periods.toml"),
         frame_cues=_longest_first(_words(per, "frame.results_cues", "periods.toml")),
+        month_frame_cues=_longest_first(_words(per, "frame.month_cues", "periods.toml")),
         source_after=_longest_first(_words(per, "frame.source_after", "periods.toml")),
         source_before=_longest_first(_words(per, "frame.source_before", "periods.toml")),
         source_then=_longest_first(_words(per, "frame.source_then", "periods.toml")),
@@ -764,7 +766,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06g issue 13: metric names of fresh pages (Taiwan 獲利/稅後盈餘, card counts, App users, 平均总资产收益率, 总体/接近 tails), a page dated by its address, 与上年末持平 a basis, balances named with flow words are levels, 目前 undated by the report frame"
+EXTRACTOR_VERSION = "2026-12-06g issue 13: metric names of fresh pages (Taiwan 獲利/稅後盈餘, card counts, App users, 平均总资产收益率, 总体/接近 tails), a page dated by its address, 与上年末持平 a basis, balances named with flow words are levels, 目前 undated by the report frame, a statistics release framed by its month, 由X的 dates its own figure only"
 
 
 @cache

@@ -707,7 +707,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
 
     k = bisect.bisect_right(d.period_starts, qstart) - 1
     if k >= 0 and d.periods[k].finish is not None and d.periods[k].type in ("adjacent", "point", "range") \
-            and (d.periods[k].end == qstart or d.periods[k].end == qstart - 1 and m[qstart - 1] == " "):
+            and (d.periods[k].end == qstart or d.periods[k].end == qstart - 1 and (
+                m[qstart - 1] == " " or d.periods[k].type == "adjacent" and m[qstart - 1] in "的之")):
         h = d.periods[k]  # 2014年211%, 相比上年19%的增速: the date written right before the number
         st = _PeriodState(as_of=h.finish, range_start=h.begin, has_range=h.begin is not None,
                           has_point=h.begin is None)
