@@ -35,6 +35,7 @@ class PeriodState:
     range_start: date | None = None
     has_range: bool = False
     has_point: bool = False
+    now: bool = False  # the last phrase was 目前/近日: the present, which no reporting period dates
 
 
 # resolvers whose dates can frame a document: a period or a period end, not "since 2016" or "now"
@@ -47,6 +48,7 @@ _FRAMING = frozenset({
 @dataclass(frozen=True)
 class _Words:
     cues: re.Pattern
+    month_cues: re.Pattern
     source_after: re.Pattern  # the report word, and what makes it a source: 年度报告中, 年报显示
     source_before: re.Pattern
     comparison_open: re.Pattern
@@ -57,7 +59,7 @@ class _Words:
 @cache
 def _words() -> _Words:
     lex = load_lexicon()
-    return _Words(re.compile(alternation(lex.frame_cues)),
+    return _Words(re.compile(alternation(lex.frame_cues)), re.compile(alternation(lex.month_frame_cues) or "(?!)"),
                   re.compile(rf"[ 的]?(?:{alternation(lex.source_after)})(?:{alternation(lex.source_then)})"),
                   re.compile(rf"(?:{alternation(lex.source_before)})$"),
                   re.compile(rf"(?:{alternation(lex.comparison_openers)})$"),
@@ -108,9 +110,10 @@ def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], ti
     frames the year to date: 截至2023年6月末 -> 2023-01-01..2023-06-30.
     """
     cues = _words().cues
+    month_cues = _words().month_cues
     k = 0
     for h in hits:
-        if h.finish is None or h.resolver not in _FRAMING or h.type == "adjacent":
+        if h.finish is None or h.type == "adjacent" or h.resolver not in _FRAMING and h.resolver != "month":
             continue
         if h.resolver == "day" and not m.startswith(lex.asof_prefixes, h.start):
             continue  # a dateline or an event date, not a reporting period
@@ -120,7 +123,9 @@ def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], ti
             while k + 1 < len(full) and full[k + 1][0] <= h.start:
                 k += 1
             s, e = full[k] if full else (0, len(m))
-        if cues.search(m, s, e):
+        if h.resolver == "month" and not month_cues.search(m, s, e):
+            continue  # 在7月举行的论坛上: an event's month; 2025年12月的统计显示: a release's month
+        if cues.search(m, s, e) or h.resolver == "month":
             begin = h.begin or date(h.finish.year, 1, 1)
             return PeriodHit(h.start, h.end, "range", begin, h.finish, h.resolver)
     return None
@@ -345,7 +350,7 @@ def scan_periods(m: str) -> list[PeriodMatch]:
         # 与2014年46.68%的增速相比, 相比上年19%的增速: a basis written right before a number dates
         # that number ("adjacent": it dates nothing after it, flows.normalise)
         e = x.end()
-        adjacent = is_basis and e < len(m) and (m[e].isdigit() or m[e] == " " and m[e + 1:e + 2].isdigit())
+        adjacent = is_basis and e < len(m) and (m[e].isdigit() or m[e] in " 的之" and m[e + 1:e + 2].isdigit())
         if is_basis and not framed and not adjacent and (
                 typ != "point" or not sc.dated_basis_before.search(m, max(0, x.start() - 3), x.start())):
             continue
@@ -429,14 +434,14 @@ def period_state(hits: list[PeriodHit]) -> PeriodState:
         if h.type == "source":
             continue  # 在2019年年度报告中: names a report, does not date what follows
         if h.type == "reset":
-            st = PeriodState()
+            st = PeriodState(now=True)
         elif h.type == "unresolved":
             # a phrase we cannot date makes earlier dates wrong for what follows
             st = PeriodState()
         elif h.type == "point":
-            st.as_of, st.has_point = h.finish, True
+            st.as_of, st.has_point, st.now = h.finish, True, False
         elif h.type == "range":
-            st.range_start, st.as_of, st.has_range = h.begin, h.finish, True
+            st.range_start, st.as_of, st.has_range, st.now = h.begin, h.finish, True, False
         elif h.type == "open":
-            st.range_start, st.has_range = h.begin, True
+            st.range_start, st.has_range, st.now = h.begin, True, False
     return st

@@ -176,6 +176,7 @@ class Lexicon:
     stock_words: tuple[str, ...]
     flow_over_stock: tuple[str, ...]
     flow_verbs: tuple[str, ...]  # kind.flow_over_stock alone: verbs that win over a stock measure word too
+    stock_names: tuple[str, ...]  # balances whose name holds a flow head (留存收益, 未分配利润)
     change_heads: tuple[str, ...]
     period_rules: tuple[PeriodRule, ...]
     basis_prefixes: tuple[str, ...]
@@ -185,6 +186,7 @@ class Lexicon:
     relative_years: dict[str, int]
     lead_lines: int
     frame_cues: tuple[str, ...]
+    month_frame_cues: tuple[str, ...]  # a bare month frames a statistics release (2025年12月的货币统计)
     source_after: tuple[str, ...]
     source_before: tuple[str, ...]
     source_then: tuple[str, ...]
@@ -656,6 +658,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         stock_words=_longest_first(_words(cues, "kind.stock_words", "cues.toml")),
         flow_over_stock=_words(cues, "kind.flow_over_stock", "cues.toml") + _words(cues, "kind.flow_heads", "cues.toml"),
         flow_verbs=_words(cues, "kind.flow_over_stock", "cues.toml"),
+        stock_names=_longest_first(_words(cues, "kind.stock_names", "cues.toml")),
         change_heads=_longest_first(_words(cues, "kind.change_heads", "cues.toml")),
         period_rules=_period_rules(per, "periods.toml"),
         series_list_marks=_words(per, "series.list_marks", "periods.toml"),
@@ -669,6 +672,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         continuation_openers=_longest_first(_words(per, "continuation_openers", "periods.toml")),
         lead_lines=_get(per, "lead_lines", int, "periods.toml"),
         frame_cues=_longest_first(_words(per, "frame.results_cues", "periods.toml")),
+        month_frame_cues=_longest_first(_words(per, "frame.month_cues", "periods.toml")),
         source_after=_longest_first(_words(per, "frame.source_after", "periods.toml")),
         source_before=_longest_first(_words(per, "frame.source_before", "periods.toml")),
         source_then=_longest_first(_words(per, "frame.source_then", "periods.toml")),
@@ -762,7 +766,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06f issue 13: values (currencies by place not inside a longer word, ROC years, date series, ranges, tables, qualifiers, false positives), metrics and kind read from the sentence, subjects phrased for the reader"
+EXTRACTOR_VERSION = "2026-12-06g issue 13: metric names of fresh pages (Taiwan 獲利/稅後盈餘, card counts, App users, 平均总资产收益率, 总体/接近 tails), a page dated by its address, 与上年末持平 a basis, balances named with flow words are levels, 目前 undated by the report frame, a statistics release framed by its month, 由X的 dates its own figure only, growth shares and dividends"
 
 
 @cache

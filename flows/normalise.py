@@ -39,6 +39,21 @@ _NOT_MONEY = frozenset({"count", "percent", "pp", "times"})
 _PUNCT = frozenset(_QUOTES + "、,，;；:：.。!！?？ \t-—•·●○■□◆◇▪▶►*")  # a set: tested once per character trimmed
 _HUNDRED = Decimal(100)
 _ASCII_DIGIT = re.compile(r"\d")
+# a page's address often carries its date (/2022/0831/, /2011/08-17/, /2021-05-06/, /20190312/):
+# the publication date of a page whose sidecar states none
+_URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?=[/._-]|\d{0,6}[/._])")
+
+
+def url_date(url: str | None) -> date | None:
+    """The date in a page's address, if it has one that is a real day."""
+    if not url:
+        return None
+    for x in _URL_DATE.finditer(url):
+        try:
+            return date(int(x.group(1)), int(x.group(2)), int(x.group(3)))
+        except ValueError:
+            continue
+    return None
 _HAN2 = re.compile("[\u4e00-\u9fff]{2}")
 _CLAUSE_MARK = re.compile("[" + re.escape(CLAUSE_ENDS) + "]")
 # cue classes that make a number a change
@@ -59,6 +74,7 @@ class _Scanners:
     qualifier_suffixes: tuple[str, ...]
     flow_over_stock: re.Pattern  # any of the words, anywhere: one C scan instead of a loop of `in`
     flow_verbs: re.Pattern
+    stock_names: re.Pattern  # taken out of a subject before flow_over_stock is looked for
     change_head: re.Pattern  # a growth-rate subject ends in one (营收增速)
     change_head_any: re.Pattern  # …增幅超过10%的有A、B，分别为12.12%、11.16%: anywhere in the clause
     change_head_after: re.Pattern  # 以14.5%的增速居首: right after the number
@@ -98,6 +114,7 @@ def scanners() -> _Scanners:
         qualifier_suffixes=tuple(lex.qualifier_suffix),
         flow_over_stock=re.compile(alternation(lex.flow_over_stock) or "(?!)"),
         flow_verbs=re.compile(alternation(lex.flow_verbs) or "(?!)"),
+        stock_names=re.compile(alternation(lex.stock_names) or "(?!)"),
         change_head=re.compile(rf"(?:{alternation(lex.change_heads)})$"),
         change_head_any=re.compile(alternation(lex.change_heads)),
         change_head_after=re.compile(rf" ?的?(?:{alternation(lex.change_heads)})"),
@@ -173,6 +190,9 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
     periods, bases = period_hits(m, ctx, found)
     title_end = m.find("\n")
     title_end = len(m) if title_end < 0 else title_end
+    if ctx.published_at is None and (on_url := url_date(ctx.url)) is not None:
+        ctx = replace(ctx, published_at=on_url, published_precision="day")
+        periods, bases = period_hits(m, ctx)
     if ctx.published_at is None:
         # no publication date: year-less phrases take the year the document states, that of
         # its reporting period first
@@ -683,14 +703,17 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
                                      or _continues(d, lex, para, qstart)):
         para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
     st = _dates_between(d, para, qstart)
-    if st.as_of is None and d.frame is not None:
+    # 截至目前，在全部42家上市银行中: the present of its sentence, which no report's period dates
+    now = st.as_of is None and _dates_between(d, fs, qstart).now
+    if st.as_of is None and d.frame is not None and not now:
         # results coverage: the report's period dates the undated figure (今年累放…: to its end)
         st = frame_state(d.frame) if not st.has_range else _PeriodState(
             as_of=d.frame.finish, range_start=st.range_start, has_range=True, has_point=st.has_point)
 
     k = bisect.bisect_right(d.period_starts, qstart) - 1
     if k >= 0 and d.periods[k].finish is not None and d.periods[k].type in ("adjacent", "point", "range") \
-            and (d.periods[k].end == qstart or d.periods[k].end == qstart - 1 and m[qstart - 1] == " "):
+            and (d.periods[k].end == qstart or d.periods[k].end == qstart - 1 and (
+                m[qstart - 1] == " " or d.periods[k].type == "adjacent" and m[qstart - 1] in "的之")):
         h = d.periods[k]  # 2014年211%, 相比上年19%的增速: the date written right before the number
         st = _PeriodState(as_of=h.finish, range_start=h.begin, has_range=h.begin is not None,
                           has_point=h.begin is None)
@@ -741,7 +764,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     # period
     in_title = sp.start < d.title_end
     as_of = st.as_of
-    if as_of is None and (in_title or kind == "change" and basis in ("year_start", "prev_year_end")
+    if as_of is None and not now and (in_title or kind == "change" and basis in ("year_start", "prev_year_end")
                           or st.range_start is not None and d.lead_as_of is not None
                           and st.range_start <= d.lead_as_of):
         as_of = d.lead_as_of  # (今年累放农地贷款…: an open period runs to the lead's as-of date)
@@ -1322,8 +1345,8 @@ def _kind(lex: Lexicon, unit: str, measure_word: str | None, clause_cues: list,
         for _, _, cls in clause_cues:
             classes0 |= cls
         return "flow" if "cum" in classes0 and st.has_range else "level"  # 新发放贷款平均利率4.30%: a rate
-    if subject_m and scanners().flow_over_stock.search(subject_m):
-        return "flow"
+    if subject_m and scanners().flow_over_stock.search(scanners().stock_names.sub("", subject_m)):
+        return "flow"  # 留存收益 is a balance: 收益 inside a stock's name is no flow
     if rule is not None:
         return "flow" if rule.nature == "flow" else "level"
     classes = set()
