@@ -22,7 +22,7 @@ from flows.context import document_year, frame_state, mark_sources, period_hits,
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import Lexicon, MetricRule, alternation, load_lexicon
-from flows.subject import (abbreviation_after, after_last_bank, change_tail, comparison_topic, full_name,
+from flows.subject import (abbreviation_after, launched_service, one_in_phrase, share_of_whole, topic_hits, with_topic, after_last_bank, change_tail, comparison_topic, full_name,
                            measure_after, more_than_before, ITEM_SEP_WIDE, after_segment_marks, change_suffix, counted_phrase,
                            drop_possessive, drop_time_words, inherit_sibling, product_prefix,
                            quoted_names, resolve_anaphora, respective_parts, strip_display_lead,
@@ -160,6 +160,8 @@ class _Doc:
     currency: DocCurrency | None = None  # what a bare 元 is in (flows.values); None: CNY
     continues: dict[int, bool] = field(default_factory=dict)  # paragraph start -> see _continues
     name_hits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # see _sentence_name
+    topics: list[tuple[int, int]] = field(default_factory=list)  # topic nouns (flows.subject.with_topic)
+    topic_starts: list[int] = field(default_factory=list)
 
 
 def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
@@ -416,6 +418,8 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     d = _index(text, m, ctx, spans)
     d.currency = document_currency(text, m, ctx, d.institutions.main,
                                    [s for s, _, cls in d.cues if "same" in cls])
+    d.topics = topic_hits(m)
+    d.topic_starts = [t[0] for t in d.topics]
     out: list[Mention] = []
     last_subject: dict = {}  # full sentence start (or "prev") -> last subject span
     last_phrase: dict[int, tuple[str, int]] = {}  # full sentence start -> (last subject as phrased, its span's end)
@@ -806,8 +810,18 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         # 2025年绿色贷款余额仍呈增长趋势，三季度末为43.51万亿元: a clause that names nothing
         # measures what the clause before it (with no figure of its own) is about
         phrased = _previous_clause_subject(d, fs, cstart)
+    if phrased is None and sp.kind == "ratio":
+        phrased = one_in_phrase(m, text, sp.start, sp.end)  # 每3笔业务中，就有一笔来自手机银行
+    elif phrased and unit == "percent":
+        phrased = share_of_whole(m, text, phrased, sp.end)  # 服务客户中近一半来自县域
+    elif phrased and unit == "count" and measure_word:
+        phrased = launched_service(m, text, phrased, fs, qstart)  # 推出…，已服务全行3万余名…
     if phrased and last_phrase is not None:
         last_phrase[fs] = (phrased, sp.end)
+    if phrased and d.topics:
+        # 电子支付交易笔数 on a page about 信用卡: the topic the paragraph or headline names
+        phrased = with_topic(text, phrased, d.topics, d.topic_starts, m.rfind("\n", 0, sp.start) + 1,
+                             subj[0] if subj is not None and subj[0] < sp.start else sp.start)
     return Mention(
         char_start=sp.start,
         char_end=sp.end,

@@ -7,6 +7,7 @@ that "[5] 资产质量 - 北京银行不良贷款率" reads 不良贷款率. Mar
 """
 from __future__ import annotations
 
+import bisect
 import re
 from functools import cache
 
@@ -140,6 +141,16 @@ class _Phrasing:
         self.anaphora = tuple(ph["anaphora"])
         self.sibling_skip = tuple(ph["sibling_skip"])
         self.relative_stop = re.compile(r"[、，,；;：:（(]")
+        self.topic = re.compile(alternation(ph["topic_nouns"]))
+        self.topic_in = re.compile(rf"(?:{alternation(ph['topic_nouns'])}|{inst})")
+        self.topic_subject_max = 8  # a longer subject says enough of its own
+        lex = load_lexicon()
+        self.one_in = re.compile(  # 每3笔业务中，就有一笔: the whole (业务) between the count and the part
+            rf"(?:{alternation(lex.ratio_per)})[^，,、；;]{{1,6}}?(?:{alternation(lex.count_words)})"
+            rf"(?P<whole>[^，,、；;\d]{{1,8}}?)[中里裏内內]?[，, ]?(?:{alternation(lex.ratio_then)})")
+        self.one_in_part = re.compile(r"[^，,、；;。！？!?\n]{2,12}")
+        self.launched = re.compile(rf"(?:{alternation(ph['launch_verbs'])})(?P<obj>[^，,、；;。“”「」0-9]{{2,10}})[，,；;]")
+        self.service_before = re.compile(rf"(?:{alternation(ph['service_verbs'])})(?:了|全行|全国)?$")
 
 
 @cache
@@ -384,3 +395,66 @@ def change_tail(s: str) -> bool:
 def more_than_before(s: str) -> bool:
     """多投放, 少增: the subject says only how much more or less than a year before."""
     return len(s) <= 4 and s.startswith(phrasing().more_less)
+
+
+def topic_hits(m: str) -> list[tuple[int, int]]:
+    """(start, end) of every topic noun of the document (subject.toml [phrasing] topic_nouns),
+    found once per document."""
+    return [(x.start(), x.end()) for x in phrasing().topic.finditer(m)]
+
+
+def with_topic(m: str, s: str, topics: list[tuple[int, int]], starts: list[int], para: int,
+               pos: int) -> str:
+    """电子支付交易笔数 in a paragraph about 信用卡 -> 信用卡电子支付交易笔数: a short subject naming
+    only a measure takes the last topic named before it in its paragraph (not a verb phrase, 建成
+    5G智能网点, nor the bare thing a count counts, 网点)."""
+    ph = phrasing()
+    if len(s) > ph.topic_subject_max or len(s) < 2 or ph.topic_in.search(s) is not None \
+            or ph.counted_heads.fullmatch(s) is not None or ph.object_verbs.match(s) is not None \
+            or s.startswith(ph.verbs_before_count):
+        return s
+    k = bisect.bisect_left(starts, pos) - 1
+    if k >= 0 and topics[k][0] >= para and topics[k][1] <= pos:
+        return m[topics[k][0]:topics[k][1]] + s
+    return s
+
+
+def one_in_phrase(m: str, text: str, start: int, end: int) -> str | None:
+    """全行每3笔业务中，就有一笔来自手机银行 -> 来自手机银行的业务占比: a ratio in words measures
+    the share of the whole (业务) that the words after it describe."""
+    ph = phrasing()
+    x = ph.one_in.match(m, start, end)
+    y = ph.one_in_part.match(m, end)
+    if x is None or y is None:
+        return None
+    return text[y.start():y.end()] + "的" + text[x.start("whole"):x.end("whole")] + "占比"
+
+
+def share_of_whole(m: str, text: str, s: str, end: int) -> str:
+    """网商银行服务客户中近一半来自县域及农村地区 -> 来自县域及农村地区的服务客户占比: a share
+    whose subject is a whole (…中) measures the part the words after it describe."""
+    ph = phrasing()
+    if len(s) < 3 or not s.endswith("中"):
+        return s
+    y = ph.one_in_part.match(m, end)
+    if y is None:
+        return s
+    return text[y.start():y.end()] + "的" + s[:-1] + "占比"
+
+
+def launched_service(m: str, text: str, s: str, fs: int, qstart: int) -> str:
+    """推出营销陪伴助手，…，已服务全行3万余名一线营销人员 -> 营销陪伴助手服务的一线营销人员: a count
+    right after a service verb counts those served by what the sentence launched (its last launch
+    before the count); the count's own noun otherwise."""
+    ph = phrasing()
+    lo = max(fs, qstart - 8)
+    x = ph.service_before.search(m, lo, qstart)
+    if x is None:
+        return s
+    obj = None
+    for y in ph.launched.finditer(m, fs, x.start()):
+        obj = y
+    if obj is None or obj.group("obj") in s:
+        return s
+    verb = m[x.start():x.start() + 2]
+    return text[obj.start("obj"):obj.end("obj")] + verb + "的" + s

@@ -106,6 +106,22 @@ CASES = [
     ("2、私行客户数突破200万户。", "200万户", "私行客户数"),
     # conjunctions and footnote marks open no subject
     ("虽然电子支付交易规模增长6%，但笔数下降。", "6%", "电子支付交易规模"),
+    # a short bare measure takes the topic its paragraph named before it (topic_nouns)
+    ("三家银行的信用卡业务增长较快。其中，电子支付交易笔数达到5.2亿笔。", "5.2亿笔", "信用卡电子支付交易笔数"),
+    ("今年手机银行发展迅猛，交易量同比增幅达到85%。", "85%", "手机银行交易量同比增幅"),
+    ("上市银行业绩分化。存款同比增长6.1%。", "6.1%", "上市银行存款"),
+    # not across paragraphs, not over a subject naming its own institution, verb or counted item
+    ("信用卡业务增长较快。\n电子支付交易笔数达到5.2亿笔。", "5.2亿笔", "电子支付交易笔数"),
+    ("手机银行发展迅猛，国有大行交易量达到12亿笔。", "12亿笔", "国有大行交易量"),
+    ("个人养老金业务起步，全行网点超过四万个。", "四万个", "网点"),
+    # a ratio in words: the share of the whole that the words after it describe
+    ("目前全行每5笔交易中，就有一笔来自线上渠道。", "每5笔交易中，就有一笔", "来自线上渠道的交易占比"),
+    ("每10个客户就有3个使用数字人民币。", "每10个客户就有3个", "使用数字人民币的客户占比"),
+    # a share of a whole (…中): the part the words after it describe
+    ("该行贷款客户中近三成来自制造业，结构持续优化。", "三成", "来自制造业的贷款客户占比"),
+    # a count right after a service verb: those served by what the sentence launched
+    ("二是推出智能投顾助手，优化交互体验，已服务全行2万余名理财经理。", "2万余名", "智能投顾助手服务的理财经理"),
+    ("二是优化交互体验，已服务全行2万余名理财经理。", "2万余名", "理财经理"),
 ]
 
 
