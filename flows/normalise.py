@@ -22,7 +22,7 @@ from flows.context import document_year, frame_state, mark_sources, period_hits,
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import Lexicon, MetricRule, alternation, load_lexicon
-from flows.subject import (abbreviation_after, launched_service, one_in_phrase, share_of_whole, topic_hits, with_topic, after_last_bank, change_tail, comparison_topic, full_name,
+from flows.subject import (abbreviation_after, drop_period_lead, launched_service, one_in_phrase, share_of_whole, topic_hits, with_topic, after_last_bank, change_tail, comparison_topic, full_name,
                            measure_after, more_than_before, ITEM_SEP_WIDE, after_segment_marks, change_suffix, counted_phrase,
                            drop_possessive, drop_time_words, inherit_sibling, product_prefix,
                            quoted_names, resolve_anaphora, respective_parts, strip_display_lead,
@@ -780,10 +780,12 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     reuse = last_phrase[fs][0] if (enum or lower) and not respective and last_phrase is not None \
         and fs in last_phrase and last_phrase[fs][1] == last_end and subj is not None and prev is not None \
         and subj == prev.subj else None
+    measures: list[str] = []  # the phrase, when it names a measure alone (稅前盈餘), for the paragraph
     if subj:
         phrased = _phrase(d, sp, subj, product, prev_end, qstart, fs, fe, unit, measure_word,
                           following is not None and subj == following, enum_k if not respective else -1,
-                          last_phrase[fs][0] if last_phrase is not None and fs in last_phrase else None, reuse)
+                          last_phrase[fs][0] if last_phrase is not None and fs in last_phrase else None, reuse,
+                          _paragraph_measure(last_phrase, m.rfind("\n", 0, sp.start) + 1), measures)
     elif bare is not None:
         # 累计发放“零钱包”570余万个、金额超20亿元: a bare measure of the quoted product
         quoted = product_prefix(m, d.quotes, m[bare[0]:bare[1]], fs, bare[0])
@@ -793,11 +795,14 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         phrased = measure_of(phrased)  # 包括江苏银行(0.91%)、南京银行(0.9%) after 7家上市城商行不良率低于1%
     if phrased and rate_word and subj is not None and subj[1] <= prev_end and not change_tail(phrased):
         phrased = phrased + text[b - len(rate_word):b]
-    if phrased is None and m[qstart - 1:qstart] in lex.phrasing["instrument_marks"]:
-        # 招商银行以9478.43亿元信用卡透支余额领跑: the measure follows the figure
+    mark_at = qstart - 2 if m[qstart - 1:qstart] == " " else qstart - 1  # 以 4.20%
+    if (phrased is None or only_institution(phrased) or len(phrased) <= 5 and not measure_tail(phrased)) \
+            and m[mark_at:mark_at + 1] in lex.phrasing["instrument_marks"]:
+        # 招商银行以9478.43亿元信用卡透支余额领跑: the measure follows the figure (after the bank
+        # the clause names: 華南金則以4.20%的現金殖利率領先 -> 華南金現金殖利率)
         after_name = measure_after(m, sp.end, _clause_end(d, sp.end, fe))
         if after_name is not None:
-            phrased = _clean_subject(text[after_name[0]:after_name[1]])
+            phrased = _clean_subject((phrased or "") + text[after_name[0]:after_name[1]])
     if phrased is None and last_phrase is not None and fs in last_phrase and (
             last_phrase[fs][1] == last_end and _says_only_change(d, last_end, qstart)
             or _after_bank_bracket(d, qstart)):
@@ -818,6 +823,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         phrased = launched_service(m, text, phrased, fs, qstart)  # 推出…，已服务全行3万余名…
     if phrased and last_phrase is not None:
         last_phrase[fs] = (phrased, sp.end)
+        if measures and measures[-1] and measures[-1] in phrased:
+            last_phrase[-1] = (measures[-1], m.rfind("\n", 0, sp.start) + 1)  # the paragraph's last measure
+    if phrased:
+        phrased = drop_period_lead(phrased)  # 25Q3营业收入
     if phrased and d.topics:
         # 电子支付交易笔数 on a page about 信用卡: the topic the paragraph or headline names
         phrased = with_topic(text, phrased, d.topics, d.topic_starts, m.rfind("\n", 0, sp.start) + 1,
@@ -845,7 +854,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
 
 def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | None, prev_end: int,
             qstart: int, fs: int, fe: int, unit: str, measure_word: str | None, after: bool, enum_k: int,
-            sibling: str | None, reuse: str | None = None) -> str | None:
+            sibling: str | None, reuse: str | None = None, para_measure: str | None = None,
+            measures: list[str] | None = None) -> str | None:
     """The subject as the `subject` field shows it (flows/subject.py, subject.toml [phrasing])."""
     m, text = d.m, d.text
     a, b = subj
@@ -899,11 +909,13 @@ def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] |
     elif sibling and s == base and product is None and opens_with_share(base):
         # 非利息收入…，佔總收入19﹒0% (the share named before again: its subject again)
         s = sibling if base.rstrip("的") in sibling else measure_of(sibling) + base.rstrip("的")
-    elif sibling and s == base and product is None and only_institution(base) \
-            and not only_institution(sibling, short=False) and (len(measure_of(sibling)) >= 3 or measure_tail(sibling)):
-        # 国有行 城商行 农商行分别同比增长1.87% 5.22%, 第一銀行269.57億元: the institution's figure
-        # of the measure the sentence is about
-        s = base + measure_of(sibling)
+    elif (of := sibling or para_measure or "") and s == base and product is None \
+            and (only_institution(base.rstrip("的")) or _only_banks_between(d, a, b) and len(base) <= 9) \
+            and not only_institution(of, short=False) and not of.endswith("的") \
+            and (len(measure_of(of)) >= 3 or measure_tail(of)):
+        # 国有行 城商行 农商行分别同比增长1.87% 5.22%, 第一銀行269.57億元, 國泰世華銀行的217億元: the
+        # institution's figure of the measure the sentence (else its paragraph) is about
+        s = base.rstrip("的") + measure_of(of)
     elif s == base:
         if product is None and not after:
             product = sentence_topic(m, d.quotes, fs, a, base)  # “工小智”依托…，问答识别率…
@@ -913,10 +925,20 @@ def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] |
         if product is None:
             s = full_name(m, s, d.quotes, para, a)  # 社区粉丝数 after “投研系统+财富社区”
             s = comparison_topic(m, s, d.quotes, para, fs, a)  # 该基金…，超越同期上证综指
+            if measures is not None and s == base and measure_tail(s) and not only_institution(s, short=False):
+                measures.append(_clean_subject(drop_possessive(measure_of(s))) or "")
     return _clean_subject(drop_possessive(s))
 
 
 _CHANGE_FILLER = frozenset("至到为為达達了是，,、 ")
+def _paragraph_measure(last_phrase: dict[int, tuple[str, int]] | None, para: int) -> str | None:
+    """The last subject of the paragraph that names a measure (稅前盈餘), for a figure whose
+    clause names only a bank."""
+    if last_phrase is None or -1 not in last_phrase or last_phrase[-1][1] != para:
+        return None
+    return last_phrase[-1][0]
+
+
 _GROUP_COUNT = "家"  # a count of institutions right before a subject is part of it (29家上市城商行…)
 
 

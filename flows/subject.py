@@ -142,6 +142,7 @@ class _Phrasing:
         self.sibling_skip = tuple(ph["sibling_skip"])
         self.relative_stop = re.compile(r"[、，,；;：:（(]")
         self.topic = re.compile(alternation(ph["topic_nouns"]))
+        self.period_lead = re.compile("(?:" + "|".join(ph["period_lead"]) + ")")
         self.topic_in = re.compile(rf"(?:{alternation(ph['topic_nouns'])}|{inst})")
         self.topic_subject_max = 8  # a longer subject says enough of its own
         lex = load_lexicon()
@@ -380,7 +381,8 @@ def measure_after(m: str, pos: int, end: int) -> tuple[int, int] | None:
     x = phrasing().rank_verb.search(m, pos, end)
     if x is None:
         return None
-    a = pos + 1 if m.startswith("的", pos) else pos
+    a = pos + 1 if m.startswith(" ", pos) else pos
+    a = a + 1 if m.startswith("的", a) else a
     b = x.start()
     if b - a < 2 or b - a > 12 or any(ch in "，,、；;（(" or ch.isdigit() for ch in m[a:b]):
         return None
@@ -458,3 +460,10 @@ def launched_service(m: str, text: str, s: str, fs: int, qstart: int) -> str:
         return s
     verb = m[x.start():x.start() + 2]
     return text[obj.start("obj"):obj.end("obj")] + verb + "的" + s
+
+
+def drop_period_lead(s: str) -> str:
+    """25Q3营业收入 -> 营业收入: a period code or dated period opening the subject (the period is a
+    field of its own); kept when nothing would be left."""
+    x = phrasing().period_lead.match(s)
+    return s[x.end():] if x is not None and len(s) - x.end() >= 2 else s

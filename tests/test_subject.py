@@ -122,6 +122,14 @@ CASES = [
     # a count right after a service verb: those served by what the sentence launched
     ("二是推出智能投顾助手，优化交互体验，已服务全行2万余名理财经理。", "2万余名", "智能投顾助手服务的理财经理"),
     ("二是优化交互体验，已服务全行2万余名理财经理。", "2万余名", "理财经理"),
+    # a clause naming only a bank: the measure its paragraph named last (not across paragraphs)
+    ("兆豐銀行稅前盈餘達69.08億元。其中，遠東銀行的55.2億元居次。", "55.2億元", "遠東銀行稅前盈餘"),
+    ("兆豐銀行稅前盈餘達69.08億元。\n其中，遠東銀行的55.2億元居次。", "55.2億元", "遠東銀行的"),
+    # a short name before 以 + figure + measure + ranking verb: the name's measure
+    ("京城銀則以 5.10% 的現金殖利率領先，同時配發股票股利。", "5.10%", "京城銀現金殖利率"),
+    # a period code or a dated period opening the subject is the period field's
+    ("25Q3营业收入总计1200亿元。", "1200亿元", "营业收入"),
+    ("於2021年度的資本充足率為18.5%。", "18.5%", "資本充足率"),
 ]
 
 
