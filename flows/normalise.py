@@ -22,7 +22,7 @@ from flows.context import document_year, frame_state, mark_sources, period_hits,
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import Lexicon, MetricRule, alternation, load_lexicon
-from flows.subject import (abbreviation_after, drop_period_lead, launched_service, one_in_phrase, share_of_whole, topic_hits, with_topic, after_last_bank, change_tail, comparison_topic, full_name,
+from flows.subject import (abbreviation_after, drop_glosses, drop_period_lead, ranking_measure, signed_change_of, launched_service, one_in_phrase, share_of_whole, topic_hits, with_topic, after_last_bank, change_tail, comparison_topic, full_name,
                            measure_after, more_than_before, ITEM_SEP_WIDE, after_segment_marks, change_suffix, counted_phrase,
                            drop_possessive, drop_time_words, inherit_sibling, product_prefix,
                            quoted_names, resolve_anaphora, respective_parts, strip_display_lead,
@@ -815,6 +815,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         # 2025年绿色贷款余额仍呈增长趋势，三季度末为43.51万亿元: a clause that names nothing
         # measures what the clause before it (with no figure of its own) is about
         phrased = _previous_clause_subject(d, fs, cstart)
+    if phrased is None and unit == "percent" and last_phrase is not None and fs in last_phrase \
+            and last_phrase[fs][1] == last_end:
+        phrased = signed_change_of(m, last_end, qstart, last_phrase[fs][0])  # 营收808.15亿元(+8.78%)
+    if phrased is None and sp.kind != "ratio":
+        phrased = ranking_measure(m, text, fs, qstart)  # 营收位列前五的…为：江苏银行、…，分别为…
     if phrased is None and sp.kind == "ratio":
         phrased = one_in_phrase(m, text, sp.start, sp.end)  # 每3笔业务中，就有一笔来自手机银行
     elif phrased and unit == "percent":
@@ -1243,7 +1248,7 @@ _QUOTE_MARKS = str.maketrans("", "", "“”\"「」『』")
 
 
 def _clean_subject(s: str) -> str | None:
-    s = s.translate(_QUOTE_MARKS)
+    s = drop_glosses(s.translate(_QUOTE_MARKS))  # 資產(chǎn)
     return s or None
 
 

@@ -142,6 +142,13 @@ class _Phrasing:
         self.sibling_skip = tuple(ph["sibling_skip"])
         self.relative_stop = re.compile(r"[、，,；;：:（(]")
         self.topic = re.compile(alternation(ph["topic_nouns"]))
+        self.ranking_frame = re.compile(
+            rf"(?P<measure>[^，,；;：:。、\\d%]{{2,14}}?)(?:{alternation(ph['ranking_frames'])})")
+        self.respectively = tuple(ph["respectively"])
+        self.signed_change = re.compile(r"\s*[(（,，]\s*[+\-＋－]")
+        self.signed_change_word = ph["signed_change_word"][0]
+        self.frame_reach = 80  # the frame stands at most this far before 分别
+        self.pinyin_gloss = re.compile("|".join(ph["pinyin_gloss"]))
         self.period_lead = re.compile("(?:" + "|".join(ph["period_lead"]) + ")")
         self.topic_in = re.compile(rf"(?:{alternation(ph['topic_nouns'])}|{inst})")
         self.topic_subject_max = 8  # a longer subject says enough of its own
@@ -467,3 +474,38 @@ def drop_period_lead(s: str) -> str:
     field of its own); kept when nothing would be left."""
     x = phrasing().period_lead.match(s)
     return s[x.end():] if x is not None and len(s) - x.end() >= 2 else s
+
+
+def ranking_measure(m: str, text: str, fs: int, qstart: int) -> str | None:
+    """上半年营收位列前五的上市城商行为：江苏银行、…，分别为388.43亿元 -> 上半年营收: a figure listed
+    after 分别 for banks a ranking or threshold frame introduced measures what precedes the frame."""
+    ph = phrasing()
+    k = max(m.rfind(w, fs, qstart) for w in ph.respectively)
+    if k < 0 or any(ch in "，,；;。" for ch in m[k:qstart]):
+        return None  # 分别 opens the figure's own list
+    last = None
+    for x in ph.ranking_frame.finditer(m, max(fs, k - ph.frame_reach), k):
+        last = x
+    if last is None:
+        return None
+    s = strip_display_lead(text[last.start("measure"):last.end("measure")])
+    if any(w in s for w in ph.respectively) or only_institution(s, short=False):
+        return None
+    return s
+
+
+def signed_change_of(m: str, last_end: int, qstart: int, previous: str | None) -> str | None:
+    """营收808.15亿元(+8.78%) -> 营收增速: a signed percentage in the bracket of the figure before
+    it is that figure's growth."""
+    ph = phrasing()
+    if not previous or ph.signed_change.fullmatch(m, last_end, qstart) is None or change_tail(previous):
+        return None
+    return previous + ph.signed_change_word
+
+
+def drop_glosses(s: str) -> str:
+    """資產(chǎn) -> 資產: a page's pinyin glosses are no part of the subject."""
+    if "(" not in s and ")" not in s and "（" not in s and "）" not in s:
+        return s
+    out = phrasing().pinyin_gloss.sub("", s)
+    return out if len(out) >= 2 else s

@@ -130,11 +130,21 @@ CASES = [
     # a period code or a dated period opening the subject is the period field's
     ("25Q3营业收入总计1200亿元。", "1200亿元", "营业收入"),
     ("於2021年度的資本充足率為18.5%。", "18.5%", "資本充足率"),
+    # a ranking or threshold frame before a list of banks and 分别: what stands before the frame
+    ("全年营收位列前三的农商行为：重庆农商行、上海农商行、广州农商行，分别为280亿元、260亿元、240亿元。",
+     "260亿元", "全年营收"),
+    ("存款增速超过8%的有常熟银行、江阴银行，分别为9.2%、8.6%。", "8.6%", "存款增速"),
+    # a signed percentage in the bracket of the figure before it: that figure's growth
+    ("杭州银行营收383.81亿元(+5.4%)，居前。", "5.4%", "营收增速"),
+    ("杭州银行营收383.81亿元(5.4%)，居前。", "5.4%", None),
+    # a page's pinyin glosses are no part of the subject
+    ("不良貸款余額(é)為1633億元。", "1633億元", "不良貸款余額"),
+    ("平均總資產(chǎn)回報率為1.16%。", "1.16%", "平均總資產回報率"),
 ]
 
 
-@pytest.mark.parametrize("text,surface,subject", CASES, ids=[c[2] for c in CASES])
-def test_subject_phrasing(text: str, surface: str, subject: str) -> None:
+@pytest.mark.parametrize("text,surface,subject", CASES, ids=[str(c[2]) for c in CASES])
+def test_subject_phrasing(text: str, surface: str, subject: str | None) -> None:
     assert _subject(text, surface) == subject
 
 
