@@ -815,6 +815,14 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         # 2025年绿色贷款余额仍呈增长趋势，三季度末为43.51万亿元: a clause that names nothing
         # measures what the clause before it (with no figure of its own) is about
         phrased = _previous_clause_subject(d, fs, cstart)
+    joined = phrased is not None and measure_word is not None and following is not None and subj == following \
+        and phrased.startswith(_JOINED) and 2 <= len(phrased) <= 4
+    if phrased and measure_word and joined:
+        # 境外機構覆蓋30個國家和地區: the measure word is the first of two nouns joined after it;
+        # what stands before the figure says whose they are
+        wa, wb = _subject_in(d, prev_end, qstart)
+        phrased = _clean_subject((drop_possessive(strip_display_lead(text[wa:wb])) if wb - wa >= 2 else "")
+                                 + text[sp.end - len(measure_word):sp.end].lstrip("个個") + phrased)
     if phrased is None and unit == "percent" and last_phrase is not None and fs in last_phrase \
             and last_phrase[fs][1] == last_end:
         phrased = signed_change_of(m, last_end, qstart, last_phrase[fs][0])  # 营收808.15亿元(+8.78%)
@@ -824,7 +832,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         phrased = one_in_phrase(m, text, sp.start, sp.end)  # 每3笔业务中，就有一笔来自手机银行
     elif phrased and unit == "percent":
         phrased = share_of_whole(m, text, phrased, sp.end)  # 服务客户中近一半来自县域
-    elif phrased and unit == "count" and measure_word:
+    elif phrased and unit == "count" and measure_word and not joined:
         phrased = launched_service(m, text, phrased, fs, qstart)  # 推出…，已服务全行3万余名…
     if phrased and last_phrase is not None:
         last_phrase[fs] = (phrased, sp.end)
@@ -882,10 +890,12 @@ def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] |
         a = a2 if a2 < a else a
     if enum_k >= 0 and product is None and not after:
         # 中部和西部上市城商行平均资产总额分别为…: items joined by 和/及 share the tail too
-        parts = respective_parts(m, a, b, enum_k, ITEM_SEP_WIDE)
+        parts = respective_parts(m, a, b, enum_k, ITEM_SEP_WIDE, _RESPECTIVE_REACH)
         if parts is not None:
             item, tail = parts
-            s = (text[item[0]:item[1]] if item else "") + text[tail[0]:tail[1]]
+            # 国有行 股份行归母净利润增速季度环比分别提升…: the words up to 分别 stay with the tail
+            j = m.find("分别", b, b + _RESPECTIVE_REACH + 2)
+            s = (text[item[0]:item[1]] if item else "") + text[tail[0]:tail[1]] + (text[b:j] if j - b >= 2 else "")
             return _clean_subject(drop_possessive(strip_display_lead(s)))
     if reuse is not None:
         return reuse
@@ -944,6 +954,8 @@ def _paragraph_measure(last_phrase: dict[int, tuple[str, int]] | None, para: int
     return last_phrase[-1][0]
 
 
+_RESPECTIVE_REACH = 6  # 增速|季度环比|分别: words a list's shared tail has before 分别
+_JOINED = ("和", "及", "与", "與")  # 國家和地區: a second noun joined to the measure word
 _GROUP_COUNT = "家"  # a count of institutions right before a subject is part of it (29家上市城商行…)
 
 

@@ -77,13 +77,15 @@ _RESPECTIVELY = "分别"
 ITEM_SEP_WIDE = re.compile(r"[、，, ]+|[和及](?=[^、，, ]{2})")
 
 
-def respective_parts(m: str, a: int, b: int, k: int,
-                     sep: re.Pattern = _ITEM_SEP) -> tuple[tuple[int, int] | None, tuple[int, int]] | None:
+def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP,
+                     reach: int = 1) -> tuple[tuple[int, int] | None, tuple[int, int]] | None:
     """The k-th figure of "A、B、C净息差分别为x、y、z" measures item k with the shared tail:
     (item span, tail span) for A净息差, or (None, item span) when nothing is shared; None when the
     subject is not a list followed by 分别 or has fewer than k + 1 items."""
     if not m.startswith(_RESPECTIVELY, b) and not m.startswith(_RESPECTIVELY, b + 1):
-        return None
+        j = m.find(_RESPECTIVELY, b, b + reach + len(_RESPECTIVELY))
+        if j < 0 or reach <= 1 or any(not "\u4e00" <= ch <= "\u9fff" for ch in m[b:j]):
+            return None
     parts: list[tuple[int, int]] = []
     pos = a
     for x in sep.finditer(m, a, b):

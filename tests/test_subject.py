@@ -140,6 +140,11 @@ CASES = [
     # a page's pinyin glosses are no part of the subject
     ("不良貸款余額(é)為1633億元。", "1633億元", "不良貸款余額"),
     ("平均總資產(chǎn)回報率為1.16%。", "1.16%", "平均總資產回報率"),
+    # a count's measure word joined to a second noun (國家和地區): whose they are, then both nouns
+    ("境外機構覆蓋30個國家和地區，客戶貸款增長。", "30個國家", "境外機構覆蓋國家和地區"),
+    # a list's shared tail may have words before 分别 (增速|季度环比|分别): they stay with it
+    ("国有行 股份行 城商行归母净利润增速季度环比分别提升2个百分点 2.3个百分点 1.3个百分点。", "2.3个百分点",
+     "股份行归母净利润增速季度环比"),
 ]
 
 
