@@ -139,7 +139,7 @@ class _Phrasing:
         self.change_head = re.compile(rf"的?(?:{alternation(ph['change_basis'])})?(?:{alternation(change_heads)})")
         self.change_tail = re.compile(rf"(?:{alternation(change_heads)})$")
         self.change_after = re.compile(rf" ?的(?P<head>{alternation(change_heads)})")
-        self.time_words = re.compile(alternation(ph["time_words"] + ph["inner_adverbs"]))
+        self.time_words = re.compile(rf"(?<![较較比于於])(?:{alternation(ph['time_words'] + ph['inner_adverbs'])})")
         self.anaphora = tuple(ph["anaphora"])
         self.sibling_skip = tuple(ph["sibling_skip"])
         self.relative_stop = re.compile(r"[、，,；;：:（(]")
@@ -150,7 +150,7 @@ class _Phrasing:
         self.signed_change = re.compile(r"\s*[(（,，]\s*[+\-＋－]")
         self.signed_change_word = ph["signed_change_word"][0]
         self.frame_reach = 80  # the frame stands at most this far before 分别
-        self.pinyin_gloss = re.compile("|".join(ph["pinyin_gloss"]))
+        self.pinyin_gloss = re.compile("|".join(ph["pinyin_gloss"] + ph["ticker"]))
         self.period_lead = re.compile("(?:" + "|".join(ph["period_lead"]) + ")")
         self.topic_in = re.compile(rf"(?:{alternation(ph['topic_nouns'])}|{inst})")
         self.topic_subject_max = 8  # a longer subject says enough of its own

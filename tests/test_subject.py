@@ -11,7 +11,7 @@ import pytest
 
 from flows.models import DocContext
 from flows.normalise import extract_mentions
-from flows.subject import (counted_phrase, drop_possessive, inherit_sibling, measure_of,
+from flows.subject import (counted_phrase, drop_possessive, drop_time_words, inherit_sibling, measure_of,
                            only_institution)
 
 
@@ -142,6 +142,10 @@ CASES = [
     ("平均總資產(chǎn)回報率為1.16%。", "1.16%", "平均總資產回報率"),
     # a count's measure word joined to a second noun (國家和地區): whose they are, then both nouns
     ("境外機構覆蓋30個國家和地區，客戶貸款增長。", "30個國家", "境外機構覆蓋國家和地區"),
+    # 今年/去年 inside a subject are the period field's (not after a comparison word); a stock
+    # code after a name is debris
+    ("土銀去年稅前淨值報酬率為10.05%。", "10.05%", "土銀稅前淨值報酬率"),
+    ("中銀香港(02388.HK)首季經營溢利為41億港元。", "41億港元", "中銀香港首季經營溢利"),
     # a list's shared tail may have words before 分别 (增速|季度环比|分别): they stay with it
     ("国有行 股份行 城商行归母净利润增速季度环比分别提升2个百分点 2.3个百分点 1.3个百分点。", "2.3个百分点",
      "股份行归母净利润增速季度环比"),
@@ -168,6 +172,8 @@ def test_helpers() -> None:
     assert inherit_sibling("交易笔数", "外卡收单交易规模") == "外卡收单交易笔数"
     assert inherit_sibling("贷款余额", "贷款总额") == "贷款余额"  # same start: nothing to inherit
     assert measure_of("上市银行营业收入") == "营业收入"
+    assert drop_time_words("土銀去年稅前盈餘") == "土銀稅前盈餘"
+    assert drop_time_words("净息差较去年缩小的银行") == "净息差较去年缩小的银行"  # a comparison keeps its basis
     assert only_institution("第一銀行") and not only_institution("稅前盈餘")
 
 
