@@ -22,7 +22,7 @@ from flows.context import document_year, frame_state, mark_sources, period_hits,
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import Lexicon, MetricRule, alternation, load_lexicon
-from flows.subject import (abbreviation_after, drop_glosses, drop_period_lead, ranking_measure, signed_change_of, launched_service, one_in_phrase, share_of_whole, topic_hits, with_topic, after_last_bank, change_tail, comparison_topic, full_name,
+from flows.subject import (abbreviation_after, after_headline_gap, shared_share_item, drop_glosses, drop_period_lead, ranking_measure, signed_change_of, launched_service, one_in_phrase, share_of_whole, topic_hits, with_topic, after_last_bank, change_tail, comparison_topic, full_name,
                            measure_after, more_than_before, ITEM_SEP_WIDE, after_segment_marks, change_suffix, counted_phrase,
                            drop_possessive, drop_time_words, inherit_sibling, product_prefix,
                            quoted_names, resolve_anaphora, respective_parts, strip_display_lead,
@@ -781,11 +781,16 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         and fs in last_phrase and last_phrase[fs][1] == last_end and subj is not None and prev is not None \
         and subj == prev.subj else None
     measures: list[str] = []  # the phrase, when it names a measure alone (稅前盈餘), for the paragraph
+    shared: str | None = None
     if subj:
         phrased = _phrase(d, sp, subj, product, prev_end, qstart, fs, fe, unit, measure_word,
                           following is not None and subj == following, enum_k if not respective else -1,
                           last_phrase[fs][0] if last_phrase is not None and fs in last_phrase else None, reuse,
                           _paragraph_measure(last_phrase, m.rfind("\n", 0, sp.start) + 1), measures)
+        if phrased and not respective:
+            item = shared_share_item(phrased, enum_k)  # 公司銀行、個人銀行…分佔稅前溢利
+            if item != phrased:
+                shared, phrased = phrased, item  # the next figure of the list reads its item from it
     elif bare is not None:
         # 累计发放“零钱包”570余万个、金额超20亿元: a bare measure of the quoted product
         quoted = product_prefix(m, d.quotes, m[bare[0]:bare[1]], fs, bare[0])
@@ -835,11 +840,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     elif phrased and unit == "count" and measure_word and not joined:
         phrased = launched_service(m, text, phrased, fs, qstart)  # 推出…，已服务全行3万余名…
     if phrased and last_phrase is not None:
-        last_phrase[fs] = (phrased, sp.end)
+        last_phrase[fs] = (shared if shared is not None else phrased, sp.end)
         if measures and measures[-1] and measures[-1] in phrased:
             last_phrase[-1] = (measures[-1], m.rfind("\n", 0, sp.start) + 1)  # the paragraph's last measure
     if phrased:
-        phrased = drop_period_lead(phrased)  # 25Q3营业收入
+        phrased = after_headline_gap(drop_period_lead(phrased))  # 25Q3营业收入, 深耕三农金融 个人存款余额
     if phrased and d.topics:
         # 电子支付交易笔数 on a page about 信用卡: the topic the paragraph or headline names
         phrased = with_topic(text, phrased, d.topics, d.topic_starts, m.rfind("\n", 0, sp.start) + 1,

@@ -471,6 +471,18 @@ def launched_service(m: str, text: str, s: str, fs: int, qstart: int) -> str:
     return text[obj.start("obj"):obj.end("obj")] + verb + "的" + s
 
 
+_HEADLINE_GAP = re.compile(r"^.*[\u4e00-\u9fff] (?=[\u4e00-\u9fff]{4,}$)")
+
+
+def after_headline_gap(s: str) -> str:
+    """深耕三农金融 个人存款余额 -> 个人存款余额: a space between two Chinese phrases ends a
+    headline or slogan; a measure of four characters or more after it is the subject."""
+    if " " not in s:
+        return s
+    x = _HEADLINE_GAP.match(s)
+    return s[x.end():] if x is not None else s
+
+
 def drop_period_lead(s: str) -> str:
     """25Q3营业收入 -> 营业收入: a period code or dated period opening the subject (the period is a
     field of its own); kept when nothing would be left."""
@@ -511,3 +523,18 @@ def drop_glosses(s: str) -> str:
         return s
     out = phrasing().pinyin_gloss.sub("", s)
     return out if len(out) >= 2 else s
+
+
+_SHARED_SHARE = re.compile(r"分(?=[占佔])")
+
+
+def shared_share_item(s: str, k: int) -> str:
+    """公司銀行、個人銀行及資金業務分佔稅前溢利26﹒1%、44﹒8%及26﹒3% -> 個人銀行佔稅前溢利 for
+    the second figure: items before 分佔 share what follows it."""
+    x = _SHARED_SHARE.search(s)
+    if x is None or k < 0:
+        return s
+    items = [p for p in ITEM_SEP_WIDE.split(s[:x.start()]) if p]
+    if len(items) < 2 or k >= len(items):
+        return s
+    return items[k] + s[x.end():]

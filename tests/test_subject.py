@@ -146,6 +146,11 @@ CASES = [
     # code after a name is debris
     ("土銀去年稅前淨值報酬率為10.05%。", "10.05%", "土銀稅前淨值報酬率"),
     ("中銀香港(02388.HK)首季經營溢利為41億港元。", "41億港元", "中銀香港首季經營溢利"),
+    # a space between two Chinese phrases ends a headline: the measure after it
+    ("服务乡村振兴 个人存款余额达到1.3万亿元。", "1.3万亿元", "个人存款余额"),
+    # items before 分佔 share what follows it, one figure each
+    ("零售銀行、企業銀行及財資業務分佔經營溢利40%、35%及25%。", "35%", "企業銀行佔經營溢利"),
+    ("零售銀行、企業銀行及財資業務分佔經營溢利40%、35%及25%。", "25%", "財資業務佔經營溢利"),
     # a list's shared tail may have words before 分别 (增速|季度环比|分别): they stay with it
     ("国有行 股份行 城商行归母净利润增速季度环比分别提升2个百分点 2.3个百分点 1.3个百分点。", "2.3个百分点",
      "股份行归母净利润增速季度环比"),
