@@ -762,7 +762,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06h7 issue 13: subjects (paragraph topics, ratios in words, shares of a whole, counts served by a launched product, a bank's figure of its paragraph's measure, period codes, ranking frames, bracketed changes, pinyin glosses, joined nouns, list tails before 分别, 今年/去年 and stock codes out, headline gaps, 分佔 lists), values (currencies by place not inside a longer word, ROC years, date series, ranges, tables, qualifiers, false positives), metrics and kind read from the sentence, subjects phrased for the reader"
+EXTRACTOR_VERSION = "2026-12-06h8 issue 13: subjects (paragraph topics, ratios in words, shares of a whole, counts served by a launched product, a bank's figure of its paragraph's measure, period codes, ranking frames, bracketed changes, pinyin glosses, joined nouns, list tails before 分别, 今年/去年 and stock codes out, headline gaps, 分佔 lists), values (currencies by place not inside a longer word, ROC years, date series, ranges, tables, qualifiers, false positives), metrics and kind read from the sentence, subjects phrased for the reader"
 
 
 @cache

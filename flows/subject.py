@@ -426,6 +426,10 @@ def with_topic(m: str, s: str, topics: list[tuple[int, int]], starts: list[int],
         return s
     k = bisect.bisect_left(starts, pos) - 1
     if k >= 0 and topics[k][0] >= para and topics[k][1] <= pos:
+        if 3 <= len(s) <= 4 and m.startswith(s[-2:], topics[k][1]):
+            return s  # a sibling category, not a topic: 私行客户…6.6万户，贵宾客户…130万户
+        if any(ch in "（(" for ch in m[topics[k][1]:pos]):
+            return s  # a bracket defining the noun after the topic: 私行客户（月日均金融资产达600万元以上）
         return m[topics[k][0]:topics[k][1]] + s
     return s
 
