@@ -23,7 +23,7 @@ from flows.context import (document_year, frame_state, mark_sources, period_hits
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
 from flows.lexicon import Lexicon, MetricRule, alternation, load_lexicon
-from flows.subject import (abbreviation_after, after_last_bank, change_tail, comparison_topic, full_name,
+from flows.subject import (abbreviation_after, after_headline_gap, shared_share_item, drop_glosses, drop_period_lead, ranking_measure, signed_change_of, launched_service, one_in_phrase, share_of_whole, topic_hits, with_topic, after_last_bank, change_tail, comparison_topic, full_name,
                            measure_after, more_than_before, ITEM_SEP_WIDE, after_segment_marks, change_suffix, counted_phrase,
                            drop_possessive, drop_time_words, inherit_sibling, product_prefix,
                            quoted_names, resolve_anaphora, respective_parts, strip_display_lead,
@@ -178,6 +178,8 @@ class _Doc:
     currency: DocCurrency | None = None  # what a bare 元 is in (flows.values); None: CNY
     continues: dict[int, bool] = field(default_factory=dict)  # paragraph start -> see _continues
     name_hits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # see _sentence_name
+    topics: list[tuple[int, int]] = field(default_factory=list)  # topic nouns (flows.subject.with_topic)
+    topic_starts: list[int] = field(default_factory=list)
 
 
 def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
@@ -440,6 +442,8 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     d = _index(text, m, ctx, spans)
     d.currency = document_currency(text, m, ctx, d.institutions.main,
                                    [s for s, _, cls in d.cues if "same" in cls])
+    d.topics = topic_hits(m)
+    d.topic_starts = [t[0] for t in d.topics]
     out: list[Mention] = []
     last_subject: dict = {}  # full sentence start (or "prev") -> last subject span
     last_phrase: dict[int, tuple[str, int]] = {}  # full sentence start -> (last subject as phrased, its span's end)
@@ -804,10 +808,17 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     reuse = last_phrase[fs][0] if (enum or lower) and not respective and last_phrase is not None \
         and fs in last_phrase and last_phrase[fs][1] == last_end and subj is not None and prev is not None \
         and subj == prev.subj else None
+    measures: list[str] = []  # the phrase, when it names a measure alone (稅前盈餘), for the paragraph
+    shared: str | None = None
     if subj:
         phrased = _phrase(d, sp, subj, product, prev_end, qstart, fs, fe, unit, measure_word,
                           following is not None and subj == following, enum_k if not respective else -1,
-                          last_phrase[fs][0] if last_phrase is not None and fs in last_phrase else None, reuse)
+                          last_phrase[fs][0] if last_phrase is not None and fs in last_phrase else None, reuse,
+                          _paragraph_measure(last_phrase, m.rfind("\n", 0, sp.start) + 1), measures)
+        if phrased and not respective:
+            item = shared_share_item(phrased, enum_k)  # 公司銀行、個人銀行…分佔稅前溢利
+            if item != phrased:
+                shared, phrased = phrased, item  # the next figure of the list reads its item from it
     elif bare is not None:
         # 累计发放“零钱包”570余万个、金额超20亿元: a bare measure of the quoted product
         quoted = product_prefix(m, d.quotes, m[bare[0]:bare[1]], fs, bare[0])
@@ -817,11 +828,14 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         phrased = measure_of(phrased)  # 包括江苏银行(0.91%)、南京银行(0.9%) after 7家上市城商行不良率低于1%
     if phrased and rate_word and subj is not None and subj[1] <= prev_end and not change_tail(phrased):
         phrased = phrased + text[b - len(rate_word):b]
-    if phrased is None and m[qstart - 1:qstart] in lex.phrasing["instrument_marks"]:
-        # 招商银行以9478.43亿元信用卡透支余额领跑: the measure follows the figure
+    mark_at = qstart - 2 if m[qstart - 1:qstart] == " " else qstart - 1  # 以 4.20%
+    if (phrased is None or only_institution(phrased) or len(phrased) <= 5 and not measure_tail(phrased)) \
+            and m[mark_at:mark_at + 1] in lex.phrasing["instrument_marks"]:
+        # 招商银行以9478.43亿元信用卡透支余额领跑: the measure follows the figure (after the bank
+        # the clause names: 華南金則以4.20%的現金殖利率領先 -> 華南金現金殖利率)
         after_name = measure_after(m, sp.end, _clause_end(d, sp.end, fe))
         if after_name is not None:
-            phrased = _clean_subject(text[after_name[0]:after_name[1]])
+            phrased = _clean_subject((phrased or "") + text[after_name[0]:after_name[1]])
     if phrased is None and last_phrase is not None and fs in last_phrase and (
             last_phrase[fs][1] == last_end and _says_only_change(d, last_end, qstart)
             or _after_bank_bracket(d, qstart)):
@@ -834,8 +848,35 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         # 2025年绿色贷款余额仍呈增长趋势，三季度末为43.51万亿元: a clause that names nothing
         # measures what the clause before it (with no figure of its own) is about
         phrased = _previous_clause_subject(d, fs, cstart)
+    joined = phrased is not None and measure_word is not None and following is not None and subj == following \
+        and phrased.startswith(_JOINED) and 2 <= len(phrased) <= 4
+    if phrased and measure_word and joined:
+        # 境外機構覆蓋30個國家和地區: the measure word is the first of two nouns joined after it;
+        # what stands before the figure says whose they are
+        wa, wb = _subject_in(d, prev_end, qstart)
+        phrased = _clean_subject((drop_possessive(strip_display_lead(text[wa:wb])) if wb - wa >= 2 else "")
+                                 + text[sp.end - len(measure_word):sp.end].lstrip("个個") + phrased)
+    if phrased is None and unit == "percent" and last_phrase is not None and fs in last_phrase \
+            and last_phrase[fs][1] == last_end:
+        phrased = signed_change_of(m, last_end, qstart, last_phrase[fs][0])  # 营收808.15亿元(+8.78%)
+    if phrased is None and sp.kind != "ratio":
+        phrased = ranking_measure(m, text, fs, qstart)  # 营收位列前五的…为：江苏银行、…，分别为…
+    if phrased is None and sp.kind == "ratio":
+        phrased = one_in_phrase(m, text, sp.start, sp.end)  # 每3笔业务中，就有一笔来自手机银行
+    elif phrased and unit == "percent":
+        phrased = share_of_whole(m, text, phrased, sp.end)  # 服务客户中近一半来自县域
+    elif phrased and unit == "count" and measure_word and not joined:
+        phrased = launched_service(m, text, phrased, fs, qstart)  # 推出…，已服务全行3万余名…
     if phrased and last_phrase is not None:
-        last_phrase[fs] = (phrased, sp.end)
+        last_phrase[fs] = (shared if shared is not None else phrased, sp.end)
+        if measures and measures[-1] and measures[-1] in phrased:
+            last_phrase[-1] = (measures[-1], m.rfind("\n", 0, sp.start) + 1)  # the paragraph's last measure
+    if phrased:
+        phrased = after_headline_gap(drop_period_lead(phrased))  # 25Q3营业收入, 深耕三农金融 个人存款余额
+    if phrased and d.topics:
+        # 电子支付交易笔数 on a page about 信用卡: the topic the paragraph or headline names
+        phrased = with_topic(text, phrased, d.topics, d.topic_starts, m.rfind("\n", 0, sp.start) + 1,
+                             subj[0] if subj is not None and subj[0] < sp.start else sp.start)
     return Mention(
         char_start=sp.start,
         char_end=sp.end,
@@ -859,7 +900,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
 
 def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | None, prev_end: int,
             qstart: int, fs: int, fe: int, unit: str, measure_word: str | None, after: bool, enum_k: int,
-            sibling: str | None, reuse: str | None = None) -> str | None:
+            sibling: str | None, reuse: str | None = None, para_measure: str | None = None,
+            measures: list[str] | None = None) -> str | None:
     """The subject as the `subject` field shows it (flows/subject.py, subject.toml [phrasing])."""
     m, text = d.m, d.text
     a, b = subj
@@ -881,10 +923,12 @@ def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] |
         a = a2 if a2 < a else a
     if enum_k >= 0 and product is None and not after:
         # 中部和西部上市城商行平均资产总额分别为…: items joined by 和/及 share the tail too
-        parts = respective_parts(m, a, b, enum_k, ITEM_SEP_WIDE)
+        parts = respective_parts(m, a, b, enum_k, ITEM_SEP_WIDE, _RESPECTIVE_REACH)
         if parts is not None:
             item, tail = parts
-            s = (text[item[0]:item[1]] if item else "") + text[tail[0]:tail[1]]
+            # 国有行 股份行归母净利润增速季度环比分别提升…: the words up to 分别 stay with the tail
+            j = m.find("分别", b, b + _RESPECTIVE_REACH + 2)
+            s = (text[item[0]:item[1]] if item else "") + text[tail[0]:tail[1]] + (text[b:j] if j - b >= 2 else "")
             return _clean_subject(drop_possessive(strip_display_lead(s)))
     if reuse is not None:
         return reuse
@@ -913,11 +957,13 @@ def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] |
     elif sibling and s == base and product is None and opens_with_share(base):
         # 非利息收入…，佔總收入19﹒0% (the share named before again: its subject again)
         s = sibling if base.rstrip("的") in sibling else measure_of(sibling) + base.rstrip("的")
-    elif sibling and s == base and product is None and only_institution(base) \
-            and not only_institution(sibling, short=False) and (len(measure_of(sibling)) >= 3 or measure_tail(sibling)):
-        # 国有行 城商行 农商行分别同比增长1.87% 5.22%, 第一銀行269.57億元: the institution's figure
-        # of the measure the sentence is about
-        s = base + measure_of(sibling)
+    elif (of := sibling or para_measure or "") and s == base and product is None \
+            and (only_institution(base.rstrip("的")) or _only_banks_between(d, a, b) and len(base) <= 9) \
+            and not only_institution(of, short=False) and not of.endswith("的") \
+            and (len(measure_of(of)) >= 3 or measure_tail(of)):
+        # 国有行 城商行 农商行分别同比增长1.87% 5.22%, 第一銀行269.57億元, 國泰世華銀行的217億元: the
+        # institution's figure of the measure the sentence (else its paragraph) is about
+        s = base.rstrip("的") + measure_of(of)
     elif s == base:
         if product is None and not after:
             product = sentence_topic(m, d.quotes, fs, a, base)  # “工小智”依托…，问答识别率…
@@ -927,10 +973,22 @@ def _phrase(d: _Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] |
         if product is None:
             s = full_name(m, s, d.quotes, para, a)  # 社区粉丝数 after “投研系统+财富社区”
             s = comparison_topic(m, s, d.quotes, para, fs, a)  # 该基金…，超越同期上证综指
+            if measures is not None and s == base and measure_tail(s) and not only_institution(s, short=False):
+                measures.append(_clean_subject(drop_possessive(measure_of(s))) or "")
     return _clean_subject(drop_possessive(s))
 
 
 _CHANGE_FILLER = frozenset("至到为為达達了是，,、 ")
+def _paragraph_measure(last_phrase: dict[int, tuple[str, int]] | None, para: int) -> str | None:
+    """The last subject of the paragraph that names a measure (稅前盈餘), for a figure whose
+    clause names only a bank."""
+    if last_phrase is None or -1 not in last_phrase or last_phrase[-1][1] != para:
+        return None
+    return last_phrase[-1][0]
+
+
+_RESPECTIVE_REACH = 6  # 增速|季度环比|分别: words a list's shared tail has before 分别
+_JOINED = ("和", "及", "与", "與")  # 國家和地區: a second noun joined to the measure word
 _GROUP_COUNT = "家"  # a count of institutions right before a subject is part of it (29家上市城商行…)
 
 
@@ -1235,7 +1293,7 @@ _QUOTE_MARKS = str.maketrans("", "", "“”\"「」『』")
 
 
 def _clean_subject(s: str) -> str | None:
-    s = s.translate(_QUOTE_MARKS)
+    s = drop_glosses(s.translate(_QUOTE_MARKS))  # 資產(chǎn)
     return s or None
 
 

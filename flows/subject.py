@@ -7,6 +7,7 @@ that "[5] 资产质量 - 北京银行不良贷款率" reads 不良贷款率. Mar
 """
 from __future__ import annotations
 
+import bisect
 import re
 from functools import cache
 
@@ -102,13 +103,15 @@ _RESPECTIVELY = "分别"
 ITEM_SEP_WIDE = re.compile(r"[、，, ]+|[和及](?=[^、，, ]{2})")
 
 
-def respective_parts(m: str, a: int, b: int, k: int,
-                     sep: re.Pattern = _ITEM_SEP) -> tuple[tuple[int, int] | None, tuple[int, int]] | None:
+def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP,
+                     reach: int = 1) -> tuple[tuple[int, int] | None, tuple[int, int]] | None:
     """The k-th figure of "A、B、C净息差分别为x、y、z" measures item k with the shared tail:
     (item span, tail span) for A净息差, or (None, item span) when nothing is shared; None when the
     subject is not a list followed by 分别 or has fewer than k + 1 items."""
     if not m.startswith(_RESPECTIVELY, b) and not m.startswith(_RESPECTIVELY, b + 1):
-        return None
+        j = m.find(_RESPECTIVELY, b, b + reach + len(_RESPECTIVELY))
+        if j < 0 or reach <= 1 or any(not "\u4e00" <= ch <= "\u9fff" for ch in m[b:j]):
+            return None
     parts: list[tuple[int, int]] = []
     pos = a
     for x in sep.finditer(m, a, b):
@@ -162,10 +165,28 @@ class _Phrasing:
         self.change_head = re.compile(rf"的?(?:{alternation(ph['change_basis'])})?(?:{alternation(change_heads)})")
         self.change_tail = re.compile(rf"(?:{alternation(change_heads)})$")
         self.change_after = re.compile(rf" ?的(?P<head>{alternation(change_heads)})")
-        self.time_words = re.compile(alternation(ph["time_words"] + ph["inner_adverbs"]))
+        self.time_words = re.compile(rf"(?<![较較比于於])(?:{alternation(ph['time_words'] + ph['inner_adverbs'])})")
         self.anaphora = tuple(ph["anaphora"])
         self.sibling_skip = tuple(ph["sibling_skip"])
         self.relative_stop = re.compile(r"[、，,；;：:（(]")
+        self.topic = re.compile(alternation(ph["topic_nouns"]))
+        self.ranking_frame = re.compile(
+            rf"(?P<measure>[^，,；;：:。、\\d%]{{2,14}}?)(?:{alternation(ph['ranking_frames'])})")
+        self.respectively = tuple(ph["respectively"])
+        self.signed_change = re.compile(r"\s*[(（,，]\s*[+\-＋－]")
+        self.signed_change_word = ph["signed_change_word"][0]
+        self.frame_reach = 80  # the frame stands at most this far before 分别
+        self.pinyin_gloss = re.compile("|".join(ph["pinyin_gloss"] + ph["ticker"]))
+        self.period_lead = re.compile("(?:" + "|".join(ph["period_lead"]) + ")")
+        self.topic_in = re.compile(rf"(?:{alternation(ph['topic_nouns'])}|{inst})")
+        self.topic_subject_max = 8  # a longer subject says enough of its own
+        lex = load_lexicon()
+        self.one_in = re.compile(  # 每3笔业务中，就有一笔: the whole (业务) between the count and the part
+            rf"(?:{alternation(lex.ratio_per)})[^，,、；;]{{1,6}}?(?:{alternation(lex.count_words)})"
+            rf"(?P<whole>[^，,、；;\d]{{1,8}}?)[中里裏内內]?[，, ]?(?:{alternation(lex.ratio_then)})")
+        self.one_in_part = re.compile(r"[^，,、；;。！？!?\n]{2,12}")
+        self.launched = re.compile(rf"(?:{alternation(ph['launch_verbs'])})(?P<obj>[^，,、；;。“”「」0-9]{{2,10}})[，,；;]")
+        self.service_before = re.compile(rf"(?:{alternation(ph['service_verbs'])})(?:了|全行|全国)?$")
 
 
 @cache
@@ -395,7 +416,8 @@ def measure_after(m: str, pos: int, end: int) -> tuple[int, int] | None:
     x = phrasing().rank_verb.search(m, pos, end)
     if x is None:
         return None
-    a = pos + 1 if m.startswith("的", pos) else pos
+    a = pos + 1 if m.startswith(" ", pos) else pos
+    a = a + 1 if m.startswith("的", a) else a
     b = x.start()
     if b - a < 2 or b - a > 12 or any(ch in "，,、；;（(" or ch.isdigit() for ch in m[a:b]):
         return None
@@ -410,3 +432,139 @@ def change_tail(s: str) -> bool:
 def more_than_before(s: str) -> bool:
     """多投放, 少增: the subject says only how much more or less than a year before."""
     return len(s) <= 4 and s.startswith(phrasing().more_less)
+
+
+def topic_hits(m: str) -> list[tuple[int, int]]:
+    """(start, end) of every topic noun of the document (subject.toml [phrasing] topic_nouns),
+    found once per document."""
+    return [(x.start(), x.end()) for x in phrasing().topic.finditer(m)]
+
+
+def with_topic(m: str, s: str, topics: list[tuple[int, int]], starts: list[int], para: int,
+               pos: int) -> str:
+    """电子支付交易笔数 in a paragraph about 信用卡 -> 信用卡电子支付交易笔数: a short subject naming
+    only a measure takes the last topic named before it in its paragraph (not a verb phrase, 建成
+    5G智能网点, nor the bare thing a count counts, 网点)."""
+    ph = phrasing()
+    if len(s) > ph.topic_subject_max or len(s) < 2 or ph.topic_in.search(s) is not None \
+            or ph.counted_heads.fullmatch(s) is not None or ph.object_verbs.match(s) is not None \
+            or s.startswith(ph.verbs_before_count):
+        return s
+    k = bisect.bisect_left(starts, pos) - 1
+    if k >= 0 and topics[k][0] >= para and topics[k][1] <= pos:
+        if 3 <= len(s) <= 4 and m.startswith(s[-2:], topics[k][1]):
+            return s  # a sibling category, not a topic: 私行客户…6.6万户，贵宾客户…130万户
+        if any(ch in "（(" for ch in m[topics[k][1]:pos]):
+            return s  # a bracket defining the noun after the topic: 私行客户（月日均金融资产达600万元以上）
+        return m[topics[k][0]:topics[k][1]] + s
+    return s
+
+
+def one_in_phrase(m: str, text: str, start: int, end: int) -> str | None:
+    """全行每3笔业务中，就有一笔来自手机银行 -> 来自手机银行的业务占比: a ratio in words measures
+    the share of the whole (业务) that the words after it describe."""
+    ph = phrasing()
+    x = ph.one_in.match(m, start, end)
+    y = ph.one_in_part.match(m, end)
+    if x is None or y is None:
+        return None
+    return text[y.start():y.end()] + "的" + text[x.start("whole"):x.end("whole")] + "占比"
+
+
+def share_of_whole(m: str, text: str, s: str, end: int) -> str:
+    """网商银行服务客户中近一半来自县域及农村地区 -> 来自县域及农村地区的服务客户占比: a share
+    whose subject is a whole (…中) measures the part the words after it describe."""
+    ph = phrasing()
+    if len(s) < 3 or not s.endswith("中"):
+        return s
+    y = ph.one_in_part.match(m, end)
+    if y is None:
+        return s
+    return text[y.start():y.end()] + "的" + s[:-1] + "占比"
+
+
+def launched_service(m: str, text: str, s: str, fs: int, qstart: int) -> str:
+    """推出营销陪伴助手，…，已服务全行3万余名一线营销人员 -> 营销陪伴助手服务的一线营销人员: a count
+    right after a service verb counts those served by what the sentence launched (its last launch
+    before the count); the count's own noun otherwise."""
+    ph = phrasing()
+    lo = max(fs, qstart - 8)
+    x = ph.service_before.search(m, lo, qstart)
+    if x is None:
+        return s
+    obj = None
+    for y in ph.launched.finditer(m, fs, x.start()):
+        obj = y
+    if obj is None or obj.group("obj") in s:
+        return s
+    verb = m[x.start():x.start() + 2]
+    return text[obj.start("obj"):obj.end("obj")] + verb + "的" + s
+
+
+_HEADLINE_GAP = re.compile(r"^.*[\u4e00-\u9fff] (?=[\u4e00-\u9fff]{4,}$)")
+
+
+def after_headline_gap(s: str) -> str:
+    """深耕三农金融 个人存款余额 -> 个人存款余额: a space between two Chinese phrases ends a
+    headline or slogan; a measure of four characters or more after it is the subject."""
+    if " " not in s:
+        return s
+    x = _HEADLINE_GAP.match(s)
+    return s[x.end():] if x is not None else s
+
+
+def drop_period_lead(s: str) -> str:
+    """25Q3营业收入 -> 营业收入: a period code or dated period opening the subject (the period is a
+    field of its own); kept when nothing would be left."""
+    x = phrasing().period_lead.match(s)
+    return s[x.end():] if x is not None and len(s) - x.end() >= 2 else s
+
+
+def ranking_measure(m: str, text: str, fs: int, qstart: int) -> str | None:
+    """上半年营收位列前五的上市城商行为：江苏银行、…，分别为388.43亿元 -> 上半年营收: a figure listed
+    after 分别 for banks a ranking or threshold frame introduced measures what precedes the frame."""
+    ph = phrasing()
+    k = max(m.rfind(w, fs, qstart) for w in ph.respectively)
+    if k < 0 or any(ch in "，,；;。" for ch in m[k:qstart]):
+        return None  # 分别 opens the figure's own list
+    last = None
+    for x in ph.ranking_frame.finditer(m, max(fs, k - ph.frame_reach), k):
+        last = x
+    if last is None:
+        return None
+    s = strip_display_lead(text[last.start("measure"):last.end("measure")])
+    if any(w in s for w in ph.respectively) or only_institution(s, short=False):
+        return None
+    return s
+
+
+def signed_change_of(m: str, last_end: int, qstart: int, previous: str | None) -> str | None:
+    """营收808.15亿元(+8.78%) -> 营收增速: a signed percentage in the bracket of the figure before
+    it is that figure's growth."""
+    ph = phrasing()
+    if not previous or ph.signed_change.fullmatch(m, last_end, qstart) is None or change_tail(previous):
+        return None
+    return previous + ph.signed_change_word
+
+
+def drop_glosses(s: str) -> str:
+    """資產(chǎn) -> 資產: a page's pinyin glosses are no part of the subject."""
+    if "(" not in s and ")" not in s and "（" not in s and "）" not in s:
+        return s
+    out = phrasing().pinyin_gloss.sub("", s)
+    return out if len(out) >= 2 else s
+
+
+_SHARED_SHARE = re.compile(r"分(?=[占佔])")
+
+
+def shared_share_item(s: str, k: int) -> str:
+    """公司銀行、個人銀行及資金業務分佔稅前溢利26﹒1%、44﹒8%及26﹒3% -> 個人銀行佔稅前溢利 for
+    the second figure: items before 分佔 share what follows it."""
+    x = _SHARED_SHARE.search(s)
+    if x is None or k < 0:
+        return s
+    items = [p for p in ITEM_SEP_WIDE.split(s[:x.start()]) if p]
+    if len(items) < 2 or k >= len(items):
+        return s
+    return items[k] + s[x.end():]

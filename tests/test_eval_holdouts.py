@@ -44,7 +44,7 @@ HOLDOUTS = {
     "holdout2": Holdout("holdout2", 5, 80, {"recall": 0.97, "precision": 0.97, "strict_recall": 0.93}, 0.93),
 }
 # subject (scored since score.py gained it, not part of strict): a guard at what the rules reach now
-SUBJECT_BARS = {"holdout": 0.83, "holdout2": 0.80}
+SUBJECT_BARS = {"holdout": 0.88, "holdout2": 0.81}
 
 
 @pytest.fixture(scope="module", params=sorted(HOLDOUTS))

@@ -22,7 +22,7 @@ BAR = {"recall": 0.95, "precision": 0.95}
 FIELD_BAR = 0.90
 # subject is scored since score.py gained it (not part of strict): a regression guard at what the
 # subject rules reach now (seeds 0.85, holdout 0.84), below the 0.90 target
-SUBJECT_BAR = {"seeds": 0.84, "holdout": 0.83}
+SUBJECT_BAR = {"seeds": 0.90, "holdout": 0.88}
 
 
 def _fallback_docs() -> dict[str, tuple[str, DocContext]]:

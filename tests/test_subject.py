@@ -11,7 +11,7 @@ import pytest
 
 from flows.models import DocContext
 from flows.normalise import extract_mentions
-from flows.subject import (counted_phrase, drop_possessive, inherit_sibling, measure_of,
+from flows.subject import (counted_phrase, drop_possessive, drop_time_words, inherit_sibling, measure_of,
                            only_institution)
 
 
@@ -106,11 +106,64 @@ CASES = [
     ("2、私行客户数突破200万户。", "200万户", "私行客户数"),
     # conjunctions and footnote marks open no subject
     ("虽然电子支付交易规模增长6%，但笔数下降。", "6%", "电子支付交易规模"),
+    # a short bare measure takes the topic its paragraph named before it (topic_nouns)
+    ("三家银行的信用卡业务增长较快。其中，电子支付交易笔数达到5.2亿笔。", "5.2亿笔", "信用卡电子支付交易笔数"),
+    ("今年手机银行发展迅猛，交易量同比增幅达到85%。", "85%", "手机银行交易量同比增幅"),
+    ("上市银行业绩分化。存款同比增长6.1%。", "6.1%", "上市银行存款"),
+    # not across paragraphs, not over a subject naming its own institution, verb or counted item
+    ("信用卡业务增长较快。\n电子支付交易笔数达到5.2亿笔。", "5.2亿笔", "电子支付交易笔数"),
+    ("手机银行发展迅猛，国有大行交易量达到12亿笔。", "12亿笔", "国有大行交易量"),
+    ("个人养老金业务起步，全行网点超过四万个。", "四万个", "网点"),
+    ("上市银行零售转型加速。私行客户数增长9.9%。", "9.9%", "私行客户数"),  # a topic of its own
+    # a sibling category and a bracket defining the noun after the topic take no topic
+    ("私行客户（资产600万元以上）6.6万户，贵宾客户（资产50万元以上）约130万户。", "130万户", "贵宾客户"),
+    ("私行客户（月日均金融资产达600万元以上）6.6万户。", "600万元", "月日均金融资产"),
+    ("私人银行业务稳步发展，管理金融资产规模达2.4万亿元。", "2.4万亿元", "私人银行管理金融资产规模"),
+    # a ratio in words: the share of the whole that the words after it describe
+    ("目前全行每5笔交易中，就有一笔来自线上渠道。", "每5笔交易中，就有一笔", "来自线上渠道的交易占比"),
+    ("每10个客户就有3个使用数字人民币。", "每10个客户就有3个", "使用数字人民币的客户占比"),
+    # a share of a whole (…中): the part the words after it describe
+    ("该行贷款客户中近三成来自制造业，结构持续优化。", "三成", "来自制造业的贷款客户占比"),
+    # a count right after a service verb: those served by what the sentence launched
+    ("二是推出智能投顾助手，优化交互体验，已服务全行2万余名理财经理。", "2万余名", "智能投顾助手服务的理财经理"),
+    ("二是优化交互体验，已服务全行2万余名理财经理。", "2万余名", "理财经理"),
+    # a clause naming only a bank: the measure its paragraph named last (not across paragraphs)
+    ("兆豐銀行稅前盈餘達69.08億元。其中，遠東銀行的55.2億元居次。", "55.2億元", "遠東銀行稅前盈餘"),
+    ("兆豐銀行稅前盈餘達69.08億元。\n其中，遠東銀行的55.2億元居次。", "55.2億元", "遠東銀行的"),
+    # a short name before 以 + figure + measure + ranking verb: the name's measure
+    ("京城銀則以 5.10% 的現金殖利率領先，同時配發股票股利。", "5.10%", "京城銀現金殖利率"),
+    # a period code or a dated period opening the subject is the period field's
+    ("25Q3营业收入总计1200亿元。", "1200亿元", "营业收入"),
+    ("於2021年度的資本充足率為18.5%。", "18.5%", "資本充足率"),
+    # a ranking or threshold frame before a list of banks and 分别: what stands before the frame
+    ("全年营收位列前三的农商行为：重庆农商行、上海农商行、广州农商行，分别为280亿元、260亿元、240亿元。",
+     "260亿元", "全年营收"),
+    ("存款增速超过8%的有常熟银行、江阴银行，分别为9.2%、8.6%。", "8.6%", "存款增速"),
+    # a signed percentage in the bracket of the figure before it: that figure's growth
+    ("杭州银行营收383.81亿元(+5.4%)，居前。", "5.4%", "营收增速"),
+    ("杭州银行营收383.81亿元(5.4%)，居前。", "5.4%", None),
+    # a page's pinyin glosses are no part of the subject
+    ("不良貸款余額(é)為1633億元。", "1633億元", "不良貸款余額"),
+    ("平均總資產(chǎn)回報率為1.16%。", "1.16%", "平均總資產回報率"),
+    # a count's measure word joined to a second noun (國家和地區): whose they are, then both nouns
+    ("境外機構覆蓋30個國家和地區，客戶貸款增長。", "30個國家", "境外機構覆蓋國家和地區"),
+    # 今年/去年 inside a subject are the period field's (not after a comparison word); a stock
+    # code after a name is debris
+    ("土銀去年稅前淨值報酬率為10.05%。", "10.05%", "土銀稅前淨值報酬率"),
+    ("中銀香港(02388.HK)首季經營溢利為41億港元。", "41億港元", "中銀香港首季經營溢利"),
+    # a space between two Chinese phrases ends a headline: the measure after it
+    ("服务乡村振兴 个人存款余额达到1.3万亿元。", "1.3万亿元", "个人存款余额"),
+    # items before 分佔 share what follows it, one figure each
+    ("零售銀行、企業銀行及財資業務分佔經營溢利40%、35%及25%。", "35%", "企業銀行佔經營溢利"),
+    ("零售銀行、企業銀行及財資業務分佔經營溢利40%、35%及25%。", "25%", "財資業務佔經營溢利"),
+    # a list's shared tail may have words before 分别 (增速|季度环比|分别): they stay with it
+    ("国有行 股份行 城商行归母净利润增速季度环比分别提升2个百分点 2.3个百分点 1.3个百分点。", "2.3个百分点",
+     "股份行归母净利润增速季度环比"),
 ]
 
 
-@pytest.mark.parametrize("text,surface,subject", CASES, ids=[c[2] for c in CASES])
-def test_subject_phrasing(text: str, surface: str, subject: str) -> None:
+@pytest.mark.parametrize("text,surface,subject", CASES, ids=[str(c[2]) for c in CASES])
+def test_subject_phrasing(text: str, surface: str, subject: str | None) -> None:
     assert _subject(text, surface) == subject
 
 
@@ -129,6 +182,8 @@ def test_helpers() -> None:
     assert inherit_sibling("交易笔数", "外卡收单交易规模") == "外卡收单交易笔数"
     assert inherit_sibling("贷款余额", "贷款总额") == "贷款余额"  # same start: nothing to inherit
     assert measure_of("上市银行营业收入") == "营业收入"
+    assert drop_time_words("土銀去年稅前盈餘") == "土銀稅前盈餘"
+    assert drop_time_words("净息差较去年缩小的银行") == "净息差较去年缩小的银行"  # a comparison keeps its basis
     assert only_institution("第一銀行") and not only_institution("稅前盈餘")
 
 
