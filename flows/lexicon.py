@@ -1062,3 +1062,37 @@ def one_of_chars(pattern: str) -> frozenset[str] | None:
         return None
     found = seq(list(parsed))
     return None if not found else frozenset(found)
+
+
+class IntBisect:
+    """`bisect.bisect_left` and `bisect.bisect_right` over a sorted list of ints, compiled.
+
+    The C module's functions, called from compiled code, box the int and compare objects at
+    every step; these compare machine ints. Modules bind an instance to the name `bisect`, so
+    their calls read the same.
+    """
+
+    def bisect_left(self, a: list[int], x: int) -> int:
+        lo = 0
+        hi = len(a)
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if a[mid] < x:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def bisect_right(self, a: list[int], x: int) -> int:
+        lo = 0
+        hi = len(a)
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if x < a[mid]:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+
+int_bisect = IntBisect()
