@@ -49,16 +49,49 @@ class Span(NamedTuple):
     tenth: str | None = None  # 三成五: the 五
 
 
+def _new_span(cls: type, start: int, end: int, kind: str, number: str, scale: str | None = None,
+              infix: str | None = None, unit_word: str | None = None, unit_class: str | None = None,
+              denominator: str | None = None, prefix_unit: bool = False, scale_start: int | None = None,
+              tenth: str | None = None) -> object:
+    """Span.__new__, compiled: the one NamedTuple generates runs in the interpreter."""
+    return tuple.__new__(cls, (start, end, kind, number, scale, infix, unit_word, unit_class, denominator,
+                               prefix_unit, scale_start, tenth))
+
+
+if Span._fields == ("start", "end", "kind", "number", "scale", "infix", "unit_word", "unit_class",
+                    "denominator", "prefix_unit", "scale_start", "tenth") and \
+        Span._field_defaults == {"scale": None, "infix": None, "unit_word": None, "unit_class": None,
+                                 "denominator": None, "prefix_unit": False, "scale_start": None,
+                                 "tenth": None}:  # else (a field added) the generated one stays
+    setattr(Span, "__new__", _new_span)
+
+
 def matching_copy(text: str) -> str:
     """Simplified, ASCII-folded copy of `text` with exactly the same length."""
     lex = load_lexicon()
     out = to_simplified(text)
-    items = tuple(lex.fullwidth.items())
-    if _fullwidth_re(items).search(out):  # most articles have none: skip the slow translate
-        out = out.translate(_fullwidth_table(items))
+    pairs = _fullwidth_pairs()
+    if pairs is not None:
+        for k, v in pairs:  # a few C scans; str.translate looks every character up in a dict
+            if k in out:
+                out = out.replace(k, v)
+    else:
+        items = tuple(lex.fullwidth.items())
+        if _fullwidth_re(items).search(out):  # most articles have none: skip the slow translate
+            out = out.translate(_fullwidth_table(items))
     if len(out) != len(text):  # guaranteed by both steps; keep the invariant loud
         raise AssertionError("matching copy changed length")
     return out
+
+
+@cache
+def _fullwidth_pairs() -> tuple[tuple[str, str], ...] | None:
+    """The fold as (character, replacement) pairs when replacing them one after the other is the
+    translate: single characters, no replacement folded again; else None."""
+    items = tuple(load_lexicon().fullwidth.items())
+    if all(len(k) == 1 and len(v) == 1 and v not in dict(items) for k, v in items):
+        return items
+    return None
 
 
 @cache
