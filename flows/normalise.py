@@ -8,6 +8,7 @@ over the matching copy; each span then looks up what lies in its clause and sent
 from __future__ import annotations
 
 from flows.lexicon import int_bisect as bisect  # compiled, over lists of ints
+from flows.lexicon import one_of_chars
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -1252,9 +1253,18 @@ def _clause_end(d: _Doc, pos: int, limit: int) -> int:
     return d.clause_marks[k] if k < len(d.clause_marks) and d.clause_marks[k] < limit else limit
 
 
+@cache
+def _topic_chars() -> tuple[str, ...] | None:
+    chars = one_of_chars(scanners().topic.pattern)
+    return None if chars is None else tuple(sorted(chars))
+
+
 def _topic(d: _Doc, para: int, pos: int) -> tuple[int, int] | None:
     """(start, end) of the last topic frame of the paragraph before `pos`
     (从个人养老金账户看，… -> 个人养老金账户)."""
+    chars = _topic_chars()
+    if chars is not None and all(d.m.find(c, para, pos) < 0 for c in chars):
+        return None  # every frame holds one of these (从…看, …方面): none in the paragraph so far
     topic = None
     for x in scanners().topic.finditer(d.m, para, pos):
         name = next(k for k, v in x.groupdict().items() if v)
