@@ -29,13 +29,22 @@ class PeriodHit(NamedTuple):  # (start, end, ...) like the other scan hits
     resolver: str = ""
 
 
-@dataclass
+@dataclass(init=False)
 class PeriodState:
     as_of: date | None = None
     range_start: date | None = None
     has_range: bool = False
     has_point: bool = False
     now: bool = False  # the last phrase was 目前/近日: the present, which no reporting period dates
+
+    # written out: mypyc compiles it (the generated __init__ runs in the interpreter)
+    def __init__(self, as_of: date | None = None, range_start: date | None = None, has_range: bool = False,
+                 has_point: bool = False, now: bool = False) -> None:
+        self.as_of = as_of
+        self.range_start = range_start
+        self.has_range = has_range
+        self.has_point = has_point
+        self.now = now
 
 
 # resolvers whose dates can frame a document: a period or a period end, not "since 2016" or "now"
@@ -321,7 +330,7 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
     return None
 
 
-@dataclass
+@dataclass(init=False)
 class PeriodMatch:
     """A period phrase as scanned, before its dates are resolved (they depend on the context)."""
     start: int
@@ -332,6 +341,18 @@ class PeriodMatch:
     basis: bool  # a dated comparison basis (较2021年末), not an as-of date
     adjacent: bool = False  # a basis written right before a number: it dates that number
     keeps_basis: bool = True  # an adjacent basis is also the start of a change (framed, or 较+point)
+
+    # written out: mypyc compiles it (the generated __init__ runs in the interpreter)
+    def __init__(self, start: int, end: int, type: str, resolver: str, groups: dict[str, str], basis: bool,
+                 adjacent: bool = False, keeps_basis: bool = True) -> None:
+        self.start = start
+        self.end = end
+        self.type = type
+        self.resolver = resolver
+        self.groups = groups
+        self.basis = basis
+        self.adjacent = adjacent
+        self.keeps_basis = keeps_basis
 
 
 def scan_periods(m: str) -> list[PeriodMatch]:

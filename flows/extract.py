@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
-from flows.lexicon import Lexicon, alternation, load_lexicon
+from flows.lexicon import Lexicon, alternation, leading_literals, load_lexicon, matches_from
 from flows.script import to_simplified
 
 _ASCII_DIGIT = re.compile(r"\d")
@@ -49,16 +49,49 @@ class Span(NamedTuple):
     tenth: str | None = None  # 三成五: the 五
 
 
+def _new_span(cls: type, start: int, end: int, kind: str, number: str, scale: str | None = None,
+              infix: str | None = None, unit_word: str | None = None, unit_class: str | None = None,
+              denominator: str | None = None, prefix_unit: bool = False, scale_start: int | None = None,
+              tenth: str | None = None) -> object:
+    """Span.__new__, compiled: the one NamedTuple generates runs in the interpreter."""
+    return tuple.__new__(cls, (start, end, kind, number, scale, infix, unit_word, unit_class, denominator,
+                               prefix_unit, scale_start, tenth))
+
+
+if Span._fields == ("start", "end", "kind", "number", "scale", "infix", "unit_word", "unit_class",
+                    "denominator", "prefix_unit", "scale_start", "tenth") and \
+        Span._field_defaults == {"scale": None, "infix": None, "unit_word": None, "unit_class": None,
+                                 "denominator": None, "prefix_unit": False, "scale_start": None,
+                                 "tenth": None}:  # else (a field added) the generated one stays
+    setattr(Span, "__new__", _new_span)
+
+
 def matching_copy(text: str) -> str:
     """Simplified, ASCII-folded copy of `text` with exactly the same length."""
     lex = load_lexicon()
     out = to_simplified(text)
-    items = tuple(lex.fullwidth.items())
-    if _fullwidth_re(items).search(out):  # most articles have none: skip the slow translate
-        out = out.translate(_fullwidth_table(items))
+    pairs = _fullwidth_pairs()
+    if pairs is not None:
+        for k, v in pairs:  # a few C scans; str.translate looks every character up in a dict
+            if k in out:
+                out = out.replace(k, v)
+    else:
+        items = tuple(lex.fullwidth.items())
+        if _fullwidth_re(items).search(out):  # most articles have none: skip the slow translate
+            out = out.translate(_fullwidth_table(items))
     if len(out) != len(text):  # guaranteed by both steps; keep the invariant loud
         raise AssertionError("matching copy changed length")
     return out
+
+
+@cache
+def _fullwidth_pairs() -> tuple[tuple[str, str], ...] | None:
+    """The fold as (character, replacement) pairs when replacing them one after the other is the
+    translate: single characters, no replacement folded again; else None."""
+    items = tuple(load_lexicon().fullwidth.items())
+    if all(len(k) == 1 and len(v) == 1 and v not in dict(items) for k, v in items):
+        return items
+    return None
 
 
 @cache
@@ -265,7 +298,7 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
     def take(a: int, b: int) -> None:
         mask[a:b] = b"\x01" * (b - a)
 
-    if p.menu_gate.search(m) is not None:
+    if _matches(p.menu_gate, m):
         for u in p.menu.finditer(m):  # a menu of other headlines: its numbers are not the article's
             lines = u.group().split("\n")
             if 2 * sum(1 for ln in lines if _ASCII_DIGIT.search(ln)) < len(lines):
@@ -277,7 +310,7 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
                               denominator=r.group("den")))
             take(r.start(), r.end())
     if p.fixed is not None:
-        for f in p.fixed.finditer(m):  # 翻了一番: +100 percent, before 一 is read as a numeral
+        for f in _matches(p.fixed, m):  # 翻了一番: +100 percent, before 一 is read as a numeral
             if not free(f.start(), f.end()):
                 continue
             spans.append(Span(f.start(), f.end(), "fixed", lex.fixed_changes[f.group()],
@@ -289,7 +322,7 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
                 spans.append(Span(sh.start(), sh.end(), "number", lex.share_words[sh.group()],
                                   unit_word=sh.group(), unit_class="percent", prefix_unit=True))
                 take(sh.start(), sh.end())
-    for pp in p.percent_prefix.finditer(m):
+    for pp in _matches(p.percent_prefix, m):
         if free(pp.start(), pp.end()):
             spans.append(Span(pp.start(), pp.end(), "number", pp.group("num"), unit_word="%",
                               unit_class="percent", prefix_unit=True))
@@ -381,7 +414,7 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
         # (a keyword argument costs every span: the rare 三成五 pays for its own)
         spans.append(span if tenth is None else span._replace(tenth=tenth))
         mask[a:b] = b"\x01" * (b - a)
-    if p.table_marker is not None and p.table_marker.search(m) is not None:
+    if p.table_marker is not None and _matches(p.table_marker, m):
         spans.extend(_table_cells(p, lex, m, mask))
     spans.sort(key=lambda s: s.start)
     return _shared_units(p, lex, m, _bare_lower_bounds(p, lex, m, mask, spans))
@@ -433,11 +466,25 @@ def _span_start(sp: Span) -> int:
     return sp.start
 
 
+@cache
+def _first_chars(pattern: str) -> str | None:
+    return leading_literals(pattern)
+
+
+def _matches(p: re.Pattern, m: str) -> list[re.Match[str]]:
+    """`list(p.finditer(m))`, from the places of its first characters when the pattern says
+    which (a few str.find runs instead of the engine testing every character of the text)."""
+    firsts = _first_chars(p.pattern)
+    return list(p.finditer(m)) if firsts is None else matches_from(p, firsts, m)
+
+
 def _bare_lower_bounds(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, spans: list[Span]) -> list[Span]:
     """下降0.04-0.23个百分点: the bare number before a range mark and a number with a unit is a
     quantity too (the range's lower bound; it takes the unit in flows.normalise)."""
     out: list[Span] | None = None
-    for y in p.lower_gate.finditer(m):  # a digit, a range mark, a digit: rare, one scan finds them
+    firsts = _first_chars(p.lower_gate.pattern)
+    for y in p.lower_gate.finditer(m) if firsts is None else matches_from(p.lower_gate, firsts, m):
+        # a digit, a range mark, a digit: rare, found from the marks' places
         a = y.end()
         if not mask[a] or y.start() == 0 or not m[y.start() - 1].isdigit():
             continue  # no span starts there (2024-11-05, 1-9月)

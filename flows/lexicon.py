@@ -1061,3 +1061,98 @@ def one_of_chars(pattern: str) -> frozenset[str] | None:
         return None
     found = seq(list(parsed))
     return None if not found else frozenset(found)
+
+
+class IntBisect:
+    """`bisect.bisect_left` and `bisect.bisect_right` over a sorted list of ints, compiled.
+
+    The C module's functions, called from compiled code, box the int and compare objects at
+    every step; these compare machine ints. Modules bind an instance to the name `bisect`, so
+    their calls read the same.
+    """
+
+    def bisect_left(self, a: list[int], x: int) -> int:
+        lo = 0
+        hi = len(a)
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if a[mid] < x:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def bisect_right(self, a: list[int], x: int) -> int:
+        lo = 0
+        hi = len(a)
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if x < a[mid]:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+
+int_bisect = IntBisect()
+
+
+def leading_literals(pattern: str) -> str | None:
+    """The characters every match of `pattern` starts with, when the pattern opens with listed
+    literals (a literal, a class of literals, an alternation of those); else None. (Stricter
+    than `first_chars`: the match can never be empty.)"""
+    from re import _parser as sre_parse  # type: ignore[attr-defined]  # (typeshed lacks it)
+
+    def of(items: list) -> set[str] | None:
+        while items and str(items[0][0]) == "SUBPATTERN":
+            items = list(items[0][1][3])  # a group: its first item
+        if not items:
+            return None
+        op, av = items[0]
+        name = str(op)
+        if name == "LITERAL":
+            return {chr(av)}
+        if name == "IN":
+            if not all(str(o) == "LITERAL" for o, _ in av):
+                return None  # a range, a negation, a category
+            return {chr(a) for _, a in av}
+        if name == "BRANCH":
+            out: set[str] = set()
+            for alt in av[1]:
+                got = of(list(alt))
+                if got is None:
+                    return None
+                out |= got
+            return out
+        return None
+
+    parsed = sre_parse.parse(pattern)
+    if parsed.state.flags & (re.IGNORECASE | re.MULTILINE | re.VERBOSE):
+        return None
+    got = of(list(parsed))
+    return None if not got else "".join(sorted(got))
+
+
+def matches_from(p: re.Pattern, firsts: str, m: str) -> list[re.Match[str]]:
+    """`list(p.finditer(m))` for a pattern whose matches all start with one of `firsts`
+    (leading_literals): str.find lists the few places worth a try. Where the
+    characters are rare this is much cheaper than the engine's scan, which tests every character
+    of the text against its set."""
+    starts: list[int] = []
+    for c in firsts:
+        i = m.find(c)
+        while i >= 0:
+            starts.append(i)
+            i = m.find(c, i + 1)
+    starts.sort()
+    out: list[re.Match[str]] = []
+    pos = 0
+    for i in starts:
+        if i < pos:
+            continue
+        x = p.match(m, i)
+        if x is not None:
+            out.append(x)
+            pos = x.end()
+    return out
+

@@ -72,7 +72,7 @@ class DocContext:
     url: str | None = None  # (flows/rules/currency.toml)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Mention:
     """One quantity stated in an article, normalised, with its evidence.
 
@@ -100,3 +100,28 @@ class Mention:
     entity: str | None
     scale_word: str | None = None  # 万, 亿, 万亿 ... as written, if any
     is_implied_unit: bool = False
+
+    # Written out rather than generated: mypyc compiles this one, while the __init__ that
+    # dataclasses generates runs in the interpreter (about 8,000 instructions a mention).
+    def __init__(self, char_start: int, char_end: int, surface: str, sentence: str, sentence_start: int,
+                 value: Decimal, unit: str, measure_word: str | None, qualifier: str, kind: str,
+                 period_start: date | None, period_end: date | None, subject: str | None,
+                 metric_key: str | None, entity: str | None, scale_word: str | None = None,
+                 is_implied_unit: bool = False) -> None:
+        self.char_start = char_start
+        self.char_end = char_end
+        self.surface = surface
+        self.sentence = sentence
+        self.sentence_start = sentence_start
+        self.value = value
+        self.unit = unit
+        self.measure_word = measure_word
+        self.qualifier = qualifier
+        self.kind = kind
+        self.period_start = period_start
+        self.period_end = period_end
+        self.subject = subject
+        self.metric_key = metric_key
+        self.entity = entity
+        self.scale_word = scale_word
+        self.is_implied_unit = is_implied_unit

@@ -7,7 +7,8 @@ over the matching copy; each span then looks up what lies in its clause and sent
 """
 from __future__ import annotations
 
-import bisect
+from flows.lexicon import int_bisect as bisect  # compiled, over lists of ints
+from flows.lexicon import one_of_chars
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -239,8 +240,21 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
                  **_dated_basis_starts(m, bases),
                  **{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods}}, repeats,
                 bases, [h.start for h in bases], [sp.start for sp in spans], [sp.end for sp in spans], {},
-                [x.start() for x in _CLAUSE_MARK.finditer(m)], results_frame(m, periods, full, title_end, lex),
+                _positions(m, CLAUSE_ENDS), results_frame(m, periods, full, title_end, lex),
                 quoted_names(m))
+
+
+def _positions(m: str, chars: str) -> list[int]:
+    """Where any of `chars` stands in `m`, in order: `[x.start() for x in re.finditer("[chars]", m)]`
+    by a str.find run per character (a match object per mark cost more)."""
+    out: list[int] = []
+    for c in chars:
+        i = m.find(c)
+        while i >= 0:
+            out.append(i)
+            i = m.find(c, i + 1)
+    out.sort()
+    return out
 
 
 def _dated_basis_starts(m: str, bases: list[_PeriodHit]) -> dict[int, int]:
@@ -1290,10 +1304,13 @@ def _heading_subject(d: _Doc, a: int, b: int) -> tuple[int, int] | None:
 
 
 _QUOTE_MARKS = str.maketrans("", "", "“”\"「」『』")
+_QUOTE_MARK = re.compile("[“”\"「」『』]")  # most subjects hold none: one search, no translate
 
 
 def _clean_subject(s: str) -> str | None:
-    s = drop_glosses(s.translate(_QUOTE_MARKS))  # 資產(chǎn)
+    if _QUOTE_MARK.search(s) is not None:
+        s = s.translate(_QUOTE_MARKS)
+    s = drop_glosses(s)  # 資產(chǎn)
     return s or None
 
 
@@ -1331,9 +1348,18 @@ def _clause_end(d: _Doc, pos: int, limit: int) -> int:
     return d.clause_marks[k] if k < len(d.clause_marks) and d.clause_marks[k] < limit else limit
 
 
+@cache
+def _topic_chars() -> tuple[str, ...] | None:
+    chars = one_of_chars(scanners().topic.pattern)
+    return None if chars is None else tuple(sorted(chars))
+
+
 def _topic(d: _Doc, para: int, pos: int) -> tuple[int, int] | None:
     """(start, end) of the last topic frame of the paragraph before `pos`
     (从个人养老金账户看，… -> 个人养老金账户)."""
+    chars = _topic_chars()
+    if chars is not None and all(d.m.find(c, para, pos) < 0 for c in chars):
+        return None  # every frame holds one of these (从…看, …方面): none in the paragraph so far
     topic = None
     for x in scanners().topic.finditer(d.m, para, pos):
         name = next(k for k, v in x.groupdict().items() if v)

@@ -164,6 +164,8 @@ class _Phrasing:
         self.measure_tail = re.compile(rf"(?:{alternation(ph['measure_tails'])})$")
         self.change_head = re.compile(rf"的?(?:{alternation(ph['change_basis'])})?(?:{alternation(change_heads)})")
         self.change_tail = re.compile(rf"(?:{alternation(change_heads)})$")
+        # a match of change_tail ends at the end or before a final newline: it lies in this reach
+        self.change_tail_reach = max(map(len, change_heads), default=0) + 1
         self.change_after = re.compile(rf" ?的(?P<head>{alternation(change_heads)})")
         self.time_words = re.compile(rf"(?<![较較比于於])(?:{alternation(ph['time_words'] + ph['inner_adverbs'])})")
         self.anaphora = tuple(ph["anaphora"])
@@ -232,7 +234,7 @@ def change_suffix(m: str, b: int, limit: int, after: int) -> tuple[int, str]:
     """净利润|增速达到12.36%: the growth-rate word the subject was cut before (new end), or the
     one written after the number (以14.5%的增速: the word to add)."""
     ph = phrasing()
-    if ph.change_tail.search(m, 0, b):
+    if ph.change_tail.search(m, max(0, b - ph.change_tail_reach), b):
         return b, ""
     x = ph.change_head.match(m, b, limit)
     if x:

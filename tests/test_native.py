@@ -92,3 +92,22 @@ def test_pure_python_extracts_exactly_what_the_compiled_modules_extract():
     assert len(pure) == len(here) >= 250
     differ = [d["name"] for d, a, b in zip(docs, here, pure) if a != b]
     assert not differ, f"compiled and pure Python disagree on {len(differ)} documents: {differ[:5]}"
+
+
+def test_written_out_inits_take_every_field():
+    # Mention, PeriodState and PeriodMatch write their __init__ out for mypyc; a field added to the
+    # class but not to the __init__ would silently keep its class default. Read from the sources:
+    # a compiled __init__ shows no signature.
+    import ast
+
+    for module, name in (("models", "Mention"), ("context", "PeriodState"), ("context", "PeriodMatch")):
+        tree = ast.parse((ROOT / "flows" / f"{module}.py").read_text(encoding="utf-8"))
+        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name)
+        fields = [s.target.id for s in cls.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+        init = next(s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == "__init__")
+        assert [a.arg for a in init.args.args[1:]] == fields, name
+        assigned = {t.attr for s in ast.walk(init) if isinstance(s, ast.Assign) for t in s.targets
+                    if isinstance(t, ast.Attribute)}
+        assigned |= {c.args[1].value for c in ast.walk(init) if isinstance(c, ast.Call) and len(c.args) > 1
+                     and isinstance(c.args[1], ast.Constant)}  # object.__setattr__(self, "x", x)
+        assert set(fields) <= assigned, (name, set(fields) - assigned)
