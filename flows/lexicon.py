@@ -808,6 +808,18 @@ _ANY = ""  # in a prefix: a character the analysis does not enumerate (\d, ., a 
 _PREFIX_CAP = 5000  # more prefixes than this make a gate too slow to be worth it
 
 
+def _parsed(pattern: str, refuse: int = re.IGNORECASE):
+    """`pattern` as the regex parser reads it; None when it does not parse or sets a flag of `refuse`
+    (what the character analyses below cannot follow)."""
+    from re import _parser as sre_parse  # type: ignore[attr-defined]  # (typeshed lacks it)
+
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error:
+        return None
+    return None if parsed.state.flags & refuse else parsed
+
+
 def _item_chars(name: str, av) -> set[str] | None:
     """The characters one parsed regex item (a LITERAL or an IN class) matches, when they are a
     small listed set; None for anything else (NEGATE, CATEGORY such as \\d, a wide range)."""
@@ -835,13 +847,8 @@ def _prefixes(pattern: str, k: int) -> set[tuple[str, ...]] | None:
     never smaller, so a gate built from it rejects only positions where no match can start.
     None when the pattern does not parse, ignores case, or has more than `_PREFIX_CAP` prefixes.
     """
-    from re import _parser as sre_parse  # type: ignore[attr-defined]  # (typeshed lacks it)
-
-    try:
-        parsed = sre_parse.parse(pattern)
-    except re.error:
-        return None
-    if parsed.state.flags & re.IGNORECASE:
+    parsed = _parsed(pattern)
+    if parsed is None:
         return None
     memo: dict[tuple[int, int, int], set[tuple[str, ...]]] = {}
 
@@ -1028,7 +1035,6 @@ def one_of_chars(pattern: str) -> frozenset[str] | None:
     A text span without any of them cannot match: one character-class search rejects it
     before the whole alternation is tried at each of its positions.
     """
-    from re import _parser as sre_parse  # type: ignore[attr-defined]  # (typeshed lacks it)
 
     def chars_of(op_av) -> set[str] | None:
         """The characters a single item matches, when they are a small listed set."""
@@ -1053,11 +1059,8 @@ def one_of_chars(pattern: str) -> frozenset[str] | None:
                 best = found
         return best
 
-    try:
-        parsed = sre_parse.parse(pattern)
-    except re.error:
-        return None
-    if parsed.state.flags & re.IGNORECASE:
+    parsed = _parsed(pattern)
+    if parsed is None:
         return None
     found = seq(list(parsed))
     return None if not found else frozenset(found)
@@ -1101,7 +1104,6 @@ def leading_literals(pattern: str) -> str | None:
     """The characters every match of `pattern` starts with, when the pattern opens with listed
     literals (a literal, a class of literals, an alternation of those); else None. (Stricter
     than `first_chars`: the match can never be empty.)"""
-    from re import _parser as sre_parse  # type: ignore[attr-defined]  # (typeshed lacks it)
 
     def of(items: list) -> set[str] | None:
         while items and str(items[0][0]) == "SUBPATTERN":
@@ -1126,11 +1128,25 @@ def leading_literals(pattern: str) -> str | None:
             return out
         return None
 
-    parsed = sre_parse.parse(pattern)
-    if parsed.state.flags & (re.IGNORECASE | re.MULTILINE | re.VERBOSE):
+    parsed = _parsed(pattern, re.IGNORECASE | re.MULTILINE | re.VERBOSE)
+    if parsed is None:
         return None
     got = of(list(parsed))
     return None if not got else "".join(sorted(got))
+
+
+def char_positions(m: str, chars: str) -> list[int]:
+    """Where any of `chars` stands in `m`, in order: `[x.start() for x in re.finditer("[chars]", m)]`
+    by a str.find run per character (a match object per hit, and the engine's test of every
+    character, cost more)."""
+    out: list[int] = []
+    for c in chars:
+        i = m.find(c)
+        while i >= 0:
+            out.append(i)
+            i = m.find(c, i + 1)
+    out.sort()
+    return out
 
 
 def matches_from(p: re.Pattern, firsts: str, m: str) -> list[re.Match[str]]:
@@ -1138,13 +1154,7 @@ def matches_from(p: re.Pattern, firsts: str, m: str) -> list[re.Match[str]]:
     (leading_literals): str.find lists the few places worth a try. Where the
     characters are rare this is much cheaper than the engine's scan, which tests every character
     of the text against its set."""
-    starts: list[int] = []
-    for c in firsts:
-        i = m.find(c)
-        while i >= 0:
-            starts.append(i)
-            i = m.find(c, i + 1)
-    starts.sort()
+    starts = char_positions(m, firsts)
     out: list[re.Match[str]] = []
     pos = 0
     for i in starts:

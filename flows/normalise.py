@@ -8,7 +8,7 @@ over the matching copy; each span then looks up what lies in its clause and sent
 from __future__ import annotations
 
 from flows.lexicon import int_bisect as bisect  # compiled, over lists of ints
-from flows.lexicon import one_of_chars
+from flows.lexicon import char_positions, one_of_chars
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -240,21 +240,8 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
                  **_dated_basis_starts(m, bases),
                  **{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods}}, repeats,
                 bases, [h.start for h in bases], [sp.start for sp in spans], [sp.end for sp in spans], {},
-                _positions(m, CLAUSE_ENDS), results_frame(m, periods, full, title_end, lex),
+                char_positions(m, CLAUSE_ENDS), results_frame(m, periods, full, title_end, lex),
                 quoted_names(m))
-
-
-def _positions(m: str, chars: str) -> list[int]:
-    """Where any of `chars` stands in `m`, in order: `[x.start() for x in re.finditer("[chars]", m)]`
-    by a str.find run per character (a match object per mark cost more)."""
-    out: list[int] = []
-    for c in chars:
-        i = m.find(c)
-        while i >= 0:
-            out.append(i)
-            i = m.find(c, i + 1)
-    out.sort()
-    return out
 
 
 def _dated_basis_starts(m: str, bases: list[_PeriodHit]) -> dict[int, int]:

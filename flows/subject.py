@@ -11,7 +11,7 @@ import bisect
 import re
 from functools import cache
 
-from flows.lexicon import load_lexicon, one_of_chars
+from flows.lexicon import load_lexicon, matches_from, one_of_chars
 
 
 @cache
@@ -56,22 +56,7 @@ def quoted_names(m: str) -> list[tuple[int, int]]:
 
     The name holds no opening mark, so the matches are those tried at each opening mark: found
     with str.find, which is cheaper than the regex engine's search over every character."""
-    opens = sorted(p for q in _OPENERS for p in _positions(m, q))
-    out = []
-    for p in opens:
-        x = _QUOTED.match(m, p)
-        if x is not None:
-            out.append((x.start(1), x.end(1)))
-    return out
-
-
-def _positions(m: str, ch: str) -> list[int]:
-    out = []
-    p = m.find(ch)
-    while p >= 0:
-        out.append(p)
-        p = m.find(ch, p + 1)
-    return out
+    return [(x.start(1), x.end(1)) for x in matches_from(_QUOTED, _OPENERS, m)]
 
 
 @cache
