@@ -7,7 +7,7 @@ over the matching copy; each span then looks up what lies in its clause and sent
 """
 from __future__ import annotations
 
-from flows.lexicon import int_bisect as bisect  # compiled, over lists of ints
+import flows.lexicon as bisect  # bisect_left/bisect_right: compiled, over lists of ints, called directly
 from flows.lexicon import char_positions, one_of_chars
 import re
 from dataclasses import dataclass, field, replace
