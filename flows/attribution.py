@@ -10,7 +10,7 @@ banks, comparison targets, lists and `分别`, the main bank).
 """
 from __future__ import annotations
 
-from flows.lexicon import int_bisect as bisect  # compiled, over lists of ints
+import flows.lexicon as bisect  # bisect_left/bisect_right: compiled, over lists of ints, called directly
 import re
 from dataclasses import dataclass
 from functools import cache

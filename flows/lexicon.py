@@ -1100,6 +1100,33 @@ class IntBisect:
 int_bisect = IntBisect()
 
 
+def bisect_left(a: list[int], x: int) -> int:
+    """IntBisect.bisect_left as a module function: a compiled caller binds the module (import
+    flows.lexicon as bisect) and calls it directly, with no global lookup of an instance."""
+    lo = 0
+    hi = len(a)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def bisect_right(a: list[int], x: int) -> int:
+    """IntBisect.bisect_right as a module function (see bisect_left)."""
+    lo = 0
+    hi = len(a)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if x < a[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def leading_literals(pattern: str) -> str | None:
     """The characters every match of `pattern` starts with, when the pattern opens with listed
     literals (a literal, a class of literals, an alternation of those); else None. (Stricter

@@ -7,7 +7,7 @@ over the matching copy; each span then looks up what lies in its clause and sent
 """
 from __future__ import annotations
 
-from flows.lexicon import int_bisect as bisect  # compiled, over lists of ints
+import flows.lexicon as bisect  # bisect_left/bisect_right: compiled, over lists of ints, called directly
 from flows.lexicon import char_positions, one_of_chars
 import re
 from dataclasses import dataclass, field, replace
@@ -316,14 +316,15 @@ def _qualifier(sp: Span, lex: Lexicon, m: str) -> tuple[str, int]:
     start = sp.start
     if start > 0 and m[start - 1] == " ":
         start -= 1  # 超 1400 万户
-    x = scanners().qualifier_before.search(m, max(0, start - 6), start)
+    sc = scanners()
+    x = sc.qualifier_before.search(m, max(0, start - 6), start)
     prefix = x.group("q") if x else None  # 突破了24万亿元: the word, without its 了
     if x is not None and prefix:
         start = x.start()
     if sp.infix and sp.kind == "number":
         return lex.qualifier_infix.get(sp.infix[0], "over"), start
     after = m[sp.end:sp.end + 4].lstrip(" ")
-    if after.startswith(scanners().qualifier_suffixes):  # one C call rejects the common case: no suffix
+    if after.startswith(sc.qualifier_suffixes):  # one C call rejects the common case: no suffix
         for w, q in lex.qualifier_suffix.items():
             if after.startswith(w):
                 return q, start
@@ -486,6 +487,17 @@ class _Prev(NamedTuple):
     unit: str | None = None
 
 
+def _new_prev(cls: type, end: int, kind: str, direction: str | None, basis: str | None,
+              subj: tuple[int, int] | None, enum_k: int = 0, unit: str | None = None) -> object:
+    """_Prev.__new__, compiled: the one NamedTuple generates runs in the interpreter."""
+    return tuple.__new__(cls, (end, kind, direction, basis, subj, enum_k, unit))
+
+
+if _Prev._fields == ("end", "kind", "direction", "basis", "subj", "enum_k", "unit") and \
+        _Prev._field_defaults == {"enum_k": 0, "unit": None}:  # else (a field added) the generated one stays
+    setattr(_Prev, "__new__", _new_prev)
+
+
 _LIST_FILLER = frozenset("、，,()（）[]【】和及与或 0123456789")
 
 
@@ -529,6 +541,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
                span_end_in: dict, upper: Span | None = None, lower: bool = False,
                last_phrase: dict[int, tuple[str, int]] | None = None) -> Mention | None:
     m, text = d.m, d.text
+    sc = scanners()
     try:
         value, unit, measure_word = _value_unit(sp, lex, m, d.currency)
         if upper is not None and unit is None:
@@ -538,6 +551,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         return None
     borrowed = upper is not None and unit is not None and sp.unit_class is None
     fs, fe = _containing(d.full_starts, d.full, sp.start)
+    line_start = m.rfind("\n", 0, sp.start) + 1  # the figure's paragraph (line)
     ss, se = _containing(d.sent_starts, d.sentences, sp.start)
     qualifier, qstart = _qualifier(sp, lex, m)
     cstart = _clause_start(d, sp.start, fs)
@@ -550,7 +564,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     if same_clause and prev is not None and prev.end != last_end:
         same_clause = False  # a dropped number sits between: no enumeration
     # 分别增长5%、8% / 分别为1.2%和3.4%: an enumeration repeats the previous number's frame
-    enum = same_clause and scanners().enumeration.fullmatch(m, prev_end, qstart) is not None
+    enum = same_clause and sc.enumeration.fullmatch(m, prev_end, qstart) is not None
     if sp.kind == "number" and _signed_by_minus(m, sp.start):
         value = -value
 
@@ -568,7 +582,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     bank_list = False  # the figure of one of a list of banks: the subject without the banks
     # 同比增速分别为12.49%、20.75%: a bare growth-rate word, shown after the subject it carries
     rate_word = m[a - 2:b] if a >= 2 and m[a - 2:a] in lex.phrasing["change_basis"] else m[a:b]
-    rate_word = rate_word if subj and b - a <= 6 and scanners().change_head.search(m, a, b) \
+    rate_word = rate_word if subj and b - a <= 6 and sc.change_head.search(m, a, b) \
         and (m[a:b] in lex.empty_subjects or _only_cues(d, a, b)) else ""
     if subj and (m[a:b] in lex.empty_subjects or _only_cues(d, a, b)):
         subj = None  # 成長, 收窄: a change verb says nothing about what changed
@@ -638,7 +652,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     if subject_m and subj is not None and product is None:
         # “工小智”…已累计服务客户12亿人次: a generic subject is about the quoted product before it
         product = product_prefix(m, d.quotes, subject_m, fs, subj[0]) or product_prefix(
-            m, d.quotes, subject_m, m.rfind("\n", 0, sp.start) + 1, subj[0])
+            m, d.quotes, subject_m, line_start, subj[0])
         if product is not None:
             subject_m = m[product[0]:product[1]] + subject_m
 
@@ -647,11 +661,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     named = None
     if m.endswith(lex.metric_words.name_after, 0, qstart):
         # 招商银行以9478.43亿元信用卡透支余额领跑: the name follows the number
-        named = metric_match.name_after(m, sp.end, _clause_end(d, sp.end, fe))
+        named = metric_match.name_after(m, sp.end, clause_end)
     nothing = metric_match.names_nothing(subject_m)
     if named is None and (subj_carried or nothing):
         # 其中，齐鲁银行增速最高(19.53%): a growth word alone is the growth of the last name with it
-        grows = scanners().change_head_any.search(m, cstart, qstart) if nothing else None
+        grows = sc.change_head_any.search(m, cstart, qstart) if nothing else None
         named = _sentence_name(d, fs, qstart, grows.group() if grows else None)
         if named is not None and subj_carried and not nothing and subj is not None and named[0] < subj[1]:
             named = None  # the carried subject is the sentence's last name
@@ -701,7 +715,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             basis_date = dated[-1].finish
     # dates carry through the paragraph (截至6月末，…。个人贷款余额…), but only a period phrase of
     # the same sentence makes a count a flow (前三季度…触客1.9亿户)
-    para = m.rfind("\n", 0, sp.start) + 1
+    para = line_start
     if heading is not None:
         para = heading[0]  # a list's dates are in its heading
     elif para > d.title_end + 1 and (m.startswith(lex.continuation_openers, para)
@@ -709,7 +723,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
     st = _dates_between(d, para, qstart)
     # 截至目前，在全部42家上市银行中: the present of its sentence, which no report's period dates
-    now = st.as_of is None and _dates_between(d, fs, qstart).now
+    st_fs = _dates_between(d, fs, qstart) if st.as_of is None else None
+    now = st_fs is not None and st_fs.now
     if st.as_of is None and d.frame is not None and not now:
         # results coverage: the report's period dates the undated figure (今年累放…: to its end)
         st = frame_state(d.frame) if not st.has_range else _PeriodState(
@@ -738,10 +753,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     kind = "change" if direction or basis else None
     if kind is None and unit in ("percent", "pp") and (
             m[sp.start - 1:sp.start] == "+" or value < 0 and sp.kind == "number"
-            or subject_m and scanners().change_head.search(subject_m)
-            or named is not None and scanners().change_head_any.search(m, named[1], named[2])
-            or scanners().change_head_any.search(m, after_segment_marks(m, prev_end, qstart), qstart)
-            or scanners().change_head_after.match(m, sp.end)):
+            or subject_m and sc.change_head.search(subject_m)
+            or named is not None and sc.change_head_any.search(m, named[1], named[2])
+            or sc.change_head_any.search(m, after_segment_marks(m, prev_end, qstart), qstart)
+            or sc.change_head_after.match(m, sp.end)):
         kind = "change"  # 营收增速13.68%, (+8.78%): a growth rate, stated with or without its verb
     # 营业收入和净利润分别为…: the n-th figure of a 分别 run, the n-th metric named
     nth = attribution.respective(d.institutions, d.span_starts, subj[1], sp.start) \
@@ -749,7 +764,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     rule = metric_match.match(name_m, unit, kind or "level", nth)
     if kind is None:
         # only a period phrase of the same sentence makes a count a flow
-        st_sentence = _dates_between(d, fs, qstart)
+        st_sentence = st_fs if st_fs is not None else _dates_between(d, fs, qstart)
         clause_cues = _between(d.cue_starts, d.cues, cstart, qstart)
         kind_m = name_m
         if named is None and unit not in _NOT_MONEY and nothing:
@@ -761,7 +776,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     prev_in[fs] = _Prev(sp.end, kind, direction, basis, list_subj, enum_k, unit)
     if rule is None and kind == "change":
         rule = metric_match.match(name_m, unit, kind, nth)
-    if rule is None and subject_m and scanners().topic_attribute.search(subject_m):
+    if rule is None and subject_m and sc.topic_attribute.search(subject_m):
         topic = _topic(d, para, qstart)
         if topic is not None:
             rule = metric_match.match(m[topic[0]:topic[1]] + subject_m, unit, kind)
@@ -815,7 +830,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         phrased = _phrase(d, sp, subj, product, prev_end, qstart, fs, fe, unit, measure_word,
                           following is not None and subj == following, enum_k if not respective else -1,
                           last_phrase[fs][0] if last_phrase is not None and fs in last_phrase else None, reuse,
-                          _paragraph_measure(last_phrase, m.rfind("\n", 0, sp.start) + 1), measures)
+                          _paragraph_measure(last_phrase, line_start), measures)
         if phrased and not respective:
             item = shared_share_item(phrased, enum_k)  # 公司銀行、個人銀行…分佔稅前溢利
             if item != phrased:
@@ -834,7 +849,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             and m[mark_at:mark_at + 1] in lex.phrasing["instrument_marks"]:
         # 招商银行以9478.43亿元信用卡透支余额领跑: the measure follows the figure (after the bank
         # the clause names: 華南金則以4.20%的現金殖利率領先 -> 華南金現金殖利率)
-        after_name = measure_after(m, sp.end, _clause_end(d, sp.end, fe))
+        after_name = measure_after(m, sp.end, clause_end)
         if after_name is not None:
             phrased = _clean_subject((phrased or "") + text[after_name[0]:after_name[1]])
     if phrased is None and last_phrase is not None and fs in last_phrase and (
@@ -871,12 +886,12 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     if phrased and last_phrase is not None:
         last_phrase[fs] = (shared if shared is not None else phrased, sp.end)
         if measures and measures[-1] and measures[-1] in phrased:
-            last_phrase[-1] = (measures[-1], m.rfind("\n", 0, sp.start) + 1)  # the paragraph's last measure
+            last_phrase[-1] = (measures[-1], line_start)  # the paragraph's last measure
     if phrased:
         phrased = after_headline_gap(drop_period_lead(phrased))  # 25Q3营业收入, 深耕三农金融 个人存款余额
     if phrased and d.topics:
         # 电子支付交易笔数 on a page about 信用卡: the topic the paragraph or headline names
-        phrased = with_topic(text, phrased, d.topics, d.topic_starts, m.rfind("\n", 0, sp.start) + 1,
+        phrased = with_topic(text, phrased, d.topics, d.topic_starts, line_start,
                              subj[0] if subj is not None and subj[0] < sp.start else sp.start)
     return Mention(
         char_start=sp.start,
