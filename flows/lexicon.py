@@ -1066,43 +1066,11 @@ def one_of_chars(pattern: str) -> frozenset[str] | None:
     return None if not found else frozenset(found)
 
 
-class IntBisect:
-    """`bisect.bisect_left` and `bisect.bisect_right` over a sorted list of ints, compiled.
-
-    The C module's functions, called from compiled code, box the int and compare objects at
-    every step; these compare machine ints. Modules bind an instance to the name `bisect`, so
-    their calls read the same.
-    """
-
-    def bisect_left(self, a: list[int], x: int) -> int:
-        lo = 0
-        hi = len(a)
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if a[mid] < x:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
-
-    def bisect_right(self, a: list[int], x: int) -> int:
-        lo = 0
-        hi = len(a)
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if x < a[mid]:
-                hi = mid
-            else:
-                lo = mid + 1
-        return lo
-
-
-int_bisect = IntBisect()
-
-
 def bisect_left(a: list[int], x: int) -> int:
-    """IntBisect.bisect_left as a module function: a compiled caller binds the module (import
-    flows.lexicon as bisect) and calls it directly, with no global lookup of an instance."""
+    """`bisect.bisect_left` over a sorted list of ints, compiled. The C module's function, called
+    from compiled code, boxes the int and compares objects at every step; this compares machine
+    ints. A compiled caller binds this module (`import flows.lexicon as bisect`) and calls it
+    directly, with no global lookup."""
     lo = 0
     hi = len(a)
     while lo < hi:
@@ -1115,7 +1083,7 @@ def bisect_left(a: list[int], x: int) -> int:
 
 
 def bisect_right(a: list[int], x: int) -> int:
-    """IntBisect.bisect_right as a module function (see bisect_left)."""
+    """`bisect.bisect_right` over a sorted list of ints, compiled (see bisect_left)."""
     lo = 0
     hi = len(a)
     while lo < hi:

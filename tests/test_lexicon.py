@@ -250,3 +250,15 @@ def test_bad_heading_marker_names_file_and_key(rules_copy):
     p.write_text(text[:start] + "heading_marker = '[unclosed'" + text[end:], encoding="utf-8")
     with pytest.raises(RuleError, match=r"subject\.toml: \[heading_marker\] bad pattern"):
         load_lexicon_from(rules_copy)
+
+
+@given(st.lists(st.integers(-50, 50)), st.integers(-60, 60))
+def test_compiled_bisect_agrees_with_the_standard_library(values, x):
+    # flows.lexicon.bisect_left/right replace the bisect module in the compiled hot path
+    import bisect as std
+
+    from flows import lexicon
+
+    a = sorted(values)
+    assert lexicon.bisect_left(a, x) == std.bisect_left(a, x)
+    assert lexicon.bisect_right(a, x) == std.bisect_right(a, x)
