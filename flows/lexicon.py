@@ -580,7 +580,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
             raise RuleError(f"numerals.toml: [fullwidth] {k!r} -> {v!r} must map one char to one char")
 
     catalog = _metric_catalog(rules_dir)
-    unit_codes(rules_dir)  # validated at start-up with the rest
+    _unit_codes(units)  # validated at start-up with the rest (the file already read above)
     metrics = []
     for line, row in _read_csv(rules_dir / "metrics.csv", ["key", "synonym"]):
         info = catalog.get(row["key"])
@@ -1015,7 +1015,11 @@ def required_chars(pattern: str) -> frozenset[str]:
 @cache
 def unit_codes(rules_dir: Path = RULES_DIR) -> dict[str, tuple[str, str]]:
     """unit code -> (nature, Chinese name) from units.toml [codes]: every code of UNITS, no other."""
-    table = _get(_read_toml(rules_dir / "units.toml"), "codes", dict, "units.toml")
+    return _unit_codes(_read_toml(rules_dir / "units.toml"))
+
+
+def _unit_codes(units: dict) -> dict[str, tuple[str, str]]:
+    table = _get(units, "codes", dict, "units.toml")
     if set(table) != UNITS:
         raise RuleError(f"units.toml: [codes] must list exactly {sorted(UNITS)}; "
                         f"missing {sorted(UNITS - set(table))}, unknown {sorted(set(table) - UNITS)}")

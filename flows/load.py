@@ -308,16 +308,6 @@ class Batch:
         return self.mentions.num_rows
 
 
-def empty_batch() -> Batch:
-    return Batch(
-        DOC_SCHEMA.empty_table(),
-        PATH_SCHEMA.empty_table(),
-        MENTION_SCHEMA.empty_table(),
-        QUARANTINE_SCHEMA.empty_table(),
-        PATH_SCHEMA.empty_table(),
-    )
-
-
 def _register(con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
     con.register("b_docs", batch.docs)
     con.register("b_paths", batch.paths)

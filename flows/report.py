@@ -64,15 +64,6 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-# kept for callers of the previous report API
-def human_value(value, unit: str | None) -> str:
-    return amount(value, unit)
-
-
-def exact_value(value, unit: str | None) -> str:
-    return exact(value, unit)
-
-
 # --- fonts and charts ---------------------------------------------------------------------
 
 
