@@ -167,6 +167,10 @@ class Lexicon:
     negative: tuple[str, ...]
     to_level: tuple[str, ...]
     flat_at: tuple[str, ...]  # 环比持平于1.23%: the number after one of these is a level, whatever basis
+    count_of_those: tuple[str, ...]  # 放缓的有7家: a count of the things that did so, a level
+    level_after: tuple[str, ...]  # 2.32厘水平: a level held up against another
+    share_after: tuple[str, ...]  # 新增额占全部贷款新增额比重为94.44%: the direction word is in a share's name
+    pair_joiners: tuple[str, ...]  # 4.0%及2.2%的跌幅: the first figure takes the second's direction
     from_words: tuple[str, ...]
     direction_reach: int
     not_direction: tuple[str, ...]
@@ -281,6 +285,7 @@ class Lexicon:
     currency_prefix_words: tuple[str, ...]
     adjacent_ords: tuple[int, ...]
     after_ords: tuple[int, ...]
+    qualifier_suffix_words: tuple[str, ...]  # qualifier_suffix's words, longest first
 
 
 def _longest_first(words) -> tuple[str, ...]:
@@ -649,6 +654,10 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         negative=_longest_first(_words(cues, "direction.negative", "cues.toml")),
         to_level=_words(cues, "direction.to_level", "cues.toml"),
         flat_at=_longest_first(_words(cues, "direction.flat_at", "cues.toml")),
+        count_of_those=_longest_first(_words(cues, "direction.count_of_those", "cues.toml")),
+        level_after=_longest_first(_words(cues, "direction.level_after", "cues.toml")),
+        share_after=_words(cues, "direction.share_after", "cues.toml"),
+        pair_joiners=_words(cues, "direction.pair_joiners", "cues.toml"),
         from_words=_words(cues, "direction.from_words", "cues.toml"),
         direction_reach=_get(cues, "direction.reach", int, "cues.toml"),
         not_direction=_longest_first(_words(cues, "direction.not_direction", "cues.toml")),
@@ -760,13 +769,14 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         currency_prefix_words=_longest_first(_str_map(units, "currency_prefixes", "units.toml", UNITS)),
         adjacent_ords=tuple(sorted({ord(w[-1]) for w in _both(cues, "adjacent")})),
         after_ords=tuple(sorted({ord(w[0]) for w in _both(cues, "after")})),
+        qualifier_suffix_words=_longest_first(_str_map(qual, "suffix", "qualifiers.toml", QUALIFIERS)),
     )
 
 
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06j issue 13: round 2 (与…相同/相若 a comparison basis): metric names of fresh pages, a page dated by its address, statistics releases, 由X的 bases, dividends; subjects from paragraph topics, ratios in words, shares, ranking frames, bracketed changes, pinyin glosses, period and stock codes out"
+EXTRACTOR_VERSION = "2026-12-06k issue 13: kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits by name, 高于 a qualifier, currency words out of subjects); issue 13: round 2 (与…相同/相若 a comparison basis): metric names of fresh pages, a page dated by its address, statistics releases, 由X的 bases, dividends; subjects from paragraph topics, ratios in words, shares, ranking frames, bracketed changes, pinyin glosses, period and stock codes out"
 
 
 @cache

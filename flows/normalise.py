@@ -118,7 +118,9 @@ def scanners() -> _Scanners:
         stock_names=re.compile(alternation(lex.stock_names) or "(?!)"),
         change_head=re.compile(rf"(?:{alternation(lex.change_heads)})$"),
         change_head_any=re.compile(alternation(lex.change_heads)),
-        change_head_after=re.compile(rf" ?的?(?:{alternation(lex.change_heads)})"),
+        # 以14.5%的增速居首, 43%的同比增速, 5.1%的净利润增速: a growth word right after the number, or
+        # after 的 and a short name
+        change_head_after=re.compile(rf" ?(?:的[^\d，,。；;：:%\s]{{0,6}}?)?(?:{alternation(lex.change_heads)})"),
         stock_words=re.compile(alternation(lex.stock_words) or "(?!)"),
         subject_cut=re.compile(alternation(lex.cut_at)),
         enumeration=re.compile(rf"(?:{alternation(lex.enumeration)})*"),
@@ -316,6 +318,11 @@ def _qualifier(sp: Span, lex: Lexicon, m: str) -> tuple[str, int]:
     start = sp.start
     if start > 0 and m[start - 1] == " ":
         start -= 1  # 超 1400 万户
+    if m.endswith(lex.currency_prefix_words, 0, start):  # 超过人民币40亿元: the currency is no subject
+        for w in lex.currency_prefix_words:
+            if m.endswith(w, 0, start):
+                start -= len(w)
+                break
     sc = scanners()
     x = sc.qualifier_before.search(m, max(0, start - 6), start)
     prefix = x.group("q") if x else None  # 突破了24万亿元: the word, without its 了
@@ -681,14 +688,18 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             continue  # 提升至98%: the new level, not the change
         if qstart - e > lex.direction_reach:
             continue  # too far: it describes another part of the clause
+        if _inside_share_name(lex, m, e, qstart):
+            continue  # 对外贸易贷款新增额占…比重为94.44%: part of what the share is of
         if "better" in cls or "worse" in cls:  # 不良贷款率改善0.1个百分点: down
             direction = improvement_direction(lex, m, cstart, s, "worse" in cls)
         elif "neg" in cls:
             direction = "neg"
         elif "pos" in cls:
             direction = "pos"
-    if direction is None and sp.kind == "number":
-        direction = adjacent_direction(lex, m, qstart, sp.end)  # 低约8个基点, 录得5%的跌幅
+    if sp.kind == "number":
+        # 低约8个基点, 录得5%的跌幅: written next to the number, it wins over the clause's words
+        # (利润增速出现了8个百分点以上的下降)
+        direction = adjacent_direction(lex, m, qstart, sp.end) or direction
     basis = None
     # a basis earlier in the clause belongs to the earlier number (同比增加3.5个百分点至45.6%)
     for s, e, cls in window_cues:
@@ -748,11 +759,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
             st = _PeriodState(as_of=series[1], range_start=series[0], has_range=series[0] is not None,
                               has_point=series[0] is None)
 
-    if m.endswith(lex.flat_at, 0, qstart):
-        direction = basis = None  # 环比持平于1.23%: unchanged, the level is stated
+    if m.endswith(lex.flat_at, 0, qstart) or _stated_level(lex, m, qstart, sp.end, unit):
+        direction = basis = None  # 环比持平于1.23%, 低于首半年2.32厘水平: the level is stated
     kind = "change" if direction or basis else None
     if kind is None and unit in ("percent", "pp") and (
-            m[sp.start - 1:sp.start] == "+" or value < 0 and sp.kind == "number"
+            unit == "pp" or m[sp.start - 1:sp.start] == "+" or value < 0 and sp.kind == "number"
             or subject_m and sc.change_head.search(subject_m)
             or named is not None and sc.change_head_any.search(m, named[1], named[2])
             or sc.change_head_any.search(m, after_segment_marks(m, prev_end, qstart), qstart)
@@ -1416,6 +1427,23 @@ def _previous_sentence_start(d: _Doc, fs: int) -> int:
 
 def _clause_has_basis_or_direction(d: _Doc, a: int, b: int) -> bool:
     return any(cls & _CHANGE_CUES for _, _, cls in _between(d.cue_starts, d.cues, a, b))
+
+
+def _inside_share_name(lex: Lexicon, m: str, cue_end: int, qstart: int) -> bool:
+    """A share word (占, 比重) stands between a direction word and the number: the word belongs to
+    the name of what the share is of (新增贷款中个人贷款占比达60%), the figure is the share."""
+    for w in lex.share_after:
+        if m.find(w, cue_end, qstart) >= 0:
+            return True
+    return False
+
+
+def _stated_level(lex: Lexicon, m: str, qstart: int, end: int, unit: str) -> bool:
+    """The number is a level whatever direction its clause gives: a count of the things that did
+    so (放缓的有7家), a figure held up as a level (低于首半年2.32厘水平)."""
+    if unit == "count" and m.endswith(lex.count_of_those, 0, qstart):
+        return True
+    return m.startswith(lex.level_after, end)
 
 
 def _kind(lex: Lexicon, unit: str, measure_word: str | None, clause_cues: list,

@@ -166,6 +166,9 @@ def improvement_direction(lex: Lexicon, m: str, clause_start: int, cue_start: in
     return "neg" if lower_better != worse else "pos"
 
 
+_PAIR_FIGURE = "年.,%％ "  # what a joined percent is written with (2015年56.46%)
+
+
 def adjacent_direction(lex: Lexicon, m: str, qstart: int, end: int) -> str | None:
     """A direction written right next to the number: 低约8个基点 (before it, a qualifier aside),
     录得5%的跌幅 (after it). Runs for most numbers, and most have neither: integer tests first
@@ -183,6 +186,11 @@ def adjacent_direction(lex: Lexicon, m: str, qstart: int, end: int) -> str | Non
                         return "pos"
                 break
     after = end + 1 if end < len(m) and ord(m[end]) == _SPACE else end
+    if m.startswith(lex.qualifier_suffix_words, after):  # 10个百分点以上的下降
+        for w in lex.qualifier_suffix_words:
+            if m.startswith(w, after):
+                after += len(w)
+                break
     if after < len(m):
         c = ord(m[after])
         for o in lex.after_ords:
@@ -193,4 +201,23 @@ def adjacent_direction(lex: Lexicon, m: str, qstart: int, end: int) -> str | Non
                 if tail.startswith(lex.positive_after):
                     return "pos"
                 break
+        if m[after] in lex.pair_joiners:
+            return _pair_direction(lex, m, after + 1)
     return None
+
+
+def _pair_direction(lex: Lexicon, m: str, k: int) -> str | None:
+    """錄得4.0%及2.2%的跌幅, 2014年46.68%和2015年56.46%的增速: the direction or growth word after
+    the percent joined to this one (from `k`, after the joiner)."""
+    limit = min(len(m), k + 16)
+    while k < limit and (m[k].isdigit() or m[k] in _PAIR_FIGURE):
+        k += 1
+    if k == 0 or m[k - 1] not in "%％":
+        return None
+    tail = m[k:k + 8]
+    if tail.startswith(lex.negative_after):
+        return "neg"
+    if tail.startswith(lex.positive_after):
+        return "pos"
+    at = k + 1 if tail.startswith("的") else k
+    return "pos" if m.startswith(lex.change_heads, at) else None
