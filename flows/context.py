@@ -63,6 +63,8 @@ class _Words:
     comparison_open: re.Pattern
     comparison_close: re.Pattern
     reach: int
+    disclosure: re.Pattern
+    disclosure_report: re.Pattern
 
 
 @cache
@@ -73,13 +75,15 @@ def _words() -> _Words:
                   re.compile(rf"(?:{alternation(lex.source_before)})$"),
                   re.compile(rf"(?:{alternation(lex.comparison_openers)})$"),
                   re.compile(alternation(lex.comparison_closers)),
-                  lex.comparison_reach)
+                  lex.comparison_reach, re.compile(alternation(lex.disclosure_verbs)),
+                  re.compile(alternation(lex.disclosure_reports)))
 
 
 def mark_sources(m: str, hits: list[PeriodHit]) -> list[PeriodHit]:
     """Phrases naming a report as a source (在2019年年度报告中, 去年年报显示) become type 'source':
     they may frame the document but do not date the clauses after them. A report phrase that
-    dates its figures (2011年年报公布的交易量) stays a date."""
+    dates its figures (2011年年报公布的交易量) stays a date. A day on which reports came out
+    (截至4月4日，…披露了2018年年报) becomes type 'disclosure': it neither frames nor dates."""
     w = _words()
     out = []
     for h in hits:
@@ -87,8 +91,28 @@ def mark_sources(m: str, hits: list[PeriodHit]) -> list[PeriodHit]:
                 h.type in ("point", "range") and w.source_before.search(m, max(0, h.start - 2), h.start)
                 and re.match(r"[ 的]?(?:年度报告|年报|中报|半年报|季报|报告)", m[h.end:h.end + 6])):
             h = h._replace(type="source")
+        elif h.resolver == "day" and _discloses(m, h.end):
+            h = h._replace(type="disclosure")
         out.append(h)
     return out
+
+
+def _discloses(m: str, end: int) -> bool:
+    """The sentence after a day says reports came out (…七家农商行披露了2018年年报)."""
+    stop = end
+    while stop < len(m) and m[stop] not in "。！？\n":
+        stop += 1
+    return _disclosure_in(m, end, stop)
+
+
+def _disclosure_in(m: str, at: int, stop: int) -> bool:
+    """m[at:stop] says reports came out: a disclosure verb, then a report word within reach."""
+    lex = load_lexicon()
+    while (x := _words().disclosure.search(m, at, stop)) is not None:
+        if _words().disclosure_report.search(m, x.end(), min(stop, x.end() + lex.disclosure_reach)):
+            return True
+        at = x.end()
+    return False
 
 
 def is_comparison_basis(m: str, start: int, end: int) -> bool:
@@ -110,6 +134,20 @@ def document_year(hits: list[PeriodHit]) -> int | None:
     return max(years) if years else None
 
 
+def assumed_publication(m: str, frame: PeriodHit | None, hits: list[PeriodHit]) -> date | None:
+    """The day an undated document is taken as written: news of a full year's reports coming out
+    (…披露了2018年年报) by periods.toml's annual_report_due of the next year, so its 去年 is the
+    report's year; else the last day of its reporting period's year (a filing summary speaks from
+    inside it: its 去年底 is the year-end before) or of the latest year it writes."""
+    if frame is not None and frame.finish is not None:
+        f = frame.finish
+        if (f.month, f.day) == (12, 31) and frame.begin == date(f.year, 1, 1) and _disclosure_in(m, 0, len(m)):
+            return date(f.year + 1, *load_lexicon().annual_report_due)
+        return date(f.year, 12, 31)
+    year = document_year([h for h in hits if h.resolver != "since_year"])
+    return date(year, 12, 31) if year is not None else None
+
+
 def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], title_end: int,
                   lex: Lexicon) -> PeriodHit | None:
     """The reporting period of a results article, as a range hit, or None for other articles.
@@ -122,7 +160,8 @@ def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], ti
     month_cues = _words().month_cues
     k = 0
     for h in hits:
-        if h.finish is None or h.type == "adjacent" or h.resolver not in _FRAMING and h.resolver != "month":
+        if h.finish is None or h.type in ("adjacent", "disclosure") or h.resolver not in _FRAMING \
+                and h.resolver != "month":
             continue
         if h.resolver == "day" and not m.startswith(lex.asof_prefixes, h.start):
             continue  # a dateline or an event date, not a reporting period

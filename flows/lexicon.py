@@ -12,6 +12,7 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
@@ -194,6 +195,10 @@ class Lexicon:
     source_after: tuple[str, ...]
     source_before: tuple[str, ...]
     source_then: tuple[str, ...]
+    disclosure_verbs: tuple[str, ...]  # 截至4月4日…披露了2018年年报: the day the reports were out
+    disclosure_reports: tuple[str, ...]  # source_after and these: the reports a disclosure names
+    disclosure_reach: int
+    annual_report_due: tuple[int, int]  # (month, day) an undated annual-results document is taken as written
     comparison_openers: tuple[str, ...]
     comparison_closers: tuple[str, ...]
     comparison_reach: int
@@ -286,6 +291,15 @@ class Lexicon:
     adjacent_ords: tuple[int, ...]
     after_ords: tuple[int, ...]
     qualifier_suffix_words: tuple[str, ...]  # qualifier_suffix's words, longest first
+
+
+def _month_day(text: str, file: str) -> tuple[int, int]:
+    """'04-30' -> (4, 30), a real day of the year."""
+    try:
+        day = date.fromisoformat(f"2000-{text}")
+    except ValueError:
+        raise RuleError(f"{file}: {text!r} is not a MM-DD day") from None
+    return day.month, day.day
 
 
 def _longest_first(words) -> tuple[str, ...]:
@@ -685,6 +699,11 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         source_after=_longest_first(_words(per, "frame.source_after", "periods.toml")),
         source_before=_longest_first(_words(per, "frame.source_before", "periods.toml")),
         source_then=_longest_first(_words(per, "frame.source_then", "periods.toml")),
+        disclosure_verbs=_longest_first(_words(per, "frame.disclosure_verbs", "periods.toml")),
+        disclosure_reports=_longest_first(_words(per, "frame.source_after", "periods.toml")
+                                          + _words(per, "frame.disclosure_reports", "periods.toml")),
+        disclosure_reach=_get(per, "frame.disclosure_reach", int, "periods.toml"),
+        annual_report_due=_month_day(_get(per, "frame.annual_report_due", str, "periods.toml"), "periods.toml"),
         comparison_openers=_longest_first(_words(per, "comparison.openers", "periods.toml")),
         comparison_closers=_longest_first(_words(per, "comparison.closers", "periods.toml")),
         comparison_reach=_get(per, "comparison.reach", int, "periods.toml"),
@@ -776,7 +795,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06k issue 13: kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits by name, 高于 a qualifier, currency words out of subjects); issue 13: round 2 (与…相同/相若 a comparison basis): metric names of fresh pages, a page dated by its address, statistics releases, 由X的 bases, dividends; subjects from paragraph topics, ratios in words, shares, ranking frames, bracketed changes, pinyin glosses, period and stock codes out"
+EXTRACTOR_VERSION = "2026-12-06l issue 13: a disclosure day neither frames nor dates; undated news of annual reports written the year after; kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits by name, 高于 a qualifier, currency words out of subjects); issue 13: round 2 (与…相同/相若 a comparison basis): metric names of fresh pages, a page dated by its address, statistics releases, 由X的 bases, dividends; subjects from paragraph topics, ratios in words, shares, ranking frames, bracketed changes, pinyin glosses, period and stock codes out"
 
 
 @cache

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from flows import attribution, metric_match
 from flows.context import PeriodHit as _PeriodHit
 from flows.context import PeriodState as _PeriodState
-from flows.context import (document_year, frame_state, mark_sources, period_hits, period_state, results_frame,
+from flows.context import (assumed_publication, frame_state, mark_sources, period_hits, period_state, results_frame,
                            scan_periods)
 from flows.extract import (CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy,
                            split_sentences)
@@ -201,11 +201,9 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
     if ctx.published_at is None:
         # no publication date: year-less phrases take the year the document states, that of
         # its reporting period first
-        frame = results_frame(m, periods, full, title_end, lex)
-        year = frame.finish.year if frame is not None and frame.finish else document_year(
-            [h for h in periods if h.resolver != "since_year"])
-        if year is not None:
-            ctx = replace(ctx, published_at=date(year, 12, 31), published_precision="day")
+        written = assumed_publication(m, results_frame(m, periods, full, title_end, lex), periods)
+        if written is not None:
+            ctx = replace(ctx, published_at=written, published_precision="day")
             periods, bases = period_hits(m, ctx, found)  # the same phrases, dated anew
     periods = mark_sources(m, periods)
     # bank names, totals, the main bank

@@ -116,6 +116,14 @@ def test_bad_period_regex_names_rule(rules_copy):
         load_lexicon_from(rules_copy)
 
 
+def test_annual_report_due_must_be_a_day(rules_copy):
+    p = rules_copy / "periods.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace('annual_report_due = "04-30"', 'annual_report_due = "04-31"'),
+                 encoding="utf-8")
+    with pytest.raises(RuleError, match=r"periods\.toml: '04-31' is not a MM-DD day"):
+        load_lexicon_from(rules_copy)
+
+
 def test_missing_file(rules_copy):
     (rules_copy / "idioms.csv").unlink()
     with pytest.raises(RuleError, match=r"idioms\.csv: missing"):
