@@ -131,6 +131,8 @@ class AttributionRules:
     title_weight: int
     title_max_len: int
     lead_chars: int
+    short_endings: dict[str, tuple[str, ...]]  # 农村商业银行 -> (农商银行, 农商行): names written short
+    short_drop_leading: tuple[str, ...]  # a leading province a short name leaves out (江苏)
 
 
 @dataclass(frozen=True)
@@ -477,7 +479,27 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         title_weight=ints["main.title_weight"],
         title_max_len=ints["main.title_max_len"],
         lead_chars=ints["main.lead_chars"],
+        short_endings={k: _words(data, f"short_forms.endings.{k}", f)
+                       for k in _get(data, "short_forms.endings", dict, f)},
+        short_drop_leading=_words(data, "short_forms.drop_leading", f),
     )
+
+
+def _short_forms(aliases: dict[str, str], rules: AttributionRules) -> dict[str, str]:
+    """aliases with the short forms of their names (广州农村商业银行 -> 广州农商行): an alias listed
+    in entities.csv wins, and a form two banks would share is nobody's."""
+    derived: dict[str, set[str]] = {}
+    for alias, code in aliases.items():
+        for ending, shorts in rules.short_endings.items():
+            if not alias.endswith(ending):
+                continue
+            stem = alias[:-len(ending)]
+            stems = [stem] + [stem[len(p):] for p in rules.short_drop_leading
+                              if stem.startswith(p) and len(stem) - len(p) >= 2]
+            for st in stems:
+                for short in shorts:
+                    derived.setdefault(st + short, set()).add(code)
+    return {**{w: next(iter(codes)) for w, codes in derived.items() if len(codes) == 1}, **aliases}
 
 
 def _rel_years(data: dict) -> dict[str, int]:
@@ -626,6 +648,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
     missing = set(institutions) - set(aliases.values())
     if missing:
         raise RuleError(f"entities.csv: no alias for {sorted(missing)}")
+    attribution = _attribution(rules_dir, institutions)
     exclusions = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "entity_exclusions.csv", ["phrase", "why"]))
     idioms = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "idioms.csv", ["phrase", "why"]))
     non_bank = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "non_bank.csv", ["phrase", "why"]))
@@ -712,9 +735,9 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         metric_catalog=catalog,
         metric_words=_metric_words(rules_dir),
         institutions=institutions,
-        entity_aliases=aliases,
+        entity_aliases=_short_forms(aliases, attribution),
         entity_exclusions=_longest_first(exclusions),
-        attribution=_attribution(rules_dir, institutions),
+        attribution=attribution,
         non_bank=_longest_first(non_bank),
         self_reference=_longest_first(self_ref),
         lead_words=_longest_first(_words(subj, "lead_words", "subject.toml")),
@@ -795,7 +818,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06l issue 13: a disclosure day neither frames nor dates; undated news of annual reports written the year after; kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits by name, 高于 a qualifier, currency words out of subjects); issue 13: round 2 (与…相同/相若 a comparison basis): metric names of fresh pages, a page dated by its address, statistics releases, 由X的 bases, dividends; subjects from paragraph topics, ratios in words, shares, ranking frames, bracketed changes, pinyin glosses, period and stock codes out"
+EXTRACTOR_VERSION = "2026-12-06m issue 13: rural banks' short names (广州农商行), a shareholder's stake not the bank's; a disclosure day neither frames nor dates; undated news of annual reports written the year after; kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits by name, 高于 a qualifier, currency words out of subjects); issue 13: round 2 (与…相同/相若 a comparison basis): metric names of fresh pages, a page dated by its address, statistics releases, 由X的 bases, dividends; subjects from paragraph topics, ratios in words, shares, ranking frames, bracketed changes, pinyin glosses, period and stock codes out"
 
 
 @cache
