@@ -472,7 +472,7 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
     if _cue(ix.aggregates, ix.aggregate_ends, after, qstart, carried):
         return None  # 29家上市城商行总资产, 六大行营收合计: a total across banks
     if measure_word is not None and measure_word in sc.count_measure_words \
-            and _counts_banks(ix, m, subj, end, clause_end):
+            and (_counts_banks(ix, m, subj, end, clause_end) or _counts_listed(ix, i, lo, start, span_starts)):
         return None  # 已发布快报的银行有16家, 42家A股上市银行: a count of banks
     return entity
 
@@ -536,6 +536,14 @@ def _cue(starts: list[int], ends: list[int], a: int, b: int, subj: tuple[int, in
         k = bisect.bisect_left(starts, subj[0])
         return k < len(starts) and starts[k] < subj[1] and ends[k] <= subj[1]
     return False
+
+
+def _counts_listed(ix: Institutions, i: int, lo: int, start: int, span_starts: list[int]) -> bool:
+    """The count right after a list of banks counts them (…建设银行、交通银行，共计8家)."""
+    if i < lo or ix.first[i] == ix.last[i]:
+        return False
+    z = ix.hits[ix.last[i]][1]
+    return z <= start and start - z <= load_lexicon().attribution.list_count_reach and not _any_in(span_starts, z, start)
 
 
 def _counts_banks(ix: Institutions, m: str, subj: tuple[int, int] | None, end: int, clause_end: int) -> bool:

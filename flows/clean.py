@@ -46,6 +46,8 @@ class CleanRules:
     boilerplate_line: re.Pattern[str]
     boilerplate_lead: re.Pattern[str]
     title_separators: tuple[str, ...]
+    pinyin_gloss: re.Pattern[str]
+    pinyin_gloss_min: int
 
 
 @cache
@@ -63,6 +65,8 @@ def load_rules() -> CleanRules:
             ),
             boilerplate_lead=re.compile(data.get("boilerplate_line_lead", "(?!)")),
             title_separators=tuple(data["title_site_separators"]),
+            pinyin_gloss=re.compile(data["pinyin_gloss"]),
+            pinyin_gloss_min=int(data["pinyin_gloss_min"]),
         )
     except (KeyError, re.error) as exc:
         raise ValueError(f"{path}: bad rule: {exc}") from exc
@@ -288,6 +292,10 @@ def _clean(raw_text: str, fmt: str, sidecar_title: str | None) -> tuple[str, lis
         title = title if title is not None else found
     else:
         body = "\n".join(raw_text.splitlines())
+    glosses = len(rules.pinyin_gloss.findall(body))
+    if glosses >= rules.pinyin_gloss_min:  # 資產(chǎn)負(fù)債: a glossed page reads without its glosses
+        body = rules.pinyin_gloss.sub("", body)
+        title = rules.pinyin_gloss.sub("", title) if title is not None else None
     paragraphs = _paragraphs(body)
     paragraphs = [p for p in paragraphs if not _is_boilerplate(p, rules)]
     n_body = len(paragraphs)

@@ -119,6 +119,7 @@ class AttributionRules:
     aggregate_not_before: tuple[str, ...]
     count_measure_words: frozenset[str]
     bank_nouns: tuple[str, ...]
+    list_count_reach: int
     comparison_before: tuple[str, ...]
     comparison_after: tuple[str, ...]
     comparison_not_between: tuple[str, ...]
@@ -444,7 +445,7 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
             raise RuleError(f"{f}: [initials] {code} = {ch!r} needs a registry code and one character of its own")
         initials[ch] = code
     ints = {}
-    for path in ("comparison.reach", "main.dominance", "main.share", "main.title_weight", "main.title_max_len",
+    for path in ("comparison.reach", "aggregates.list_count_reach", "main.dominance", "main.share", "main.title_weight", "main.title_max_len",
                  "main.lead_chars"):
         n = _get(data, path, int, f)
         if n < 1:
@@ -467,6 +468,7 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         aggregate_not_before=_longest_first(_words(data, "aggregates.not_before", f)),
         count_measure_words=frozenset(_words(data, "aggregates.count_measure_words", f)),
         bank_nouns=_longest_first(_words(data, "aggregates.bank_nouns", f)),
+        list_count_reach=ints["aggregates.list_count_reach"],
         comparison_before=_longest_first(_words(data, "comparison.before", f)),
         comparison_after=_longest_first(_words(data, "comparison.after", f)),
         comparison_not_between=_longest_first(_words(data, "comparison.not_between", f)),
@@ -818,7 +820,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06m issue 13: rural banks' short names (广州农商行), a shareholder's stake not the bank's; a disclosure day neither frames nor dates; undated news of annual reports written the year after; kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits by name, 高于 a qualifier, currency words out of subjects); issue 13: round 2 (与…相同/相若 a comparison basis): metric names of fresh pages, a page dated by its address, statistics releases, 由X的 bases, dividends; subjects from paragraph topics, ratios in words, shares, ranking frames, bracketed changes, pinyin glosses, period and stock codes out"
+EXTRACTOR_VERSION = "2026-12-06n issue 13: pinyin glosses cleaned from glossed pages, a count after a list of banks counts them, a figure naming nothing takes the metric of the subject it is shown with, 相差 follows a name; rural banks' short names (广州农商行), a shareholder's stake not the bank's; a disclosure day neither frames nor dates; undated news of annual reports written the year after; kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits by name, 高于 a qualifier, currency words out of subjects); issue 13: round 2 (与…相同/相若 a comparison basis): metric names of fresh pages, a page dated by its address, statistics releases, 由X的 bases, dividends; subjects from paragraph topics, ratios in words, shares, ranking frames, bracketed changes, pinyin glosses, period and stock codes out"
 
 
 @cache

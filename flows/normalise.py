@@ -31,6 +31,7 @@ from flows.subject import (abbreviation_after, after_headline_gap, shared_share_
                            after_place_frame, measure_of, measure_tail, only_institution,
                            opens_with_basis, opens_with_share, sentence_topic)
 from flows.models import DocContext, Mention
+from flows.script import to_simplified
 from flows.numerals import as_plain, parse_number, parse_scaled
 from flows.values import (DocCurrency, adjacent_direction, document_currency, improvement_direction,
                           span_currency)
@@ -833,6 +834,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     reuse = last_phrase[fs][0] if (enum or lower) and not respective and last_phrase is not None \
         and fs in last_phrase and last_phrase[fs][1] == last_end and subj is not None and prev is not None \
         and subj == prev.subj else None
+    borrowed_phrase: str | None = None  # the phrase taken from the figure before
     measures: list[str] = []  # the phrase, when it names a measure alone (稅前盈餘), for the paragraph
     shared: str | None = None
     if subj:
@@ -869,10 +871,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         phrased = last_phrase[fs][0]
         if _after_bank_bracket(d, qstart) and len(measure_of(phrased)) >= 3:
             phrased = measure_of(phrased)
+        borrowed_phrase = phrased
     if phrased is None and cstart > fs and m[cstart - 1] in "，,":
         # 2025年绿色贷款余额仍呈增长趋势，三季度末为43.51万亿元: a clause that names nothing
         # measures what the clause before it (with no figure of its own) is about
-        phrased = _previous_clause_subject(d, fs, cstart)
+        phrased = borrowed_phrase = _previous_clause_subject(d, fs, cstart)
     joined = phrased is not None and measure_word is not None and following is not None and subj == following \
         and phrased.startswith(_JOINED) and 2 <= len(phrased) <= 4
     if phrased and measure_word and joined:
@@ -902,6 +905,10 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         # 电子支付交易笔数 on a page about 信用卡: the topic the paragraph or headline names
         phrased = with_topic(text, phrased, d.topics, d.topic_starts, line_start,
                              subj[0] if subj is not None and subj[0] < sp.start else sp.start)
+    if rule is None and phrased and (borrowed_phrase is not None or nothing or subj_carried):
+        # 华夏银行(4.59万亿元) after 平安银行以5.77万亿元总资产居首: where the figure's own words name
+        # nothing, the subject it is shown with (borrowed from the figure before) names its metric
+        rule = metric_match.match(to_simplified(phrased), unit, kind)
     return Mention(
         char_start=sp.start,
         char_end=sp.end,

@@ -172,3 +172,12 @@ def test_the_fast_lxml_path_and_the_bs4_fallback_agree(name, text):
 def test_boilerplate_lines_behind_decoration_are_dropped_and_content_is_not(fmt, page):
     _, paras = clean_text(page, fmt, "T")
     assert paras == ["正文：个人客户数达7.55亿户。", "▶ 个人存款余额1.2万亿元"]
+
+
+def test_pinyin_glosses_are_dropped_from_a_glossed_page():
+    # a mirror site's glosses (資產(chǎn)) go when the page glosses throughout; one "(a)" stays
+    glossed = "集團(tuán)資產(chǎn)負(fù)債穩(wěn)健增長\n資產(chǎn)總額20.29萬億元，條件(a)成立"
+    title, paragraphs = clean_text(glossed, "text")
+    assert (title, paragraphs) == ("集團資產負債穩健增長", ["資產總額20.29萬億元，條件成立"])
+    plain = "條件(a)成立\n銀行(bank)與MAU(月活)"
+    assert clean_text(plain, "text") == ("條件(a)成立", ["銀行(bank)與MAU(月活)"])
