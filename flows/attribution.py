@@ -76,6 +76,8 @@ class _Scanners:
     list_marks: frozenset[str]
     count_measure_words: frozenset[str]
     bank_nouns: tuple[str, ...]
+    each_member: re.Pattern  # 四大行均: a group, then a word saying each
+
 
 
 @cache
@@ -126,6 +128,8 @@ def scanners() -> _Scanners:
         list_marks=frozenset(r.list_marks),
         count_measure_words=r.count_measure_words,
         bank_nouns=r.bank_nouns,
+        each_member=re.compile(rf"(?P<group>{alternation(r.group_members)})[^，,。；;：:0-9]{{0,12}}?"
+                               rf"(?:{alternation(r.group_each_words)})"),
     )
 
 
@@ -475,6 +479,20 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
             and (_counts_banks(ix, m, subj, end, clause_end) or _counts_listed(ix, i, lo, start, span_starts)):
         return None  # 已发布快报的银行有16家, 42家A股上市银行: a count of banks
     return entity
+
+
+def group_members(m: str, lo: int, qstart: int) -> tuple[str, ...]:
+    """The members of a group of banks a figure is stated for, each (四大行均超6000亿元,
+    四大行营业收入均超…: the four codes); () when m[lo:qstart] (the figure's clause) names no such
+    group with an "each" word right before the figure."""
+    sc = scanners()
+    r = load_lexicon().attribution
+    x = None
+    for x in sc.each_member.finditer(m, lo, qstart):
+        pass
+    if x is None or qstart - x.end() > r.group_reach:
+        return ()
+    return r.group_members[x.group("group")]
 
 
 def sharing_banks(ix: Institutions, m: str, fs: int, start: int, entity: str | None,

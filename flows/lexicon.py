@@ -132,6 +132,9 @@ class AttributionRules:
     title_weight: int
     title_max_len: int
     lead_chars: int
+    group_members: dict[str, tuple[str, ...]]  # 四大行 -> its four codes
+    group_each_words: tuple[str, ...]  # 均: the figure after the group is each member's
+    group_reach: int
     short_endings: dict[str, tuple[str, ...]]  # 农村商业银行 -> (农商银行, 农商行): names written short
     short_drop_leading: tuple[str, ...]  # a leading province a short name leaves out (江苏)
 
@@ -445,7 +448,14 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
             raise RuleError(f"{f}: [initials] {code} = {ch!r} needs a registry code and one character of its own")
         initials[ch] = code
     ints = {}
-    for path in ("comparison.reach", "aggregates.list_count_reach", "main.dominance", "main.share", "main.title_weight", "main.title_max_len",
+    groups: dict[str, tuple[str, ...]] = {}
+    for name in _get(data, "groups.members", dict, f):
+        codes = _words(data, f"groups.members.{name}", f)
+        unknown = [c for c in codes if c not in institutions]
+        if unknown:
+            raise RuleError(f"{f}: [groups.members] {name!r}: unknown institution code {unknown[0]!r}")
+        groups[name] = codes
+    for path in ("comparison.reach", "aggregates.list_count_reach", "groups.reach", "main.dominance", "main.share", "main.title_weight", "main.title_max_len",
                  "main.lead_chars"):
         n = _get(data, path, int, f)
         if n < 1:
@@ -481,6 +491,9 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         title_weight=ints["main.title_weight"],
         title_max_len=ints["main.title_max_len"],
         lead_chars=ints["main.lead_chars"],
+        group_members=groups,
+        group_each_words=_longest_first(_words(data, "groups.each_words", f)),
+        group_reach=ints["groups.reach"],
         short_endings={k: _words(data, f"short_forms.endings.{k}", f)
                        for k in _get(data, "short_forms.endings", dict, f)},
         short_drop_leading=_words(data, "short_forms.drop_leading", f),
@@ -820,7 +833,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06n issue 13: pinyin glosses cleaned from glossed pages, a count after a list of banks counts them, a figure naming nothing takes the metric of the subject it is shown with, 相差 follows a name; rural banks' short names (广州农商行), a shareholder's stake not the bank's; a disclosure day neither frames nor dates; undated news of annual reports written the year after; kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits by name, 高于 a qualifier, currency words out of subjects); issue 13: round 2 (与…相同/相若 a comparison basis): metric names of fresh pages, a page dated by its address, statistics releases, 由X的 bases, dividends; subjects from paragraph topics, ratios in words, shares, ranking frames, bracketed changes, pinyin glosses, period and stock codes out"
+EXTRACTOR_VERSION = "2026-12-06o issue 13: a group of banks with 均 is one row a member (attribution.toml [groups]); pinyin glosses cleaned from glossed pages, a count after a list of banks counts them, a figure naming nothing takes the metric of the subject it is shown with, 相差 follows a name; rural banks' short names (广州农商行), a shareholder's stake not the bank's; a disclosure day neither frames nor dates; undated news of annual reports written the year after; kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits by name, 高于 a qualifier, currency words out of subjects); issue 13: round 2 (与…相同/相若 a comparison basis): metric names of fresh pages, a page dated by its address, statistics releases, 由X的 bases, dividends; subjects from paragraph topics, ratios in words, shares, ranking frames, bracketed changes, pinyin glosses, period and stock codes out"
 
 
 @cache

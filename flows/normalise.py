@@ -475,8 +475,13 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
             or spans[i - 1].unit_class is None and m[spans[i - 1].end:sp.start] in lex.bare_lower_marks)
         mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower, last_phrase)
         if mention is not None:
-            out.append(mention)
             fs = _containing(d.full_starts, d.full, sp.start)[0]
+            members = attribution.group_members(m, _clause_start(d, sp.start, fs), sp.start) \
+                if mention.entity is None else ()
+            if members:
+                out.extend(replace(mention, entity=code) for code in members)  # 四大行均超6000亿元
+                continue
+            out.append(mention)
             for code in attribution.sharing_banks(d.institutions, m, fs, sp.start, mention.entity,
                                                   d.span_starts):
                 out.append(replace(mention, entity=code))  # one row for each bank the figure is stated for

@@ -81,3 +81,11 @@ def test_a_figure_stated_for_a_list_of_banks_is_a_row_for_each():
     assert [m.entity for m in ms if m.surface == "1.2万亿元"] == ["NBCB"]  # one bank, one row
     respectively = extract_mentions("农行\n农业银行、建设银行分别为25.6万户、23.15万户。", DocContext())
     assert [m.entity for m in respectively] == ["ABC", "CCB"]  # 分别: one bank a figure
+
+
+def test_a_group_with_each_names_its_members():
+    from flows.normalise import extract_mentions
+    text = "大行三季报\n前三季度，四大行营业收入均超6000亿元。"
+    rows = extract_mentions(text, DocContext(published_at=date(2025, 10, 31)))
+    assert sorted(r.entity for r in rows) == ["ABC", "BOC", "CCB", "ICBC"]
+    assert {(r.surface, r.qualifier, r.metric_key) for r in rows} == {("6000亿元", "over", "operating_income")}

@@ -124,6 +124,13 @@ def test_annual_report_due_must_be_a_day(rules_copy):
         load_lexicon_from(rules_copy)
 
 
+def test_group_members_must_be_registry_codes(rules_copy):
+    p = rules_copy / "attribution.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace('"四大行" = ["ICBC",', '"四大行" = ["ICBX",'), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"attribution\.toml: \[groups\.members\] '四大行': unknown institution code 'ICBX'"):
+        load_lexicon_from(rules_copy)
+
+
 def test_missing_file(rules_copy):
     (rules_copy / "idioms.csv").unlink()
     with pytest.raises(RuleError, match=r"idioms\.csv: missing"):
