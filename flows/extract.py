@@ -67,7 +67,8 @@ if Span._fields == ("start", "end", "kind", "number", "scale", "infix", "unit_wo
 
 
 def matching_copy(text: str) -> str:
-    """Simplified, ASCII-folded copy of `text` with exactly the same length."""
+    """Simplified, ASCII-folded copy of `text` with exactly the same length; the character
+    variants OpenCC leaves (呆帐, 資産: metric_words.toml [variants]) folded too."""
     lex = load_lexicon()
     out = to_simplified(text)
     pairs = _fullwidth_pairs()
@@ -79,7 +80,10 @@ def matching_copy(text: str) -> str:
         items = tuple(lex.fullwidth.items())
         if _fullwidth_re(items).search(out):  # most articles have none: skip the slow translate
             out = out.translate(_fullwidth_table(items))
-    if len(out) != len(text):  # guaranteed by both steps; keep the invariant loud
+    for k, v in lex.metric_words.variants.items():  # 呆帐, 資産: the forms the rule files are written in
+        if k in out:
+            out = out.replace(k, v)
+    if len(out) != len(text):  # guaranteed by every step; keep the invariant loud
         raise AssertionError("matching copy changed length")
     return out
 

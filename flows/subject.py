@@ -105,6 +105,10 @@ def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP
         pos = x.end()
     if pos < b:
         parts.append((pos, b))
+    if len(parts) >= 2 and _complete_items(m, parts):
+        # 总资本比率、一级资本比率及普通股一级资本比率分别为…: every item ends as the last does,
+        # nothing is shared; the last part may hold two items joined by 及/和
+        return (None, parts[k]) if k < len(parts) else None
     if len(parts) < 2 or k >= len(parts):
         return None
     width = parts[0][1] - parts[0][0]
@@ -112,6 +116,19 @@ def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP
     tail = (last[0] + width, last[1]) if last[1] - last[0] > width + 1 else None
     item = parts[k] if k < len(parts) - 1 or tail is None else (last[0], last[0] + width)
     return (item, tail) if tail is not None else (None, item)
+
+
+def _complete_items(m: str, parts: list[tuple[int, int]]) -> bool:
+    """Every part ends with the last part's two characters (the items name whole measures);
+    a last part of two such items joined by 及/和 is split in place."""
+    a, b = parts[-1]
+    suffix = m[b - 2:b]
+    if any(q - p < 3 or m[q - 2:q] != suffix for p, q in parts):
+        return False
+    j = max(m.rfind("及", a, b), m.rfind("和", a, b))
+    if j - a >= 3 and m[j - 2:j] == suffix:
+        parts[-1:] = [(a, j), (j + 1, b)]
+    return True
 
 
 # ---------------------------------------------------------------- phrasing for the reader
