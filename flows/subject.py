@@ -1,7 +1,7 @@
 """Where a subject (what a figure measures) starts: past list, footnote and heading debris, and
 past the bank that states it (the entity is a field of its own).
 
-`flows.normalise` cuts the clause before a number; these helpers move the start of that cut so
+`flows.phrasing` cuts the clause before a number; these helpers move the start of that cut so
 that "[5] 资产质量 - 北京银行不良贷款率" reads 不良贷款率. Marks and words are rules
 (`rules/subject.toml`: segment_marks).
 """
