@@ -320,7 +320,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         qualifier = "over"  # the lower bound of a range: at least
     elif lower and qualifier == "exact":
         qualifier = "up_to"  # the upper bound: at most
-    phrased = phrased_subject(sp, d, lex, at, loc, s, unit, measure_word, last_phrase)
+    phrased = phrased_subject(sp, d, lex, at, loc, s, unit, measure_word, last_phrase, named)
     ss, se = _containing(d.sent_starts, d.sentences, sp.start)
     return Mention(
         char_start=sp.start,

@@ -169,7 +169,8 @@ def subject_of(d: Doc, lex: Lexicon, at: Place, loc: Located, measure_word: str 
 
 
 def phrased_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: Subject, unit: str,
-                    measure_word: str | None, last_phrase: dict[int, tuple[str, int]] | None) -> str | None:
+                    measure_word: str | None, last_phrase: dict[int, tuple[str, int]] | None,
+                    named: tuple[int, int, int] | None = None) -> str | None:
     """The subject as the `subject` field shows it; `last_phrase` keeps it for the sentence's next
     figures (full sentence start -> (subject as phrased, its span's end))."""
     text = d.text
@@ -177,6 +178,15 @@ def phrased_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
     measures: list[str] = []  # the phrase, when it names a measure alone (稅前盈餘), for the paragraph
     phrased, shared = _phrased_span(sp, d, at, loc, s, unit, measure_word, last_phrase, measures)
     phrased = _phrased_around(sp, d, lex, at, loc, s, phrased, unit, measure_word, last_phrase)
+    if named is not None and (phrased is None or unit != "count" and only_institution(phrased)) \
+            and (at.last_end < 0 or _HAN_RUN.search(d.m, at.last_end, at.qstart) is not None):
+        # 其中农行为2.79% after 四家银行净息差均出现下降, 晋商银行(-12.37%): a figure whose clause
+        # names nothing, or only a bank, measures the metric its sentence named last (a count of
+        # banks counts the banks; a figure right after another, 营收383.81亿元(5.4%), says nothing)
+        name = _named_measure(d, named)
+        if name is not None and not (phrased and name in phrased):
+            whose = phrased.rstrip("的") if phrased else ""
+            phrased = ("" if whose in lex.phrasing["bare_institutions"] else whose) + name
     if phrased and last_phrase is not None:
         last_phrase[fs] = (shared if shared is not None else phrased, sp.end)
         if measures and measures[-1] and measures[-1] in phrased:
@@ -189,6 +199,16 @@ def phrased_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
         phrased = with_topic(text, phrased, d.topics, d.topic_starts, at.line_start,
                              subj[0] if subj is not None and subj[0] < sp.start else sp.start)
     return phrased
+
+
+def _named_measure(d: Doc, named: tuple[int, int, int]) -> str | None:
+    """The metric name `named` (flows.metric_match.context_name) as a subject: trimmed like one,
+    without the banks and frames before it; None when that leaves no measure."""
+    a, b = _subject_in(d, named[0], named[2])
+    if b - a < 2:
+        return None
+    name = _clean_subject(measure_of(drop_possessive(strip_display_lead(d.text[a:b]))).rstrip("的"))
+    return name if name and not only_institution(name) else None
 
 
 def _phrased_span(sp: Span, d: Doc, at: Place, loc: Located, s: Subject, unit: str, measure_word: str | None,
@@ -279,7 +299,7 @@ def _phrased_around(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
 # ---------------------------------------------------------------- where the subject is, how it reads
 
 
-_HAN2 = re.compile("[\u4e00-\u9fff]{2}")
+_HAN_RUN = re.compile("[\u4e00-\u9fff]{2,}")
 _ASCII_DIGIT = re.compile(r"\d")
 
 
@@ -328,6 +348,16 @@ def _trail_len(m: str, a: int, b: int) -> int:
         if len(w) <= b - a and m.startswith(w, b - len(w)):
             return len(w)
     return 0
+
+
+def _only_trail_words(m: str, a: int, b: int) -> bool:
+    """m[a:b] is nothing but trail words (均为, 达到): it links a figure, it names nothing."""
+    while b > a:
+        n = _trail_len(m, a, b)
+        if not n:
+            return False
+        b -= n
+    return True
 
 
 @cache
@@ -562,12 +592,13 @@ def _balance_brackets(m: str, a: int, b: int, inside: bool) -> tuple[int, int]:
 
 def _open_bracket_before(m: str, floor: int, pos: int, limit: int) -> int | None:
     """Start of a bracket open at `pos` (opened at or after `floor`) and closed before `limit`,
-    when it holds words (a definition: 月日均資產600萬元以上), not just a figure (盛京银行(-15.21%))."""
+    when it holds words (a definition: 月日均資產600萬元以上), not just a figure (盛京银行(-15.21%)) or
+    a figure and its linking words (宁波银行(均为13.59%))."""
     for o, c in (("（", "）"), ("(", ")")):
         i = m.rfind(o, floor, pos)
         if i >= 0 and m.find(c, i, pos) < 0:
             j = m.find(c, pos, limit)
-            if j >= 0 and _HAN2.search(m, i + 1, j):
+            if j >= 0 and any(not _only_trail_words(m, x.start(), x.end()) for x in _HAN_RUN.finditer(m, i + 1, j)):
                 return i
     return None
 

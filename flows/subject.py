@@ -84,6 +84,7 @@ def product_prefix(m: str, quotes: list[tuple[int, int]], subject: str, floor: i
 
 _ITEM_SEP = re.compile(r"[、，, ]+")  # not 和/及/与: they stand inside words (参与者)
 _RESPECTIVELY = "分别"
+_JOINERS = "和及"  # join the last item of a list to the one before (not 与: 参与者)
 # for the subject field only: 和/及/与 join two items too (淨利息收益率和淨利差分別收窄19點子及17點子)
 ITEM_SEP_WIDE = re.compile(r"[、，, ]+|[和及](?=[^、，, ]{2})")
 
@@ -105,13 +106,25 @@ def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP
         pos = x.end()
     if pos < b:
         parts.append((pos, b))
-    if len(parts) < 2 or k >= len(parts):
+    if len(parts) < 2:
         return None
     width = parts[0][1] - parts[0][0]
     last = parts[-1]
-    tail = (last[0] + width, last[1]) if last[1] - last[0] > width + 1 else None
-    item = parts[k] if k < len(parts) - 1 or tail is None else (last[0], last[0] + width)
-    return (item, tail) if tail is not None else (None, item)
+    items = parts[:-1]
+    narrowest = min(e - s for s, e in items)
+    widest = max(e - s for s, e in items)
+    j = next((i for i in range(last[0] + 1, min(last[1], last[0] + widest + 1)) if m[i] in _JOINERS), -1)
+    if j >= 0 and last[1] - (j + 1) > narrowest + 1:
+        # 澳門元、港元、人民幣及美元在M2的比重: the last part holds two items joined by 及, the
+        # second as wide as the narrowest item before it
+        items = items + [(last[0], j), (j + 1, j + 1 + narrowest)]
+        tail: tuple[int, int] | None = (j + 1 + narrowest, last[1])
+    else:
+        tail = (last[0] + width, last[1]) if last[1] - last[0] > width + 1 else None
+        items = parts if tail is None else items + [(last[0], last[0] + width)]
+    if k >= len(items):
+        return None
+    return (items[k], tail) if tail is not None else (None, items[k])
 
 
 # ---------------------------------------------------------------- phrasing for the reader
@@ -142,7 +155,7 @@ class _Phrasing:
         self.share_open = tuple(ph["share_open"])
         inst = alternation(ph["institution_words"])
         self.institution_end = re.compile(rf"(?:{inst})$")
-        self.institution_lead = re.compile(rf"[^，,。；;]{{0,6}}?(?:{inst})")
+        self.institution_lead = re.compile(rf"[^，,。；;]{{0,6}}?(?:{inst})(?![业業])")  # not 银行业
         self.institution_max = 9
         self.object_verbs = re.compile(alternation(ph["object_verbs"]))
         self.possessive_after = tuple(ph["possessive_after"])

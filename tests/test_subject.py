@@ -159,6 +159,18 @@ CASES = [
     # a list's shared tail may have words before 分别 (增速|季度环比|分别): they stay with it
     ("国有行 股份行 城商行归母净利润增速季度环比分别提升2个百分点 2.3个百分点 1.3个百分点。", "2.3个百分点",
      "股份行归母净利润增速季度环比"),
+    # a clause naming nothing, or only a bank, measures the metric its sentence named last
+    ("年报显示，其余四家银行不良贷款率均有所上升，其中建行为1.45%。", "1.45%", "不良贷款率"),
+    ("5家银行归母净利润负增长，包括兰州银行(-3.21%)、青岛银行(-1.05%)。", "1.05%", "归母净利润"),
+    # a bracket holding a figure and its linking words (均为) defines nothing
+    ("成都银行ROE达11.2%，宁波银行(均为10.5%)表现突出 - 杭州银行拨备覆盖率520.1%居首。", "520.1%", "拨备覆盖率"),
+    # adverbs linking subject and figure (仍然, 却, 共计) are no part of the subject
+    ("全行存款余额仍然保持在800亿元。", "800亿元", "存款余额"),
+    # the last item of a list joined by 及: each figure its own item with the shared tail
+    ("按币种分析，人民币、港元、欧元及美元在存款中的比重分别为50.1%、20.3%、9.8%及19.8%。", "50.1%",
+     "人民币在存款中的比重"),
+    ("按币种分析，人民币、港元、欧元及美元在存款中的比重分别为50.1%、20.3%、9.8%及19.8%。", "9.8%",
+     "欧元在存款中的比重"),
 ]
 
 
@@ -182,6 +194,7 @@ def test_helpers() -> None:
     assert inherit_sibling("交易笔数", "外卡收单交易规模") == "外卡收单交易笔数"
     assert inherit_sibling("贷款余额", "贷款总额") == "贷款余额"  # same start: nothing to inherit
     assert measure_of("上市银行营业收入") == "营业收入"
+    assert measure_of("银行业平均净息差") == "银行业平均净息差"  # the sector, not a bank
     assert drop_time_words("土銀去年稅前盈餘") == "土銀稅前盈餘"
     assert drop_time_words("净息差较去年缩小的银行") == "净息差较去年缩小的银行"  # a comparison keeps its basis
     assert only_institution("第一銀行") and not only_institution("稅前盈餘")
