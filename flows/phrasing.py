@@ -300,6 +300,7 @@ def _phrased_around(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
 
 
 _HAN_RUN = re.compile("[\u4e00-\u9fff]{2,}")
+_BRACKET_END = re.compile(r"[（(][^（()）]*[)）]$")  # 国际金融业务分行(OBU): a gloss after the name
 _ASCII_DIGIT = re.compile(r"\d")
 
 
@@ -460,8 +461,8 @@ def _phrase(d: Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | 
         # 非利息收入…，佔總收入19﹒0% (the share named before again: its subject again)
         s = sibling if base.rstrip("的") in sibling else measure_of(sibling) + base.rstrip("的")
     elif (of := sibling or para_measure or "") and s == base and product is None \
-            and (only_institution(base.rstrip("的")) or _only_banks_between(d, a, b) and len(base) <= 9) \
-            and not only_institution(of, short=False) and not of.endswith("的") \
+            and (only_institution(_BRACKET_END.sub("", base.rstrip("的"))) or _only_banks_between(d, a, b) and len(base) <= 9) \
+            and not only_institution(_BRACKET_END.sub("", of), short=False) and not of.endswith("的") \
             and (len(measure_of(of)) >= 3 or measure_tail(of)):
         # 国有行 城商行 农商行分别同比增长1.87% 5.22%, 第一銀行269.57億元, 國泰世華銀行的217億元: the
         # institution's figure of the measure the sentence (else its paragraph) is about

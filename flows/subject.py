@@ -155,7 +155,8 @@ class _Phrasing:
         self.share_open = tuple(ph["share_open"])
         inst = alternation(ph["institution_words"])
         self.institution_end = re.compile(rf"(?:{inst})$")
-        self.institution_lead = re.compile(rf"[^，,。；;]{{0,6}}?(?:{inst})(?![业業])")  # not 银行业
+        # not 银行业 (the sector); a gloss after the name goes with it (国际金融业务分行(OBU))
+        self.institution_lead = re.compile(rf"[^，,。；;]{{0,6}}?(?:{inst})(?![业業])(?:[（(][^（()）]*[)）])?")
         self.institution_max = 9
         self.object_verbs = re.compile(alternation(ph["object_verbs"]))
         self.possessive_after = tuple(ph["possessive_after"])

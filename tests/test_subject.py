@@ -166,6 +166,12 @@ CASES = [
     ("成都银行ROE达11.2%，宁波银行(均为10.5%)表现突出 - 杭州银行拨备覆盖率520.1%居首。", "520.1%", "拨备覆盖率"),
     # adverbs linking subject and figure (仍然, 却, 共计) are no part of the subject
     ("全行存款余额仍然保持在800亿元。", "800亿元", "存款余额"),
+    # a branch (分行) is an institution: its figure measures what the sentence is about; a gloss
+    # after its name (OBU) stays with the name
+    ("从各类分行的税前净利看，国内总分行320.5亿元，国际金融业务分行(OBU)70.2亿元，海外分行45.6亿元。", "45.6亿元",
+     "海外分行税前净利"),
+    ("从各类分行的税前净利看，国内总分行320.5亿元，国际金融业务分行(OBU)70.2亿元，海外分行45.6亿元。", "70.2亿元",
+     "国际金融业务分行(OBU)税前净利"),
     # the last item of a list joined by 及: each figure its own item with the shared tail
     ("按币种分析，人民币、港元、欧元及美元在存款中的比重分别为50.1%、20.3%、9.8%及19.8%。", "50.1%",
      "人民币在存款中的比重"),
