@@ -441,6 +441,7 @@ def _phrase(d: Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | 
         lead = _period_lead(d, a)  # 第三季盈利, 前三季度累放贷款: a short period naming the measure
         k = bisect.bisect_right(d.span_ends, a) - 1 if not lead else -1
         if k >= 0 and d.span_ends[k] == a and text[a - 1] in _GROUP_COUNT and measure_tail(m[a:b]) \
+                and measure_of(m[a:b]) != m[a:b] \
                 and "中" not in m[a:b] and not _banks_before(d, d.span_starts[k]):
             lead = text[d.span_starts[k]:a]  # 29家上市城商行总资产规模: the group counted before
     if not suffix:

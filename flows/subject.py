@@ -111,6 +111,13 @@ def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP
     width = parts[0][1] - parts[0][0]
     last = parts[-1]
     items = parts[:-1]
+    if measure_tail(m[parts[0][0]:parts[0][1]]):
+        # 總資本比率、一級資本比率及普通股權一級資本比率: each item names its own measure, no tail
+        # is shared; the last part may hold two, joined by 及
+        j = next((i for i in range(last[0] + 2, last[1] - 2) if m[i] in _JOINERS
+                  and measure_tail(m[last[0]:i]) and measure_tail(m[i + 1:last[1]])), -1)
+        items = items + ([(last[0], j), (j + 1, last[1])] if j >= 0 else [last])
+        return (None, items[k]) if k < len(items) else None
     narrowest = min(e - s for s, e in items)
     widest = max(e - s for s, e in items)
     j = next((i for i in range(last[0] + 1, min(last[1], last[0] + widest + 1)) if m[i] in _JOINERS), -1)

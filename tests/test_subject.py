@@ -172,6 +172,13 @@ CASES = [
      "海外分行税前净利"),
     ("从各类分行的税前净利看，国内总分行320.5亿元，国际金融业务分行(OBU)70.2亿元，海外分行45.6亿元。", "70.2亿元",
      "国际金融业务分行(OBU)税前净利"),
+    # items that each name their own measure share no tail (and the last two may be joined by 及)
+    ("總資本比率、一級資本比率及普通股權一級資本比率分別為19.8%、16.9%及15.2%。", "19.8%", "總資本比率"),
+    ("總資本比率、一級資本比率及普通股權一級資本比率分別為19.8%、16.9%及15.2%。", "16.9%", "一級資本比率"),
+    # a count right before a measure is part of it only when it counts institutions
+    ("其中，6家资产规模增速超过12%的银行全部为农商行。", "12%", "资产规模增速"),
+    # a dash opens an aside: the subject is what follows it
+    ("零售贷款增长较快——个人住房贷款余额达1.2万亿元。", "1.2万亿元", "个人住房贷款余额"),
     # the last item of a list joined by 及: each figure its own item with the shared tail
     ("按币种分析，人民币、港元、欧元及美元在存款中的比重分别为50.1%、20.3%、9.8%及19.8%。", "50.1%",
      "人民币在存款中的比重"),
