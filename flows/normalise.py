@@ -60,10 +60,7 @@ def url_date(url: str | None) -> date | None:
     return None
 
 
-# ---------------------------------------------------------------- compiled document-wide scans
-
-
-# ---------------------------------------------------------------- per document index
+# ---------------------------------------------------------------- per document index (flows.document.Doc)
 
 
 def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
@@ -259,6 +256,9 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
                                                   d.span_starts):
                 out.append(replace(mention, entity=code))  # one row for each bank the figure is stated for
     return out
+
+
+# ---------------------------------------------------------------- one span: _normalise and its steps
 
 
 def _signed_by_minus(m: str, start: int) -> bool:
@@ -482,6 +482,9 @@ def _kind_and_metric(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, val
         if topic is not None:
             rule = metric_match.match(m[topic[0]:topic[1]] + subject_m, unit, kind)
     return kind, rule
+
+
+# ---------------------------------------------------------------- lookups the steps share
 
 
 def _direction_before(d: _Doc, pos: int) -> bool:

@@ -385,6 +385,8 @@ def _following_phrase(d: Doc, pos: int, limit: int) -> tuple[int, int]:
     while b > a and d.m[b - 1] in PUNCT:
         b -= 1
     return a, b
+
+
 _LIST_FILLER = frozenset("、，,()（）[]【】和及与或 0123456789")
 
 
@@ -480,6 +482,8 @@ def _phrase(d: Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | 
             if measures is not None and s == base and measure_tail(s) and not only_institution(s, short=False):
                 measures.append(_clean_subject(drop_possessive(measure_of(s))) or "")
     return _clean_subject(drop_possessive(s))
+
+
 _CHANGE_FILLER = frozenset("至到为為达達了是，,、 ")
 
 
@@ -489,6 +493,8 @@ def _paragraph_measure(last_phrase: dict[int, tuple[str, int]] | None, para: int
     if last_phrase is None or -1 not in last_phrase or last_phrase[-1][1] != para:
         return None
     return last_phrase[-1][0]
+
+
 _RESPECTIVE_REACH = 6  # 增速|季度环比|分别: words a list's shared tail has before 分别
 _JOINED = ("和", "及", "与", "與")  # 國家和地區: a second noun joined to the measure word
 _GROUP_COUNT = "家"  # a count of institutions right before a subject is part of it (29家上市城商行…)
@@ -668,6 +674,8 @@ def _heading_subject(d: Doc, a: int, b: int) -> tuple[int, int] | None:
         break
     a, b = _subject_in(d, a, b, inside=False)
     return (a, b) if b - a >= load_lexicon().subject_min_len else None
+
+
 _QUOTE_MARKS = str.maketrans("", "", "“”\"「」『』")
 _QUOTE_MARK = re.compile("[“”\"「」『』]")  # most subjects hold none: one search, no translate
 
