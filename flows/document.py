@@ -20,7 +20,7 @@ from flows.models import DocContext
 from flows.values import DocCurrency
 
 _QUOTES = "“”\"'‘’「」『』《》〈〉()（）【】[]"
-PUNCT = frozenset(_QUOTES + "、,，;；:：.。!！?？ \t-—•·●○■□◆◇▪▶►*")  # a set: tested once per character trimmed
+PUNCT = frozenset(_QUOTES + "、,，;；:：.。!！?？ \t-—•·●○■□◆◇▪▶►*+＋")  # a set: tested once per character trimmed
 # cue classes that make a number a change
 CHANGE_CUES = frozenset({"basis", "pos", "neg", "better", "worse"})
 DIRECTIONS = frozenset({"pos", "neg", "better", "worse"})

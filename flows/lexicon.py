@@ -766,7 +766,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06j-s3 subjects: list items naming their own measures share no tail; a count opens a subject only when it counts institutions; —— opens an aside; a branch (分行) is an institution, a gloss after a name stays with it; a clause naming nothing or only a bank takes its sentence's metric name; 均为 brackets define nothing; 仍然/却/共计 trail; lists joined by 及 (issue 13: round 2 (与…相同/相若 a comparison basis): metric names of fresh pages, a page dated by its address, statistics releases, 由X的 bases, dividends; subjects from paragraph topics, ratios in words, shares, ranking frames, bracketed changes, pinyin glosses, period and stock codes out)"
+EXTRACTOR_VERSION = "2026-12-06j-s4 subjects: 月增/月减 direction words, 虽 and a sign before the number trail; list items naming their own measures share no tail; a count opens a subject only when it counts institutions; —— opens an aside; a branch (分行) is an institution, a gloss after a name stays with it; a clause naming nothing or only a bank takes its sentence's metric name; 均为 brackets define nothing; 仍然/却/共计 trail; lists joined by 及 (issue 13: round 2 (与…相同/相若 a comparison basis): metric names of fresh pages, a page dated by its address, statistics releases, 由X的 bases, dividends; subjects from paragraph topics, ratios in words, shares, ranking frames, bracketed changes, pinyin glosses, period and stock codes out)"
 
 
 @cache

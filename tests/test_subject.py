@@ -179,6 +179,10 @@ CASES = [
     ("其中，6家资产规模增速超过12%的银行全部为农商行。", "12%", "资产规模增速"),
     # a dash opens an aside: the subject is what follows it
     ("零售贷款增长较快——个人住房贷款余额达1.2万亿元。", "1.2万亿元", "个人住房贷款余额"),
+    # 月增/月减 (Taiwan: month on month) cut the subject whole; 虽 links, a sign before the number too
+    ("国银2月利息净收益达500亿元，虽月减15亿元，仍年增达40亿元。", "15亿元", "利息净收益"),
+    ("该行利息净收益虽月减15亿元，但仍处高位。", "15亿元", "利息净收益"),
+    ("招商银行营业收入为1300亿元，同比增长率为+2.5%。", "2.5%", "增长率"),
     # the last item of a list joined by 及: each figure its own item with the shared tail
     ("按币种分析，人民币、港元、欧元及美元在存款中的比重分别为50.1%、20.3%、9.8%及19.8%。", "50.1%",
      "人民币在存款中的比重"),
