@@ -270,6 +270,11 @@ def _phrased_around(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
         phrased = last_phrase[fs][0]
         if _after_bank_bracket(d, qstart) and len(measure_of(phrased)) >= 3:
             phrased = measure_of(phrased)
+    if phrased is None and last_phrase is not None and fs in last_phrase and last_phrase[fs][1] == last_end \
+            and between(d.period_starts, d.periods, last_end, qstart):
+        # 2021年稅前盈餘為3,369.8億元，2022年攀升至3,919.4億元: a dated clause naming nothing states
+        # the figure before it for another date
+        phrased = last_phrase[fs][0]
     if phrased is None and cstart > fs and m[cstart - 1] in "，,":
         # 2025年绿色贷款余额仍呈增长趋势，三季度末为43.51万亿元: a clause that names nothing
         # measures what the clause before it (with no figure of its own) is about

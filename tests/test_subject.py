@@ -183,6 +183,8 @@ CASES = [
     ("国银2月利息净收益达500亿元，虽月减15亿元，仍年增达40亿元。", "15亿元", "利息净收益"),
     ("该行利息净收益虽月减15亿元，但仍处高位。", "15亿元", "利息净收益"),
     ("招商银行营业收入为1300亿元，同比增长率为+2.5%。", "2.5%", "增长率"),
+    # a dated clause naming nothing states the figure before it for another date
+    ("2021年净利润为120亿元，2022年攀升至150亿元，2023年冲破180亿元。", "180亿元", "净利润"),
     # the last item of a list joined by 及: each figure its own item with the shared tail
     ("按币种分析，人民币、港元、欧元及美元在存款中的比重分别为50.1%、20.3%、9.8%及19.8%。", "50.1%",
      "人民币在存款中的比重"),
