@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 # The extraction hot path, compiled by mypyc into the venv (tools/build_native.py). Rebuilt when one
 # of these changes; until then flows/__init__.py runs them as pure Python, never a stale build.
 NATIVE_SRC := flows/normalise.py flows/extract.py flows/numerals.py flows/models.py flows/lexicon.py flows/script.py \
-              flows/values.py flows/attribution.py flows/metric_match.py flows/context.py flows/subject.py
+              flows/values.py flows/attribution.py flows/metric_match.py flows/context.py flows/subject.py \
+              flows/document.py flows/phrasing.py flows/dates.py
 NATIVE := $(VENV)/bankmetrics-native/manifest.json
 RAW ?= raw
 DB ?= warehouse/bankmetrics.duckdb

@@ -4,8 +4,8 @@ One module per stage (ingest, clean, extract, normalise, load, export); `pipelin
 into the Prefect flow and `cli` is the command line. Nothing runs at import time, except the
 choice below of compiled or pure-Python extraction modules.
 
-The extraction hot path (normalise, extract, numerals, models, lexicon, script, attribution,
-metric_match) may also exist compiled by mypyc (tools/build_native.py, run by `make`) in the
+The extraction hot path (normalise, document, phrasing, dates, extract, numerals, models, lexicon,
+script, attribution, metric_match, context, subject, values) may also exist compiled by mypyc (tools/build_native.py, run by `make`) in the
 virtual environment. It is used only when its manifest names this Python and the exact bytes of
 every source it was built from:
 a module edited since the build makes the whole package pure Python again, never stale.

@@ -3,7 +3,7 @@
 A results article states its period once ("2025年前三季度实现净利润…", "发布了2023年度报告") and
 then gives dozens of figures with no date; a reader dates them all with that period. A page with
 no publication date still names its year somewhere (2023年末, 2024年上半年): a year-less phrase
-(9月末, 前三季度) takes that year. The per-clause dating stays in `flows.normalise`; this module
+(9月末, 前三季度) takes that year. The per-clause dating is `flows.dates`'; this module
 only finds the document-wide facts it falls back on. Rule words live in `rules/periods.toml`.
 """
 from __future__ import annotations

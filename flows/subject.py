@@ -1,7 +1,7 @@
 """Where a subject (what a figure measures) starts: past list, footnote and heading debris, and
 past the bank that states it (the entity is a field of its own).
 
-`flows.normalise` cuts the clause before a number; these helpers move the start of that cut so
+`flows.phrasing` cuts the clause before a number; these helpers move the start of that cut so
 that "[5] 资产质量 - 北京银行不良贷款率" reads 不良贷款率. Marks and words are rules
 (`rules/subject.toml`: segment_marks).
 """
@@ -84,6 +84,7 @@ def product_prefix(m: str, quotes: list[tuple[int, int]], subject: str, floor: i
 
 _ITEM_SEP = re.compile(r"[、，, ]+")  # not 和/及/与: they stand inside words (参与者)
 _RESPECTIVELY = "分别"
+_JOINERS = "和及"  # join the last item of a list to the one before (not 与: 参与者)
 # for the subject field only: 和/及/与 join two items too (淨利息收益率和淨利差分別收窄19點子及17點子)
 ITEM_SEP_WIDE = re.compile(r"[、，, ]+|[和及](?=[^、，, ]{2})")
 
@@ -105,30 +106,32 @@ def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP
         pos = x.end()
     if pos < b:
         parts.append((pos, b))
-    if len(parts) >= 2 and _complete_items(m, parts):
-        # 总资本比率、一级资本比率及普通股一级资本比率分别为…: every item ends as the last does,
-        # nothing is shared; the last part may hold two items joined by 及/和
-        return (None, parts[k]) if k < len(parts) else None
-    if len(parts) < 2 or k >= len(parts):
+    if len(parts) < 2:
         return None
     width = parts[0][1] - parts[0][0]
     last = parts[-1]
-    tail = (last[0] + width, last[1]) if last[1] - last[0] > width + 1 else None
-    item = parts[k] if k < len(parts) - 1 or tail is None else (last[0], last[0] + width)
-    return (item, tail) if tail is not None else (None, item)
-
-
-def _complete_items(m: str, parts: list[tuple[int, int]]) -> bool:
-    """Every part ends with the last part's two characters (the items name whole measures);
-    a last part of two such items joined by 及/和 is split in place."""
-    a, b = parts[-1]
-    suffix = m[b - 2:b]
-    if any(q - p < 3 or m[q - 2:q] != suffix for p, q in parts):
-        return False
-    j = max(m.rfind("及", a, b), m.rfind("和", a, b))
-    if j - a >= 3 and m[j - 2:j] == suffix:
-        parts[-1:] = [(a, j), (j + 1, b)]
-    return True
+    items = parts[:-1]
+    if measure_tail(m[parts[0][0]:parts[0][1]]):
+        # 總資本比率、一級資本比率及普通股權一級資本比率: each item names its own measure, no tail
+        # is shared; the last part may hold two, joined by 及
+        j = next((i for i in range(last[0] + 2, last[1] - 2) if m[i] in _JOINERS
+                  and measure_tail(m[last[0]:i]) and measure_tail(m[i + 1:last[1]])), -1)
+        items = items + ([(last[0], j), (j + 1, last[1])] if j >= 0 else [last])
+        return (None, items[k]) if k < len(items) else None
+    narrowest = min(e - s for s, e in items)
+    widest = max(e - s for s, e in items)
+    j = next((i for i in range(last[0] + 1, min(last[1], last[0] + widest + 1)) if m[i] in _JOINERS), -1)
+    if j >= 0 and last[1] - (j + 1) > narrowest + 1:
+        # 澳門元、港元、人民幣及美元在M2的比重: the last part holds two items joined by 及, the
+        # second as wide as the narrowest item before it
+        items = items + [(last[0], j), (j + 1, j + 1 + narrowest)]
+        tail: tuple[int, int] | None = (j + 1 + narrowest, last[1])
+    else:
+        tail = (last[0] + width, last[1]) if last[1] - last[0] > width + 1 else None
+        items = parts if tail is None else items + [(last[0], last[0] + width)]
+    if k >= len(items):
+        return None
+    return (items[k], tail) if tail is not None else (None, items[k])
 
 
 # ---------------------------------------------------------------- phrasing for the reader
@@ -159,7 +162,8 @@ class _Phrasing:
         self.share_open = tuple(ph["share_open"])
         inst = alternation(ph["institution_words"])
         self.institution_end = re.compile(rf"(?:{inst})$")
-        self.institution_lead = re.compile(rf"[^，,。；;]{{0,6}}?(?:{inst})")
+        # not 银行业 (the sector); a gloss after the name goes with it (国际金融业务分行(OBU))
+        self.institution_lead = re.compile(rf"[^，,。；;]{{0,6}}?(?:{inst})(?![业業])(?:[（(][^（()）]*[)）])?")
         self.institution_max = 9
         self.object_verbs = re.compile(alternation(ph["object_verbs"]))
         self.possessive_after = tuple(ph["possessive_after"])

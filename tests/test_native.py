@@ -95,12 +95,13 @@ def test_pure_python_extracts_exactly_what_the_compiled_modules_extract():
 
 
 def test_written_out_inits_take_every_field():
-    # Mention, PeriodState and PeriodMatch write their __init__ out for mypyc; a field added to the
-    # class but not to the __init__ would silently keep its class default. Read from the sources:
-    # a compiled __init__ shows no signature.
+    # Mention, PeriodState, PeriodMatch, Place, Located and Subject write their __init__ out for
+    # mypyc; a field added to the class but not to the __init__ would silently keep its class
+    # default. Read from the sources: a compiled __init__ shows no signature.
     import ast
 
-    for module, name in (("models", "Mention"), ("context", "PeriodState"), ("context", "PeriodMatch")):
+    for module, name in (("models", "Mention"), ("context", "PeriodState"), ("context", "PeriodMatch"),
+                         ("document", "Place"), ("phrasing", "Located"), ("phrasing", "Subject")):
         tree = ast.parse((ROOT / "flows" / f"{module}.py").read_text(encoding="utf-8"))
         cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name)
         fields = [s.target.id for s in cls.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]

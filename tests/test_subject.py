@@ -159,6 +159,37 @@ CASES = [
     # a list's shared tail may have words before 分别 (增速|季度环比|分别): they stay with it
     ("国有行 股份行 城商行归母净利润增速季度环比分别提升2个百分点 2.3个百分点 1.3个百分点。", "2.3个百分点",
      "股份行归母净利润增速季度环比"),
+    # a clause naming nothing, or only a bank, measures the metric its sentence named last
+    ("年报显示，其余四家银行不良贷款率均有所上升，其中建行为1.45%。", "1.45%", "不良贷款率"),
+    ("5家银行归母净利润负增长，包括兰州银行(-3.21%)、青岛银行(-1.05%)。", "1.05%", "归母净利润"),
+    # a bracket holding a figure and its linking words (均为) defines nothing
+    ("成都银行ROE达11.2%，宁波银行(均为10.5%)表现突出 - 杭州银行拨备覆盖率520.1%居首。", "520.1%", "拨备覆盖率"),
+    # adverbs linking subject and figure (仍然, 却, 共计) are no part of the subject
+    ("全行存款余额仍然保持在800亿元。", "800亿元", "存款余额"),
+    # a branch (分行) is an institution: its figure measures what the sentence is about; a gloss
+    # after its name (OBU) stays with the name
+    ("从各类分行的税前净利看，国内总分行320.5亿元，国际金融业务分行(OBU)70.2亿元，海外分行45.6亿元。", "45.6亿元",
+     "海外分行税前净利"),
+    ("从各类分行的税前净利看，国内总分行320.5亿元，国际金融业务分行(OBU)70.2亿元，海外分行45.6亿元。", "70.2亿元",
+     "国际金融业务分行(OBU)税前净利"),
+    # items that each name their own measure share no tail (and the last two may be joined by 及)
+    ("總資本比率、一級資本比率及普通股權一級資本比率分別為19.8%、16.9%及15.2%。", "19.8%", "總資本比率"),
+    ("總資本比率、一級資本比率及普通股權一級資本比率分別為19.8%、16.9%及15.2%。", "16.9%", "一級資本比率"),
+    # a count right before a measure is part of it only when it counts institutions
+    ("其中，6家资产规模增速超过12%的银行全部为农商行。", "12%", "资产规模增速"),
+    # a dash opens an aside: the subject is what follows it
+    ("零售贷款增长较快——个人住房贷款余额达1.2万亿元。", "1.2万亿元", "个人住房贷款余额"),
+    # 月增/月减 (Taiwan: month on month) cut the subject whole; 虽 links, a sign before the number too
+    ("国银2月利息净收益达500亿元，虽月减15亿元，仍年增达40亿元。", "15亿元", "利息净收益"),
+    ("该行利息净收益虽月减15亿元，但仍处高位。", "15亿元", "利息净收益"),
+    ("招商银行营业收入为1300亿元，同比增长率为+2.5%。", "2.5%", "增长率"),
+    # a dated clause naming nothing states the figure before it for another date
+    ("2021年净利润为120亿元，2022年攀升至150亿元，2023年冲破180亿元。", "180亿元", "净利润"),
+    # the last item of a list joined by 及: each figure its own item with the shared tail
+    ("按币种分析，人民币、港元、欧元及美元在存款中的比重分别为50.1%、20.3%、9.8%及19.8%。", "50.1%",
+     "人民币在存款中的比重"),
+    ("按币种分析，人民币、港元、欧元及美元在存款中的比重分别为50.1%、20.3%、9.8%及19.8%。", "9.8%",
+     "欧元在存款中的比重"),
 ]
 
 
@@ -182,6 +213,7 @@ def test_helpers() -> None:
     assert inherit_sibling("交易笔数", "外卡收单交易规模") == "外卡收单交易笔数"
     assert inherit_sibling("贷款余额", "贷款总额") == "贷款余额"  # same start: nothing to inherit
     assert measure_of("上市银行营业收入") == "营业收入"
+    assert measure_of("银行业平均净息差") == "银行业平均净息差"  # the sector, not a bank
     assert drop_time_words("土銀去年稅前盈餘") == "土銀稅前盈餘"
     assert drop_time_words("净息差较去年缩小的银行") == "净息差较去年缩小的银行"  # a comparison keeps its basis
     assert only_institution("第一銀行") and not only_institution("稅前盈餘")

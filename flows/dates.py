@@ -1,0 +1,240 @@
+"""The period a figure is dated to: the period phrases of its paragraph or sentence, the date
+written right before it, a table column's or a series' date, and the report it is about.
+
+`flows.normalise` calls `period_of` (what the figure's context dates) then `figure_dates` (its
+period_start and period_end for its kind and comparison basis). The phrases themselves are found
+and resolved in `flows.context`; the words are rules in `rules/periods.toml`.
+"""
+from __future__ import annotations
+
+import flows.lexicon as bisect  # bisect_left/bisect_right: compiled, over lists of ints, called directly
+from datetime import date, timedelta
+
+from flows.context import PeriodHit, PeriodState, frame_state, period_state
+from flows.document import Doc, Place, between, clause_end
+from flows.extract import Span
+from flows.lexicon import Lexicon, load_lexicon
+
+
+# ---------------------------------------------------------------- the steps
+
+
+def period_of(sp: Span, d: Doc, lex: Lexicon, at: Place,
+              heading: tuple[int, tuple[int, int] | None] | None) -> tuple[PeriodState, PeriodState | None, bool, int]:
+    """(the figure's period state, that of its sentence when the paragraph's dates none, whether
+    its sentence speaks of the present, where the paragraph whose dates it takes starts)."""
+    m = d.m
+    fs, qstart = at.fs, at.qstart
+    # dates carry through the paragraph (截至6月末，…。个人贷款余额…), but only a period phrase of
+    # the same sentence makes a count a flow (前三季度…触客1.9亿户)
+    para = at.line_start
+    if heading is not None:
+        para = heading[0]  # a list's dates are in its heading
+    elif para > d.title_end + 1 and (m.startswith(lex.continuation_openers, para)
+                                     or continues_previous(d, lex, para, qstart)):
+        para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
+    st = dates_between(d, para, qstart)
+    # 截至目前，在全部42家上市银行中: the present of its sentence, which no report's period dates
+    st_fs = dates_between(d, fs, qstart) if st.as_of is None else None
+    now = st_fs is not None and st_fs.now
+    if st.as_of is None and d.frame is not None and not now:
+        # results coverage: the report's period dates the undated figure (今年累放…: to its end)
+        st = frame_state(d.frame) if not st.has_range else PeriodState(
+            as_of=d.frame.finish, range_start=st.range_start, has_range=True, has_point=st.has_point)
+
+    k = bisect.bisect_right(d.period_starts, qstart) - 1
+    if k >= 0 and d.periods[k].finish is not None and d.periods[k].type in ("adjacent", "point", "range") \
+            and (d.periods[k].end == qstart or d.periods[k].end == qstart - 1 and (
+                m[qstart - 1] == " " or d.periods[k].type == "adjacent" and m[qstart - 1] in "的之")):
+        h = d.periods[k]  # 2014年211%, 相比上年19%的增速: the date written right before the number
+        st = PeriodState(as_of=h.finish, range_start=h.begin, has_range=h.begin is not None,
+                         has_point=h.begin is None)
+    if sp.prefix_unit and sp.unit_word in lex.table_units:
+        column = column_date(d, sp)  # a table cell: its column's date (2024年度 2023年度 …)
+        if column is not None:
+            st = PeriodState(as_of=column[1], range_start=column[0], has_range=column[0] is not None,
+                             has_point=column[0] is None)
+    elif d.institutions.respectively:
+        series = series_date(d, fs, sp.start)  # 2020年-2024年…分别为a、b、c、d和e
+        if series is not None:
+            st = PeriodState(as_of=series[1], range_start=series[0], has_range=series[0] is not None,
+                             has_point=series[0] is None)
+    return st, st_fs, now, para
+
+
+def figure_dates(sp: Span, d: Doc, at: Place, kind: str, basis: str | None, basis_date: date | None,
+                 st: PeriodState, now: bool, unit: str) -> tuple[date | None, date | None]:
+    """(period_start, period_end) of a figure of `kind` compared on `basis` (flows.normalise)."""
+    in_title = sp.start < d.title_end
+    as_of = st.as_of
+    if as_of is None and not now and (in_title or kind == "change" and basis in ("year_start", "prev_year_end")
+                          or st.range_start is not None and d.lead_as_of is not None
+                          and st.range_start <= d.lead_as_of):
+        as_of = d.lead_as_of  # (今年累放农地贷款…: an open period runs to the lead's as-of date)
+    start: date | None
+    if kind == "level":
+        start = st.range_start if unit in ("percent", "pp") and st.has_range else None
+        end = as_of
+    elif kind == "flow":
+        start, end = st.range_start, as_of
+    else:
+        if basis in ("year_start", "prev_year_end"):
+            y = as_of.year if as_of else (d.ctx.published_at.year if d.ctx.published_at else None)
+            if y is None:
+                start = None
+            else:
+                start = date(y, 1, 1) if basis == "year_start" else date(y - 1, 12, 31)
+        elif basis == "none":
+            start = None
+        elif basis_date is not None:
+            start = basis_date
+        else:
+            start = st.range_start
+        end = as_of
+
+    if kind == "level" and end is not None and from_level(d, sp, at.cstart):
+        start, end = None, date(end.year - 1, 12, 31)  # 从10.72%降至10.07%: the level a year-end before
+    return start, end
+
+
+# ---------------------------------------------------------------- what the context dates
+
+
+def dates_between(d: Doc, a: int, b: int) -> PeriodState:
+    """`period_state` of the period phrases within [a, b) (as `between` selects them).
+
+    The mentions of a paragraph mostly see the same phrases: the state is built once per run of
+    phrases and shared (read only).
+    """
+    lo = bisect.bisect_left(d.period_starts, a)
+    hi = bisect.bisect_left(d.period_starts, b)
+    if hi > lo and d.periods[hi - 1].end > b:
+        hi -= 1
+    st = d.states.get((lo, hi))
+    if st is None:
+        st = d.states[(lo, hi)] = period_state(d.periods[lo:hi])
+    return st
+
+
+def from_level(d: Doc, sp: Span, cstart: int) -> bool:
+    """从10.72%降至10.07%: the number between a from-word and a direction word with 至/到."""
+    lex = load_lexicon()
+    m = d.m
+    k = max(m.rfind(w, cstart, sp.start) for w in lex.from_words)
+    if k < 0 or sp.start - k > 8 or between(d.period_starts, d.periods, k, sp.start):
+        return False  # no from-word just before, or the number carries its own date (由上年度之…)
+    for s, e, cls in between(d.cue_starts, d.cues, sp.end, min(len(m), sp.end + 8)):
+        if ("pos" in cls or "neg" in cls) and m[e:e + 1] in lex.to_level or m[e - 1:e] in lex.to_level:
+            return True  # 降至, 提高至, 下降到 (a direction word with its 至/到)
+    return False
+
+
+def continues_previous(d: Doc, lex: Lexicon, para: int, qstart: int) -> bool:
+    """平安银行同期信用卡应收账款余额…: a paragraph whose first clause says "the same period"
+    (periods.toml `continuation_words`, not 去年同期) and has no date of its own continues the
+    previous paragraph's dates."""
+    known = d.continues.get(para)
+    if known is not None:
+        return known
+    nl = d.m.find("\n", para)
+    end = clause_end(d, para, len(d.m) if nl < 0 else nl)
+    cache = end <= qstart  # the figure in the first clause itself: read up to it, uncached
+    end = min(end, qstart)
+    found = False
+    for w in lex.continuation_words:
+        k = d.m.find(w, para, end)
+        if k > para and d.m[k - 1] not in lex.continuation_not_after \
+                and not between(d.period_starts, d.periods, para, end):
+            found = True
+            break
+    if cache:
+        d.continues[para] = found
+    return found
+
+
+def column_date(d: Doc, sp: Span) -> tuple[date | None, date] | None:
+    """The k-th cell of a table row takes the k-th date of the nearest line above the row that
+    has as many dates as the header has unit markers (2024年度 2023年度 2022年度 2021年度)."""
+    m = d.m
+    ls = m.rfind("\n", 0, sp.start) + 1
+    k = bisect.bisect_left(d.span_starts, sp.start) - bisect.bisect_left(d.span_starts, ls)
+    pos = ls
+    for _ in range(load_lexicon().table_max_rows + 3):
+        if pos <= 0:
+            break
+        above = m.rfind("\n", 0, pos - 1) + 1
+        hits = [h for h in between(d.period_starts, d.periods, above, pos - 1) if h.finish is not None]
+        if len(hits) >= 2:
+            if k < len(hits):
+                return hits[k].begin, hits[k].finish  # type: ignore[return-value]
+            return None
+        pos = above
+    return None
+
+
+def series_date(d: Doc, fs: int, start: int) -> tuple[date | None, date] | None:
+    """The date of the k-th figure after 分别 when a series of dates comes before it in the
+    sentence (periods.toml [series]): 截至2022年底、2023年3月底…分别为1954万、3324万; 2020年-2024年
+    …分别为 five figures, one a year. None when there is no series or the counts differ."""
+    resp = d.institutions.respectively
+    r = bisect.bisect_right(resp, start) - 1
+    if r < 0 or resp[r] <= fs:
+        return None
+    at = resp[r]  # the end of 分别
+    lex = load_lexicon()
+    m = d.m
+    lo = bisect.bisect_left(d.period_starts, fs)
+    hi = bisect.bisect_left(d.period_starts, at)
+    run: list[PeriodHit] = []
+    ranged = False
+    for i in range(hi - 1, lo - 1, -1):
+        h = d.periods[i]
+        if h.finish is None or h.type not in ("point", "range") or h.end > at:
+            if run:
+                break
+            continue
+        if run:
+            gap = m[h.end:run[0].start].rstrip(lex.series_gap_ignore).strip(" ")
+            if not gap and m.startswith(lex.series_range_marks, run[0].start):
+                gap = m[run[0].start]  # 十二月到今年五月: the 到 was read as the second phrase's 截至
+            if gap in lex.series_range_marks and len(run) == 1:
+                ranged = True
+            elif gap not in lex.series_list_marks or ranged:
+                break
+        run.insert(0, h)
+    if len(run) < 2 or ranged and len(run) != 2:
+        return None
+    dates: list[tuple[date | None, date]] = []
+    if ranged:
+        a, b = run
+        assert a.finish is not None and b.finish is not None
+        if a.resolver == b.resolver == "year" and a.finish < b.finish:
+            dates = [(date(y, 1, 1), date(y, 12, 31)) for y in range(a.finish.year, b.finish.year + 1)]
+        elif a.resolver in ("month", "month_end") and b.resolver in ("month", "month_end") \
+                and a.finish < b.finish:
+            y, mo = a.finish.year, a.finish.month
+            while (y, mo) <= (b.finish.year, b.finish.month) and len(dates) < 24:
+                fin = _month_last(y, mo)
+                dates.append((date(y, mo, 1) if a.resolver == "month" else None, fin))
+                y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+    else:
+        dates = [(h.begin, h.finish) for h in run if h.finish is not None]
+    if len(dates) < 2:
+        return None
+    first = bisect.bisect_left(d.span_starts, at)
+    k = bisect.bisect_left(d.span_starts, start) - first
+    if first >= len(d.span_starts):
+        return None
+    ends = lex.series_list_ends
+    j = first  # the figures of the list: up to the first list end between two of them
+    while j + 1 < len(d.span_starts) and j - first < len(dates) and not any(
+            c in ends for c in m[d.span_ends[j]:d.span_starts[j + 1]]):
+        j += 1
+    n = j - first + 1
+    if n != len(dates) or not 0 <= k < n:
+        return None
+    return dates[k]
+
+
+def _month_last(y: int, mo: int) -> date:
+    return date(y + 1, 1, 1) - timedelta(days=1) if mo == 12 else date(y, mo + 1, 1) - timedelta(days=1)
