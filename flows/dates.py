@@ -63,8 +63,9 @@ def period_of(sp: Span, d: Doc, lex: Lexicon, at: Place,
 
 
 def figure_dates(sp: Span, d: Doc, at: Place, kind: str, basis: str | None, basis_date: date | None,
-                 st: PeriodState, now: bool, unit: str) -> tuple[date | None, date | None]:
-    """(period_start, period_end) of a figure of `kind` compared on `basis` (flows.normalise)."""
+                 st: PeriodState, now: bool, unit: str, period_ratio: bool = False) -> tuple[date | None, date | None]:
+    """(period_start, period_end) of a figure of `kind` compared on `basis` (flows.normalise);
+    `period_ratio`: the figure is a ratio of a period's flows (net interest margin, ROE)."""
     in_title = sp.start < d.title_end
     as_of = st.as_of
     if as_of is None and not now and (in_title or kind == "change" and basis in ("year_start", "prev_year_end")
@@ -93,7 +94,11 @@ def figure_dates(sp: Span, d: Doc, at: Place, kind: str, basis: str | None, basi
         end = as_of
 
     if kind == "level" and end is not None and from_level(d, sp, at.cstart):
-        start, end = None, date(end.year - 1, 12, 31)  # 从10.72%降至10.07%: the level a year-end before
+        if period_ratio and start is not None:
+            # 淨息差由1.7%擴闊至1.9% for an interim: the same period a year before
+            start, end = _year_before(start), _year_before(end)
+        else:
+            start, end = None, date(end.year - 1, 12, 31)  # 从10.72%降至10.07%: the level a year-end before
     return start, end
 
 
@@ -114,6 +119,11 @@ def dates_between(d: Doc, a: int, b: int) -> PeriodState:
     if st is None:
         st = d.states[(lo, hi)] = period_state(d.periods[lo:hi])
     return st
+
+
+def _year_before(day: date) -> date:
+    """The same day a year earlier (29 February -> 28 February)."""
+    return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else day.day))
 
 
 def from_level(d: Doc, sp: Span, cstart: int) -> bool:

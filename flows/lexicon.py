@@ -179,6 +179,7 @@ class Lexicon:
     share_after: tuple[str, ...]  # 新增额占全部贷款新增额比重为94.44%: the direction word is in a share's name
     pair_joiners: tuple[str, ...]  # 4.0%及2.2%的跌幅: the first figure takes the second's direction
     from_words: tuple[str, ...]
+    period_ratio_metrics: frozenset[str]  # their from-level (由1.7%扩阔至1.9%) is the same period a year before
     direction_reach: int
     not_direction: tuple[str, ...]
     basis: dict[str, str]
@@ -297,6 +298,13 @@ class Lexicon:
     adjacent_ords: tuple[int, ...]
     after_ords: tuple[int, ...]
     qualifier_suffix_words: tuple[str, ...]  # qualifier_suffix's words, longest first
+
+
+def _known_keys(keys: tuple[str, ...], catalog: dict, where: str) -> frozenset[str]:
+    unknown = [k for k in keys if k not in catalog]
+    if unknown:
+        raise RuleError(f"{where}: unknown metric key {unknown[0]!r} (see metric_taxonomy.csv)")
+    return frozenset(keys)
 
 
 def _month_day(text: str, file: str) -> tuple[int, int]:
@@ -711,6 +719,8 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         share_after=_words(cues, "direction.share_after", "cues.toml"),
         pair_joiners=_words(cues, "direction.pair_joiners", "cues.toml"),
         from_words=_words(cues, "direction.from_words", "cues.toml"),
+        period_ratio_metrics=_known_keys(_words(cues, "direction.period_ratio_metrics", "cues.toml"), catalog,
+                                         "cues.toml: [direction] period_ratio_metrics"),
         direction_reach=_get(cues, "direction.reach", int, "cues.toml"),
         not_direction=_longest_first(_words(cues, "direction.not_direction", "cues.toml")),
         basis=basis,
@@ -833,7 +843,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-06q issue 13, session 18: subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
+EXTRACTOR_VERSION = "2026-12-06r issue 13, session 18: a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
 
 
 @cache

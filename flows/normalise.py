@@ -321,7 +321,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     if kind == "change" and direction == "neg" and value > 0:
         value = -value
     prev_in[at.fs] = _Prev(sp.end, kind, direction, basis, s.list_span, s.enum_k, unit)
-    start, end = figure_dates(sp, d, at, kind, basis, basis_date, st, now, unit)
+    start, end = figure_dates(sp, d, at, kind, basis, basis_date, st, now, unit,
+                              rule is not None and rule.key in lex.period_ratio_metrics)
     entity = attribution.entity_of(d.institutions, m, at.fs, at.fe, para, at.cstart, qstart, sp.start, sp.end,
                                    at.clause_end, s.span, measure_word, d.span_starts)
 

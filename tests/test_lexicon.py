@@ -131,6 +131,14 @@ def test_group_members_must_be_registry_codes(rules_copy):
         load_lexicon_from(rules_copy)
 
 
+def test_period_ratio_metrics_must_be_taxonomy_keys(rules_copy):
+    p = rules_copy / "cues.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace('period_ratio_metrics = ["net_interest_margin"',
+                                                       'period_ratio_metrics = ["nim"'), encoding="utf-8")
+    with pytest.raises(RuleError, match=r"period_ratio_metrics: unknown metric key 'nim'"):
+        load_lexicon_from(rules_copy)
+
+
 def test_missing_file(rules_copy):
     (rules_copy / "idioms.csv").unlink()
     with pytest.raises(RuleError, match=r"idioms\.csv: missing"):
