@@ -94,7 +94,10 @@ def figure_dates(sp: Span, d: Doc, at: Place, kind: str, basis: str | None, basi
         end = as_of
 
     if kind == "level" and end is not None and from_level(d, sp, at.cstart):
-        if period_ratio and start is not None:
+        earlier = _dated_from(d, at.fs, sp.start)
+        if earlier is not None:
+            start, end = None, earlier  # 由11月底的71.9%上升至72.9%，…由47.5%下跌至46.4%: the same from-date
+        elif period_ratio and start is not None:
             # 淨息差由1.7%擴闊至1.9% for an interim: the same period a year before
             start, end = _year_before(start), _year_before(end)
         else:
@@ -124,6 +127,19 @@ def dates_between(d: Doc, a: int, b: int) -> PeriodState:
 def _year_before(day: date) -> date:
     """The same day a year earlier (29 February -> 28 February)."""
     return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else day.day))
+
+
+def _dated_from(d: Doc, fs: int, pos: int) -> date | None:
+    """The date an earlier from-word of the sentence wrote (由11月底的71.9%上升至72.9%,
+    由2004年的30家增加到…): the parallel from-levels after it take it; None when there is none."""
+    m = d.m
+    from_words = load_lexicon().from_words
+    found = None
+    for h in (*between(d.period_starts, d.periods, fs, pos), *between(d.base_starts, d.bases, fs, pos)):
+        if h.finish is not None and h.end < pos and m.endswith(from_words, 0, h.start) \
+                and (found is None or h.start > found[0]):
+            found = (h.start, h.finish)
+    return found[1] if found is not None else None
 
 
 def from_level(d: Doc, sp: Span, cstart: int) -> bool:
