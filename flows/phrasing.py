@@ -20,7 +20,7 @@ from flows.extract import Span
 from flows.lexicon import Lexicon, load_lexicon, one_of_chars
 from flows.subject import (ITEM_SEP_WIDE, abbreviation_after, after_headline_gap, after_last_bank,
                            after_place_frame, after_segment_marks, change_suffix, change_tail,
-                           comparison_topic, counted_phrase, drop_glosses, drop_period_lead,
+                           comparison_topic, counted_phrase, drop_glosses, drop_measure_verbs, drop_period_lead,
                            drop_possessive, drop_time_words, full_name, inherit_sibling, launched_service,
                            measure_after, measure_of, measure_tail, more_than_before, one_in_phrase,
                            only_institution, opens_with_basis, opens_with_share, product_prefix,
@@ -453,7 +453,7 @@ def _phrase(d: Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | 
             lead = text[d.span_starts[k]:a]  # 29家上市城商行总资产规模: the group counted before
     if not suffix:
         suffix = abbreviation_after(text, b)
-    base = lead + drop_time_words(strip_display_lead(text[a:b] + suffix))
+    base = lead + drop_measure_verbs(drop_time_words(strip_display_lead(text[a:b] + suffix)))
     if measure_word or unit == "count":
         base = after_place_frame(base, b - a >= load_lexicon().subject_max_len)
     quoted = product is not None and product[0] > 0 and m[product[0] - 1] in "“「『\""
