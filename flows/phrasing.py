@@ -20,7 +20,7 @@ from flows.extract import Span
 from flows.lexicon import Lexicon, load_lexicon, one_of_chars
 from flows.subject import (ITEM_SEP_WIDE, abbreviation_after, after_headline_gap, after_last_bank,
                            after_place_frame, after_segment_marks, change_suffix, change_tail,
-                           comparison_topic, counted_phrase, drop_glosses, drop_period_lead,
+                           comparison_topic, counted_phrase, drop_glosses, drop_measure_verbs, drop_period_lead,
                            drop_possessive, drop_time_words, full_name, inherit_sibling, launched_service,
                            measure_after, measure_of, measure_tail, more_than_before, one_in_phrase,
                            only_institution, opens_with_basis, opens_with_share, product_prefix,
@@ -170,23 +170,17 @@ def subject_of(d: Doc, lex: Lexicon, at: Place, loc: Located, measure_word: str 
 
 def phrased_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: Subject, unit: str,
                     measure_word: str | None, last_phrase: dict[int, tuple[str, int]] | None,
-                    named: tuple[int, int, int] | None = None) -> str | None:
+                    named: tuple[int, int, int] | None) -> str | None:
     """The subject as the `subject` field shows it; `last_phrase` keeps it for the sentence's next
-    figures (full sentence start -> (subject as phrased, its span's end))."""
+    figures (full sentence start -> (subject as phrased, its span's end)); `named` is the metric
+    name the figure's sentence gives (flows.normalise._metric_name), if it reads one."""
     text = d.text
     fs = at.fs
     measures: list[str] = []  # the phrase, when it names a measure alone (稅前盈餘), for the paragraph
     phrased, shared = _phrased_span(sp, d, at, loc, s, unit, measure_word, last_phrase, measures)
     phrased = _phrased_around(sp, d, lex, at, loc, s, phrased, unit, measure_word, last_phrase)
-    if named is not None and (phrased is None or unit != "count" and only_institution(phrased)) \
-            and (at.last_end < 0 or _HAN_RUN.search(d.m, at.last_end, at.qstart) is not None):
-        # 其中农行为2.79% after 四家银行净息差均出现下降, 晋商银行(-12.37%): a figure whose clause
-        # names nothing, or only a bank, measures the metric its sentence named last (a count of
-        # banks counts the banks; a figure right after another, 营收383.81亿元(5.4%), says nothing)
-        name = _named_measure(d, named)
-        if name is not None and not (phrased and name in phrased):
-            whose = phrased.rstrip("的") if phrased else ""
-            phrased = ("" if whose in lex.phrasing["bare_institutions"] else whose) + name
+    if named is not None:
+        phrased = _with_sentence_name(d, lex, at, phrased, unit, named)
     if phrased and last_phrase is not None:
         last_phrase[fs] = (shared if shared is not None else phrased, sp.end)
         if measures and measures[-1] and measures[-1] in phrased:
@@ -199,6 +193,22 @@ def phrased_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
         phrased = with_topic(text, phrased, d.topics, d.topic_starts, at.line_start,
                              subj[0] if subj is not None and subj[0] < sp.start else sp.start)
     return phrased
+
+
+def _with_sentence_name(d: Doc, lex: Lexicon, at: Place, phrased: str | None, unit: str,
+                        named: tuple[int, int, int]) -> str | None:
+    """其中农行为2.79% after 四家银行净息差均出现下降, 晋商银行(-12.37%): a figure whose clause names
+    nothing, or only a bank, measures the metric its sentence named last (not a count of banks,
+    which counts the banks; nor a figure right after another, 营收383.81亿元(5.4%), which says
+    nothing of what it is)."""
+    if not (phrased is None or unit != "count" and only_institution(phrased)) \
+            or at.last_end >= 0 and _HAN_RUN.search(d.m, at.last_end, at.qstart) is None:
+        return phrased
+    name = _named_measure(d, named)
+    if name is None or phrased and name in phrased:
+        return phrased
+    whose = phrased.rstrip("的") if phrased else ""
+    return ("" if whose in lex.phrasing["bare_institutions"] else whose) + name
 
 
 def _named_measure(d: Doc, named: tuple[int, int, int]) -> str | None:
@@ -453,7 +463,7 @@ def _phrase(d: Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | 
             lead = text[d.span_starts[k]:a]  # 29家上市城商行总资产规模: the group counted before
     if not suffix:
         suffix = abbreviation_after(text, b)
-    base = lead + drop_time_words(strip_display_lead(text[a:b] + suffix))
+    base = lead + drop_measure_verbs(drop_time_words(strip_display_lead(text[a:b] + suffix)))
     if measure_word or unit == "count":
         base = after_place_frame(base, b - a >= load_lexicon().subject_max_len)
     quoted = product is not None and product[0] > 0 and m[product[0] - 1] in "“「『\""

@@ -167,6 +167,7 @@ class _Phrasing:
         self.institution_max = 9
         self.object_verbs = re.compile(alternation(ph["object_verbs"]))
         self.possessive_after = tuple(ph["possessive_after"])
+        self.measure_verb = re.compile(alternation(ph["measure_verbs"]))
         self.measure_tail = re.compile(rf"(?:{alternation(ph['measure_tails'])})$")
         self.change_head = re.compile(rf"的?(?:{alternation(ph['change_basis'])})?(?:{alternation(change_heads)})")
         self.change_tail = re.compile(rf"(?:{alternation(change_heads)})$")
@@ -259,6 +260,17 @@ def drop_possessive(s: str) -> str:
     if s.endswith(ph.possessive_after, 0, i) and "的" not in s[i + 1:] and ph.measure_tail.search(s):
         return s[:i] + s[i + 1:]
     return s
+
+
+def drop_measure_verbs(s: str) -> str:
+    """国有六大行实现营业总收入 -> 国有六大行营业总收入: a reporting verb between an institution and
+    a measure goes (not one before what is not a measure: 实现增长的银行)."""
+    ph = phrasing()
+    x = ph.measure_verb.search(s)
+    if x is None or x.start() == 0 or ph.measure_tail.search(s, x.end()) is None or "的" in s[x.end():] \
+            or not only_institution(s[:x.start()], short=False):
+        return s  # 為客戶實現投資收益: a verb after what is no institution says what was done
+    return s[:x.start()] + s[x.end():]
 
 
 def drop_time_words(s: str) -> str:

@@ -185,6 +185,11 @@ CASES = [
     ("招商银行营业收入为1300亿元，同比增长率为+2.5%。", "2.5%", "增长率"),
     # a dated clause naming nothing states the figure before it for another date
     ("2021年净利润为120亿元，2022年攀升至150亿元，2023年冲破180亿元。", "180亿元", "净利润"),
+    # a reporting verb between an institution and its measure goes; a currency conversion trails
+    ("上半年，股份制银行实现营业总收入共计6000亿元。", "6000亿元", "股份制银行营业总收入"),
+    ("2024年境外分行实现净利润折合人民币160亿元。", "160亿元", "境外分行净利润"),
+    ("该行代销理财产品为客户实现投资收益380亿元。", "380亿元", "代销理财产品为客户实现投资收益"),
+    ("共29家银行实现增长。", "29家", "实现增长的银行"),  # no measure after it: the verb stays
     # the last item of a list joined by 及: each figure its own item with the shared tail
     ("按币种分析，人民币、港元、欧元及美元在存款中的比重分别为50.1%、20.3%、9.8%及19.8%。", "50.1%",
      "人民币在存款中的比重"),
