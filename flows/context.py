@@ -360,7 +360,7 @@ def scan_periods(m: str) -> list[PeriodMatch]:
     What they find does not depend on the document's context: `period_hits` resolves them."""
     sc = period_scans()
     out = []
-    for x in _period_scanner(frozenset(c for c in sc.period_needed if c in m)).finditer(m):
+    for x in _period_matches(m):
         g = x.lastgroup
         assert g is not None  # every branch is a named group
         typ, resolver = sc.period_rules[g]
@@ -418,6 +418,52 @@ def _period_scanner(chars: frozenset[str]) -> re.Pattern:
     """
     sc = period_scans()
     return _period_subset(tuple(i for i, (_, need) in enumerate(sc.period_parts) if need <= chars))
+
+
+def _period_matches(m: str) -> list[re.Match[str]]:
+    """`list(_period_scanner(chars of m).finditer(m))`, the alternation tried only where a rule
+    can start.
+
+    The alternation's gate (`gated`) is a lookahead, so the regex engine still enters the pattern
+    at every position of the text. A pattern of the first two characters alone (`_period_starts`)
+    starts with a literal: the engine skips from one place worth a try to the next in a tight C
+    loop, and the alternation is matched there. A match can start only at such a place, and where
+    one is found the scan goes on after it, so the matches are those `finditer` returns.
+    """
+    sc = period_scans()
+    chars = frozenset(c for c in sc.period_needed if c in m)
+    active = tuple(i for i, (_, need) in enumerate(sc.period_parts) if need <= chars)
+    scanner = _period_subset(active)
+    starts = _period_starts(active)
+    if starts is None:
+        return list(scanner.finditer(m))
+    out: list[re.Match[str]] = []
+    pos = 0
+    for s in starts.finditer(m):
+        i = s.start()
+        if i < pos:
+            continue
+        x = scanner.match(m, i)
+        if x is not None:
+            if x.end() == i:  # an empty match: finditer's own rules for what may follow it apply
+                return list(scanner.finditer(m))
+            out.append(x)
+            pos = x.end()
+    return out
+
+
+@lru_cache(maxsize=256)
+def _period_starts(active: tuple[int, ...]) -> re.Pattern | None:
+    """A match of each place where a rule of `active` can start: its first character, followed
+    by one that can come second (`first_pairs`; 上 in 上半年, not in 上升); None when a rule
+    may start anywhere."""
+    sc = period_scans()
+    pairs = _merged_pairs([sc.period_pairs[i] for i in active])
+    if not pairs:
+        return None
+    return re.compile("|".join(re.escape(c) + ("" if after is None else
+                                               "(?=[" + "".join(re.escape(x) for x in sorted(after)) + "])")
+                               for c, after in sorted(pairs.items())))
 
 
 @lru_cache(maxsize=256)
