@@ -8,10 +8,9 @@ only finds the document-wide facts it falls back on. Rule words live in `rules/p
 """
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache, lru_cache
 from typing import NamedTuple
 
@@ -27,6 +26,17 @@ class PeriodHit(NamedTuple):  # (start, end, ...) like the other scan hits
     begin: date | None
     finish: date | None
     resolver: str = ""
+
+
+def _new_period_hit(cls: type, start: int, end: int, type: str, begin: date | None, finish: date | None,
+                    resolver: str = "") -> object:
+    """PeriodHit.__new__, compiled: the one NamedTuple generates runs in the interpreter."""
+    return tuple.__new__(cls, (start, end, type, begin, finish, resolver))
+
+
+if PeriodHit._fields == ("start", "end", "type", "begin", "finish", "resolver") and \
+        PeriodHit._field_defaults == {"resolver": ""}:  # else (a field added) the generated one stays
+    setattr(PeriodHit, "__new__", _new_period_hit)
 
 
 @dataclass(init=False)
@@ -212,7 +222,10 @@ def gated(alternation: str, pairs: dict[str, frozenset[str] | None] | None = Non
 
 
 def _month_end(y: int, m: int) -> date:
-    return date(y, m, calendar.monthrange(y, m)[1])
+    # the day before the next month's first (calendar.monthrange runs in the interpreter)
+    if not 1 <= m <= 12:
+        raise ValueError(f"month {m}")
+    return date(y, 12, 31) if m == 12 else date(y, m + 1, 1) - timedelta(days=1)
 
 
 def _small_int(s: str | None) -> int | None:
