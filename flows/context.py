@@ -8,10 +8,9 @@ only finds the document-wide facts it falls back on. Rule words live in `rules/p
 """
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache, lru_cache
 from typing import NamedTuple
 
@@ -27,6 +26,17 @@ class PeriodHit(NamedTuple):  # (start, end, ...) like the other scan hits
     begin: date | None
     finish: date | None
     resolver: str = ""
+
+
+def _new_period_hit(cls: type, start: int, end: int, type: str, begin: date | None, finish: date | None,
+                    resolver: str = "") -> object:
+    """PeriodHit.__new__, compiled: the one NamedTuple generates runs in the interpreter."""
+    return tuple.__new__(cls, (start, end, type, begin, finish, resolver))
+
+
+if PeriodHit._fields == ("start", "end", "type", "begin", "finish", "resolver") and \
+        PeriodHit._field_defaults == {"resolver": ""}:  # else (a field added) the generated one stays
+    setattr(PeriodHit, "__new__", _new_period_hit)
 
 
 @dataclass(init=False)
@@ -251,7 +261,10 @@ def gated(alternation: str, pairs: dict[str, frozenset[str] | None] | None = Non
 
 
 def _month_end(y: int, m: int) -> date:
-    return date(y, m, calendar.monthrange(y, m)[1])
+    # the day before the next month's first (calendar.monthrange runs in the interpreter)
+    if not 1 <= m <= 12:
+        raise ValueError(f"month {m}")
+    return date(y, 12, 31) if m == 12 else date(y, m + 1, 1) - timedelta(days=1)
 
 
 def _small_int(s: str | None) -> int | None:
@@ -399,7 +412,7 @@ def scan_periods(m: str) -> list[PeriodMatch]:
     What they find does not depend on the document's context: `period_hits` resolves them."""
     sc = period_scans()
     out = []
-    for x in _period_scanner(frozenset(c for c in sc.period_needed if c in m)).finditer(m):
+    for x in _period_matches(m):
         g = x.lastgroup
         assert g is not None  # every branch is a named group
         typ, resolver = sc.period_rules[g]
@@ -457,6 +470,52 @@ def _period_scanner(chars: frozenset[str]) -> re.Pattern:
     """
     sc = period_scans()
     return _period_subset(tuple(i for i, (_, need) in enumerate(sc.period_parts) if need <= chars))
+
+
+def _period_matches(m: str) -> list[re.Match[str]]:
+    """`list(_period_scanner(chars of m).finditer(m))`, the alternation tried only where a rule
+    can start.
+
+    The alternation's gate (`gated`) is a lookahead, so the regex engine still enters the pattern
+    at every position of the text. A pattern of the first two characters alone (`_period_starts`)
+    starts with a literal: the engine skips from one place worth a try to the next in a tight C
+    loop, and the alternation is matched there. A match can start only at such a place, and where
+    one is found the scan goes on after it, so the matches are those `finditer` returns.
+    """
+    sc = period_scans()
+    chars = frozenset(c for c in sc.period_needed if c in m)
+    active = tuple(i for i, (_, need) in enumerate(sc.period_parts) if need <= chars)
+    scanner = _period_subset(active)
+    starts = _period_starts(active)
+    if starts is None:
+        return list(scanner.finditer(m))
+    out: list[re.Match[str]] = []
+    pos = 0
+    for s in starts.finditer(m):
+        i = s.start()
+        if i < pos:
+            continue
+        x = scanner.match(m, i)
+        if x is not None:
+            if x.end() == i:  # an empty match: finditer's own rules for what may follow it apply
+                return list(scanner.finditer(m))
+            out.append(x)
+            pos = x.end()
+    return out
+
+
+@lru_cache(maxsize=256)
+def _period_starts(active: tuple[int, ...]) -> re.Pattern | None:
+    """A match of each place where a rule of `active` can start: its first character, followed
+    by one that can come second (`first_pairs`; 上 in 上半年, not in 上升); None when a rule
+    may start anywhere."""
+    sc = period_scans()
+    pairs = _merged_pairs([sc.period_pairs[i] for i in active])
+    if not pairs:
+        return None
+    return re.compile("|".join(re.escape(c) + ("" if after is None else
+                                               "(?=[" + "".join(re.escape(x) for x in sorted(after)) + "])")
+                               for c, after in sorted(pairs.items())))
 
 
 @lru_cache(maxsize=256)

@@ -76,7 +76,7 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
     title_end = len(m) if title_end < 0 else title_end
     if ctx.published_at is None and (on_url := url_date(ctx.url)) is not None:
         ctx = replace(ctx, published_at=on_url, published_precision="day")
-        periods, bases = period_hits(m, ctx)
+        periods, bases = period_hits(m, ctx, found)  # the same phrases (the scan reads no date), dated anew
     if ctx.published_at is None:
         # no publication date: year-less phrases take the year the document states, that of
         # its reporting period first

@@ -158,6 +158,21 @@ def test_period_gates_never_change_what_the_scan_finds(pieces):
     assert got == [(x.span(), x.lastgroup, x.groupdict()) for x in bare.finditer(text)]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PERIOD_PIECES), max_size=30))
+def test_period_scan_from_its_start_places_finds_what_the_alternation_finds(pieces):
+    import re
+
+    from flows.context import _period_matches, period_scans
+
+    text = "".join(pieces)
+    bare = re.compile("|".join(part for part, _ in period_scans().period_parts))
+    got = [(x.span(), x.lastgroup, {k: v for k, v in x.groupdict().items() if v is not None})
+           for x in _period_matches(text)]
+    assert got == [(x.span(), x.lastgroup, {k: v for k, v in x.groupdict().items() if v is not None})
+                   for x in bare.finditer(text)]
+
+
 # ---------------------------------------------------------------- output equivalence guard
 #
 # Speed work on the extractor must not change what it extracts. tests/cases/equivalence.json.gz
