@@ -101,10 +101,21 @@ def test_bad_toml_names_file_and_line(rules_copy):
         load_lexicon_from(rules_copy)
 
 
-def test_bad_qualifier_value_names_key(rules_copy):
-    p = rules_copy / "qualifiers.toml"
-    p.write_text(p.read_text(encoding="utf-8").replace('"约" = "approx"', '"约" = "roughly"'), encoding="utf-8")
-    with pytest.raises(RuleError, match=r"qualifiers\.toml: \[prefix\] '约'"):
+@pytest.mark.parametrize("file, old, new, message", [
+    ("qualifiers.toml", '"约" = "approx"', '"约" = "roughly"', r"qualifiers\.toml: \[prefix\] '约'"),
+    ("periods.toml", 'annual_report_due = "04-30"', 'annual_report_due = "04-31"',
+     r"periods\.toml: '04-31' is not a MM-DD day"),
+    ("attribution.toml", '"四大行" = ["ICBC",', '"四大行" = ["ICBX",',
+     r"attribution\.toml: \[groups\.members\] '四大行': unknown institution code 'ICBX'"),
+    ("cues.toml", 'period_ratio_metrics = ["net_interest_margin"', 'period_ratio_metrics = ["nim"',
+     r"period_ratio_metrics: unknown metric key 'nim'"),
+], ids=["qualifier_value", "annual_report_due", "group_member", "period_ratio_metric"])
+def test_a_bad_value_names_file_and_key(rules_copy, file, old, new, message):
+    p = rules_copy / file
+    text = p.read_text(encoding="utf-8")
+    assert old in text  # the edit must land, or the test proves nothing
+    p.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(RuleError, match=message):
         load_lexicon_from(rules_copy)
 
 
@@ -113,29 +124,6 @@ def test_bad_period_regex_names_rule(rules_copy):
     p.write_text(p.read_text(encoding="utf-8") + "\n[rules.broken]\npattern = '(unclosed'\ntype = \"point\"\nresolve = \"day\"\n",
                  encoding="utf-8")
     with pytest.raises(RuleError, match=r"periods\.toml: \[rules\.broken\]"):
-        load_lexicon_from(rules_copy)
-
-
-def test_annual_report_due_must_be_a_day(rules_copy):
-    p = rules_copy / "periods.toml"
-    p.write_text(p.read_text(encoding="utf-8").replace('annual_report_due = "04-30"', 'annual_report_due = "04-31"'),
-                 encoding="utf-8")
-    with pytest.raises(RuleError, match=r"periods\.toml: '04-31' is not a MM-DD day"):
-        load_lexicon_from(rules_copy)
-
-
-def test_group_members_must_be_registry_codes(rules_copy):
-    p = rules_copy / "attribution.toml"
-    p.write_text(p.read_text(encoding="utf-8").replace('"四大行" = ["ICBC",', '"四大行" = ["ICBX",'), encoding="utf-8")
-    with pytest.raises(RuleError, match=r"attribution\.toml: \[groups\.members\] '四大行': unknown institution code 'ICBX'"):
-        load_lexicon_from(rules_copy)
-
-
-def test_period_ratio_metrics_must_be_taxonomy_keys(rules_copy):
-    p = rules_copy / "cues.toml"
-    p.write_text(p.read_text(encoding="utf-8").replace('period_ratio_metrics = ["net_interest_margin"',
-                                                       'period_ratio_metrics = ["nim"'), encoding="utf-8")
-    with pytest.raises(RuleError, match=r"period_ratio_metrics: unknown metric key 'nim'"):
         load_lexicon_from(rules_copy)
 
 
