@@ -290,6 +290,7 @@ class Lexicon:
     currency_domains: dict[str, str]
     currency_sources: dict[str, str]
     currency_statement: str
+    url_date: str  # periods.toml [url_date]: the date in a page's address (groups y, m, d)
     currency_same_marker: str
     clause_currency_words: dict[str, str]
     # derived once here for the per-span tests of flows/values.py: the code points a word next
@@ -581,13 +582,16 @@ def _both(cues: dict, where: str) -> tuple[str, ...]:
             *_words(cues, f"direction.positive_{where}", "cues.toml"))
 
 
-def _examples_pattern(data: dict, path: str, file: str) -> str:
-    """A regex under [path].pattern, with a `cur` group, whose [path].examples all match."""
+def _examples_pattern(data: dict, path: str, file: str, groups: tuple[str, ...] = ("cur",),
+                      anywhere: bool = False) -> str:
+    """A regex under [path].pattern, with the named `groups`, whose [path].examples all match (at
+    their start, or `anywhere` in them)."""
     pattern = _pattern(data, f"{path}.pattern", file)
-    if "cur" not in re.compile(pattern).groupindex:
-        raise RuleError(f"{file}: [{path}] pattern needs a (?P<cur>...) group")
+    for group in groups:
+        if group not in re.compile(pattern).groupindex:
+            raise RuleError(f"{file}: [{path}] pattern needs a (?P<{group}>...) group")
     for example in _words(data, f"{path}.examples", file):
-        if not re.match(pattern, example):
+        if not (re.search if anywhere else re.match)(pattern, example):
             raise RuleError(f"{file}: [{path}] example {example!r} does not match the pattern")
     return pattern
 
@@ -831,6 +835,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         currency_domains=_str_map(cur, "domains", "currency.toml", UNITS),
         currency_sources=_str_map(cur, "sources", "currency.toml", UNITS),
         currency_statement=_examples_pattern(cur, "statement", "currency.toml"),
+        url_date=_examples_pattern(per, "url_date", "periods.toml", ("y", "m", "d"), anywhere=True),
         currency_same_marker=_get(cur, "statement.same_marker", str, "currency.toml"),
         clause_currency_words=_str_map(cur, "clause_words", "currency.toml", UNITS),
         currency_prefix_words=_longest_first(_str_map(units, "currency_prefixes", "units.toml", UNITS)),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import flows.lexicon as bisect  # bisect_left/bisect_right: compiled, over lists of ints, called directly
 import re
+from functools import cache
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -44,18 +45,21 @@ from flows.values import (DocCurrency, adjacent_direction, document_currency, im
 
 _NOT_MONEY = frozenset({"count", "percent", "pp", "times"})
 _HUNDRED = Decimal(100)
-# a page's address often carries its date (/2022/0831/, /2011/08-17/, /2021-05-06/, /20190312/):
-# the publication date of a page whose sidecar states none
-_URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?=[/._-]|\d{0,6}[/._])")
+
+
+@cache
+def _url_date() -> re.Pattern:
+    """periods.toml [url_date]: a page's address often carries its date (/2022/0831/)."""
+    return re.compile(load_lexicon().url_date)
 
 
 def url_date(url: str | None) -> date | None:
     """The date in a page's address, if it has one that is a real day."""
     if not url:
         return None
-    for x in _URL_DATE.finditer(url):
+    for x in _url_date().finditer(url):
         try:
-            return date(int(x.group(1)), int(x.group(2)), int(x.group(3)))
+            return date(int(x.group("y")), int(x.group("m")), int(x.group("d")))
         except ValueError:
             continue
     return None

@@ -109,7 +109,9 @@ def test_bad_toml_names_file_and_line(rules_copy):
      r"attribution\.toml: \[groups\.members\] '四大行': unknown institution code 'ICBX'"),
     ("cues.toml", 'period_ratio_metrics = ["net_interest_margin"', 'period_ratio_metrics = ["nim"',
      r"period_ratio_metrics: unknown metric key 'nim'"),
-], ids=["qualifier_value", "annual_report_due", "group_member", "period_ratio_metric"])
+    ("periods.toml", '"http://example.com/20190312/x.htm"]', '"http://example.com/2019031/x.htm"]',
+     r"periods\.toml: \[url_date\] example 'http://example.com/2019031/x.htm' does not match"),
+], ids=["qualifier_value", "annual_report_due", "group_member", "period_ratio_metric", "url_date_example"])
 def test_a_bad_value_names_file_and_key(rules_copy, file, old, new, message):
     p = rules_copy / file
     text = p.read_text(encoding="utf-8")
