@@ -36,7 +36,7 @@ from flows.document import scanners
 from flows.extract import CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy, split_sentences
 from flows.lexicon import Lexicon, MetricRule, char_positions, load_lexicon
 from flows.models import DocContext, Mention
-from flows.script import to_simplified
+from flows.script import phrase_to_simplified
 from flows.numerals import as_plain, parse_number, parse_scaled
 from flows.phrasing import Located, Subject, locate_subject, paragraph_topic, phrased_subject, subject_of
 from flows.subject import after_segment_marks, quoted_names, topic_hits
@@ -338,7 +338,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     if rule is None and phrased and (nothing or loc.carried):
         # 华夏银行(4.59万亿元) after 平安银行以5.77万亿元总资产居首: where the figure's own words name
         # nothing, the subject it is shown with (borrowed from the figure before) names its metric
-        rule = metric_match.match(to_simplified(phrased), unit, kind)
+        rule = metric_match.match(phrase_to_simplified(phrased), unit, kind)
     ss, se = _containing(d.sent_starts, d.sentences, sp.start)
     return Mention(
         char_start=sp.start,

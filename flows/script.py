@@ -25,6 +25,18 @@ def _converter() -> opencc.OpenCC:
 @lru_cache(maxsize=8)
 def to_simplified(text: str) -> str:
     """Simplified copy of `text` with the same length (offsets map one to one)."""
+    return _converted(text)
+
+
+# Subjects recur across documents (净利润, 营业收入): each short phrase is converted once.
+@lru_cache(maxsize=4096)
+def phrase_to_simplified(phrase: str) -> str:
+    """`to_simplified` for a short phrase (a subject as phrased), memoised apart from the
+    documents so that these do not push each other out."""
+    return _converted(phrase)
+
+
+def _converted(text: str) -> str:
     conv = _converter().convert(text)
     if len(conv) == len(text):
         return conv
