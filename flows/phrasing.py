@@ -170,8 +170,8 @@ def subject_of(d: Doc, lex: Lexicon, at: Place, loc: Located, measure_word: str 
 
 def phrased_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: Subject, unit: str,
                     measure_word: str | None, last_phrase: dict[int, tuple[str, int]] | None,
-                    named: tuple[int, int, int] | None) -> str | None:
-    """The subject as the `subject` field shows it; `last_phrase` keeps it for the sentence's next
+                    named: tuple[int, int, int] | None, entity: str | None = None) -> str | None:
+    """The subject as the `subject` field shows it (`entity`: the figure's bank, if any); `last_phrase` keeps it for the sentence's next
     figures (full sentence start -> (subject as phrased, its span's end)); `named` is the metric
     name the figure's sentence gives (flows.normalise._metric_name), if it reads one."""
     text = d.text
@@ -191,7 +191,7 @@ def phrased_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
         # 电子支付交易笔数 on a page about 信用卡: the topic the paragraph or headline names
         subj = s.span
         phrased = with_topic(text, phrased, d.topics, d.topic_starts, at.line_start,
-                             subj[0] if subj is not None and subj[0] < sp.start else sp.start)
+                             subj[0] if subj is not None and subj[0] < sp.start else sp.start, entity is not None)
     return phrased
 
 

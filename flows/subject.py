@@ -188,6 +188,7 @@ class _Phrasing:
         self.pinyin_gloss = re.compile("|".join(ph["pinyin_gloss"] + ph["ticker"]))
         self.period_lead = re.compile("(?:" + "|".join(ph["period_lead"]) + ")")
         self.topic_in = re.compile(rf"(?:{alternation(ph['topic_nouns'])}|{inst})")
+        self.group_topics = frozenset(ph["group_topics"])
         self.topic_subject_max = 8  # a longer subject says enough of its own
         lex = load_lexicon()
         self.one_in = re.compile(  # 每3笔业务中，就有一笔: the whole (业务) between the count and the part
@@ -461,10 +462,11 @@ def topic_hits(m: str) -> list[tuple[int, int]]:
 
 
 def with_topic(m: str, s: str, topics: list[tuple[int, int]], starts: list[int], para: int,
-               pos: int) -> str:
+               pos: int, one_bank: bool = False) -> str:
     """电子支付交易笔数 in a paragraph about 信用卡 -> 信用卡电子支付交易笔数: a short subject naming
     only a measure takes the last topic named before it in its paragraph (not a verb phrase, 建成
-    5G智能网点, nor the bare thing a count counts, 网点)."""
+    5G智能网点, nor the bare thing a count counts, 网点; nor, for `one_bank`'s figure, a group of
+    banks, 上市銀行)."""
     ph = phrasing()
     if len(s) > ph.topic_subject_max or len(s) < 2 or ph.topic_in.search(s) is not None \
             or ph.counted_heads.fullmatch(s) is not None or ph.object_verbs.match(s) is not None \
@@ -476,7 +478,10 @@ def with_topic(m: str, s: str, topics: list[tuple[int, int]], starts: list[int],
             return s  # a sibling category, not a topic: 私行客户…6.6万户，贵宾客户…130万户
         if any(ch in "（(" for ch in m[topics[k][1]:pos]):
             return s  # a bracket defining the noun after the topic: 私行客户（月日均金融资产达600万元以上）
-        return m[topics[k][0]:topics[k][1]] + s
+        topic = m[topics[k][0]:topics[k][1]]
+        if one_bank and topic in ph.group_topics:
+            return s  # 建行去年凈利潤 under a headline about 上市銀行
+        return topic + s
     return s
 
 

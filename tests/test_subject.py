@@ -115,6 +115,8 @@ CASES = [
     ("手机银行发展迅猛，国有大行交易量达到12亿笔。", "12亿笔", "国有大行交易量"),
     ("个人养老金业务起步，全行网点超过四万个。", "四万个", "网点"),
     ("上市银行零售转型加速。私行客户数增长9.9%。", "9.9%", "私行客户数"),  # a topic of its own
+    # a group of banks is no topic of one bank's figure (上市银行 over 建行's profit)
+    ("上市银行业绩分化。建行净利润增长3.1%。", "3.1%", "净利润"),
     # a sibling category and a bracket defining the noun after the topic take no topic
     ("私行客户（资产600万元以上）6.6万户，贵宾客户（资产50万元以上）约130万户。", "130万户", "贵宾客户"),
     ("私行客户（月日均金融资产达600万元以上）6.6万户。", "600万元", "月日均金融资产"),
