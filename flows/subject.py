@@ -189,6 +189,7 @@ class _Phrasing:
         self.period_lead = re.compile("(?:" + "|".join(ph["period_lead"]) + ")")
         self.topic_in = re.compile(rf"(?:{alternation(ph['topic_nouns'])}|{inst})")
         self.group_topics = frozenset(ph["group_topics"])
+        self.institution_in = re.compile(rf"{inst}|分行|支行")
         self.topic_subject_max = 8  # a longer subject says enough of its own
         lex = load_lexicon()
         self.one_in = re.compile(  # 每3笔业务中，就有一笔: the whole (业务) between the count and the part
@@ -483,6 +484,14 @@ def with_topic(m: str, s: str, topics: list[tuple[int, int]], starts: list[int],
             return s  # 建行去年凈利潤 under a headline about 上市銀行
         return topic + s
     return s
+
+
+def with_branch(s: str, branch: str) -> str:
+    """涉农贷款余额 on a page about 邮储银行漳州分行 -> 漳州分行涉农贷款余额: the main bank's figure
+    there is the branch's, which no other field says (a subject naming an institution keeps its own)."""
+    if phrasing().institution_in.search(s) is not None:
+        return s
+    return branch + s
 
 
 def one_in_phrase(m: str, text: str, start: int, end: int) -> str | None:
