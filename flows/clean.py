@@ -292,9 +292,9 @@ def _clean(raw_text: str, fmt: str, sidecar_title: str | None) -> tuple[str, lis
         title = title if title is not None else found
     else:
         body = "\n".join(raw_text.splitlines())
-    glosses = len(rules.pinyin_gloss.findall(body))
+    unglossed, glosses = rules.pinyin_gloss.subn("", body)
     if glosses >= rules.pinyin_gloss_min:  # 資產(chǎn)負(fù)債: a glossed page reads without its glosses
-        body = rules.pinyin_gloss.sub("", body)
+        body = unglossed
         title = rules.pinyin_gloss.sub("", title) if title is not None else None
     paragraphs = _paragraphs(body)
     paragraphs = [p for p in paragraphs if not _is_boilerplate(p, rules)]

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from functools import cache, lru_cache
 from typing import NamedTuple
 
+from flows.extract import FULL_SENTENCE_ENDS
 from flows.lexicon import Lexicon, alternation, first_chars, first_pairs, load_lexicon, required_chars
 from flows.models import DocContext
 from flows.numerals import parse_number
@@ -110,7 +111,7 @@ def mark_sources(m: str, hits: list[PeriodHit]) -> list[PeriodHit]:
 def _discloses(m: str, end: int) -> bool:
     """The sentence after a day says reports came out (…七家农商行披露了2018年年报)."""
     stop = end
-    while stop < len(m) and m[stop] not in "。！？\n":
+    while stop < len(m) and m[stop] not in FULL_SENTENCE_ENDS:
         stop += 1
     return _disclosure_in(m, end, stop)
 

@@ -36,7 +36,6 @@ class Scanners:
     subject_lead: re.Pattern
     subject_stop: re.Pattern
     qualifier_before: re.Pattern
-    qualifier_suffixes: tuple[str, ...]
     flow_over_stock: re.Pattern  # any of the words, anywhere: one C scan instead of a loop of `in`
     flow_verbs: re.Pattern
     stock_names: re.Pattern  # taken out of a subject before flow_over_stock is looked for
@@ -76,7 +75,6 @@ def scanners() -> Scanners:
         subject_lead=re.compile(rf"(?:{alternation(lex.lead_words)})"),
         subject_stop=re.compile(alternation(lex.stop_after)),
         qualifier_before=re.compile(rf"(?P<q>{alternation(lex.qualifier_prefix)})(?:{alternation(lex.qualifier_particles)})?$"),
-        qualifier_suffixes=tuple(lex.qualifier_suffix),
         flow_over_stock=re.compile(alternation(lex.flow_over_stock) or "(?!)"),
         flow_verbs=re.compile(alternation(lex.flow_verbs) or "(?!)"),
         stock_names=re.compile(alternation(lex.stock_names) or "(?!)"),

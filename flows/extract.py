@@ -69,30 +69,33 @@ if Span._fields == ("start", "end", "kind", "number", "scale", "infix", "unit_wo
 def matching_copy(text: str) -> str:
     """Simplified, ASCII-folded copy of `text` with exactly the same length; the character
     variants OpenCC leaves (呆帐, 資産: metric_words.toml [variants]) folded too."""
-    lex = load_lexicon()
     out = to_simplified(text)
-    pairs = _fullwidth_pairs()
+    pairs = _fold_pairs()
     if pairs is not None:
         for k, v in pairs:  # a few C scans; str.translate looks every character up in a dict
             if k in out:
                 out = out.replace(k, v)
     else:
-        items = tuple(lex.fullwidth.items())
+        items = _fold_items()
         if _fullwidth_re(items).search(out):  # most articles have none: skip the slow translate
             out = out.translate(_fullwidth_table(items))
-    for k, v in lex.metric_words.variants.items():  # 呆帐, 資産: the forms the rule files are written in
-        if k in out:
-            out = out.replace(k, v)
-    if len(out) != len(text):  # guaranteed by every step; keep the invariant loud
+    if len(out) != len(text):  # guaranteed by the fold; keep the invariant loud
         raise AssertionError("matching copy changed length")
     return out
 
 
 @cache
-def _fullwidth_pairs() -> tuple[tuple[str, str], ...] | None:
+def _fold_items() -> tuple[tuple[str, str], ...]:
+    """numerals.toml [fullwidth] and metric_words.toml [variants]: what the matching copy folds."""
+    lex = load_lexicon()
+    return (*lex.fullwidth.items(), *lex.metric_words.variants.items())
+
+
+@cache
+def _fold_pairs() -> tuple[tuple[str, str], ...] | None:
     """The fold as (character, replacement) pairs when replacing them one after the other is the
     translate: single characters, no replacement folded again; else None."""
-    items = tuple(load_lexicon().fullwidth.items())
+    items = _fold_items()
     if all(len(k) == 1 and len(v) == 1 and v not in dict(items) for k, v in items):
         return items
     return None

@@ -186,7 +186,7 @@ def _qualifier(sp: Span, lex: Lexicon, m: str) -> tuple[str, int]:
     if sp.infix and sp.kind == "number":
         return lex.qualifier_infix.get(sp.infix[0], "over"), start
     after = m[sp.end:sp.end + 4].lstrip(" ")
-    if after.startswith(sc.qualifier_suffixes):  # one C call rejects the common case: no suffix
+    if after.startswith(lex.qualifier_suffix_words):  # one C call rejects the common case: no suffix
         for w, q in lex.qualifier_suffix.items():
             if after.startswith(w):
                 return q, start

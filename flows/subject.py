@@ -189,7 +189,7 @@ class _Phrasing:
         self.period_lead = re.compile("(?:" + "|".join(ph["period_lead"]) + ")")
         self.topic_in = re.compile(rf"(?:{alternation(ph['topic_nouns'])}|{inst})")
         self.group_topics = frozenset(ph["group_topics"])
-        self.institution_in = re.compile(rf"{inst}|分行|支行")
+        self.institution_in = re.compile(rf"{inst}|{alternation(load_lexicon().attribution.branch_words)}")
         self.topic_subject_max = 8  # a longer subject says enough of its own
         lex = load_lexicon()
         self.one_in = re.compile(  # 每3笔业务中，就有一笔: the whole (业务) between the count and the part
