@@ -96,7 +96,7 @@ def main() -> None:
     from flows.load import connect
     from flows.report import render_report
 
-    out = args.out or args.db.with_name("report-bench-export")
+    out = (args.out or args.db.with_name("report-bench-export")).resolve()  # a browser needs file:// URIs
     con = connect(args.db, read_only=True)
     docs, mentions, dis = con.execute(
         "select (select count(*) from dim_documents), (select count(*) from fct_mentions), "
