@@ -65,6 +65,7 @@ eval: $(STAMP) $(NATIVE)
 
 bench: $(STAMP) $(NATIVE)
 	$(BIN)/python benchmarks/bench.py --n $(N)
+	$(BIN)/python benchmarks/realpages.py
 	$(BIN)/python benchmarks/report_bench.py --db bench-out/w0.duckdb
 
 export: $(STAMP) $(NATIVE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache, lru_cache
+from functools import cache
 from typing import NamedTuple
 
 from flows.extract import FULL_SENTENCE_ENDS
@@ -204,6 +204,9 @@ class _PeriodScans:
     period_parts: tuple[tuple[str, frozenset[str]], ...]  # (branch, characters it needs)
     period_pairs: tuple[dict[str, frozenset[str] | None] | None, ...]  # each branch's first_pairs
     period_needed: frozenset[str]  # every character some rule needs
+    part_patterns: tuple[re.Pattern, ...]  # each branch compiled on its own
+    starts: re.Pattern | None  # the places a branch can start (None: anywhere)
+    by_first: dict[str, tuple[tuple[int, frozenset[str] | None], ...]]  # first character -> (branch, its seconds)
     period_rules: dict[str, tuple[str, str]]  # group name -> (type, resolver)
     period_groups: dict[str, tuple[tuple[str, str], ...]]  # p3 -> (("p3_y", "y"), ...)
     basis_before: re.Pattern
@@ -226,11 +229,22 @@ def period_scans() -> _PeriodScans:
         gate = "(?=[" + "".join(re.escape(c) for c in sorted(own)) + "])" if own else ""
         parts.append((f"{gate}(?P<{g}>{body})", required_chars(r.pattern)))
         rules[g] = (r.type, r.resolve)
+    pairs = [first_pairs(p) for p, _ in parts]
+    merged = _merged_pairs(pairs)
+    by_first: dict[str, list[tuple[int, frozenset[str] | None]]] = {}
+    for k, each in enumerate(pairs):
+        for c, after in (each or {}).items():
+            by_first.setdefault(c, []).append((k, after))
     return _PeriodScans(
         periods=gated("|".join(p for p, _ in parts)),  # each part gated by its own first characters
         period_parts=tuple(parts),
-        period_pairs=tuple(first_pairs(p) for p, _ in parts),  # analysed once, merged per subset
+        period_pairs=tuple(pairs),
         period_needed=frozenset().union(*[need for _, need in parts]),
+        part_patterns=tuple(re.compile(p) for p, _ in parts),
+        starts=re.compile("|".join(re.escape(c) + ("" if after is None else
+                                                    "(?=[" + "".join(re.escape(x) for x in sorted(after)) + "])")
+                                   for c, after in sorted(merged.items()))) if merged else None,
+        by_first={c: tuple(ks) for c, ks in by_first.items()},
         period_groups={g: tuple([(f"{g}_{n}", n) for n in re.compile(r.pattern).groupindex])
                        for g, r in zip(rules, lex.period_rules)},
         period_rules=rules,
@@ -463,69 +477,44 @@ def period_hits(m: str, ctx: DocContext, found: list[PeriodMatch] | None = None,
     return hits, bases
 
 
-def _period_scanner(chars: frozenset[str]) -> re.Pattern:
-    """The period alternation without the rules that need a character `chars` lacks.
-
-    A rule left out could not match anywhere in the text, and the others keep their order,
-    so the scan finds exactly what the full alternation finds, in fewer steps.
-    """
-    sc = period_scans()
-    return _period_subset(tuple(i for i, (_, need) in enumerate(sc.period_parts) if need <= chars))
-
-
 def _period_matches(m: str) -> list[re.Match[str]]:
-    """`list(_period_scanner(chars of m).finditer(m))`, the alternation tried only where a rule
-    can start.
+    """`list(period_scans().periods.finditer(m))`, each rule tried only where it can start.
 
-    The alternation's gate (`gated`) is a lookahead, so the regex engine still enters the pattern
-    at every position of the text. A pattern of the first two characters alone (`_period_starts`)
-    starts with a literal: the engine skips from one place worth a try to the next in a tight C
-    loop, and the alternation is matched there. A match can start only at such a place, and where
-    one is found the scan goes on after it, so the matches are those `finditer` returns.
+    The alternation's gate (`gated`) is a lookahead, so the regex engine would still enter the
+    pattern at every position of the text. A pattern of the first two characters of every rule
+    (`starts`) starts with a literal: the engine skips from one place worth a try to the next in
+    a tight C loop. There, the rules that can start with those two characters, and that can
+    match this text at all (every character a rule needs is in it), are tried in the
+    alternation's order, each compiled on its own once per process; the first that matches
+    wins, as in the alternation, and the scan goes on after it.
+
+    (A pattern compiled for each document's subset of rules cost 5 to 8 ms a compile: on real
+    pages, whose subsets rarely repeat, that was most of a fresh process's extraction time.)
     """
     sc = period_scans()
-    chars = frozenset(c for c in sc.period_needed if c in m)
-    active = tuple(i for i, (_, need) in enumerate(sc.period_parts) if need <= chars)
-    scanner = _period_subset(active)
-    starts = _period_starts(active)
-    if starts is None:
-        return list(scanner.finditer(m))
+    if sc.starts is None:
+        return list(sc.periods.finditer(m))
+    # rules whose needed characters are all in the text (most pages lack 季 or 半 ...)
+    present = {c for c in sc.period_needed if c in m}
     out: list[re.Match[str]] = []
     pos = 0
-    for s in starts.finditer(m):
+    n = len(m)
+    for s in sc.starts.finditer(m):
         i = s.start()
         if i < pos:
             continue
-        x = scanner.match(m, i)
-        if x is not None:
-            if x.end() == i:  # an empty match: finditer's own rules for what may follow it apply
-                return list(scanner.finditer(m))
-            out.append(x)
-            pos = x.end()
+        nxt = m[i + 1] if i + 1 < n else ""
+        for k, seconds in sc.by_first[m[i]]:
+            if seconds is not None and nxt not in seconds or not sc.period_parts[k][1] <= present:
+                continue
+            x = sc.part_patterns[k].match(m, i)
+            if x is not None:
+                if x.end() == i:  # an empty match: finditer's own rules for what may follow it apply
+                    return list(sc.periods.finditer(m))
+                out.append(x)
+                pos = x.end()
+                break
     return out
-
-
-@lru_cache(maxsize=256)
-def _period_starts(active: tuple[int, ...]) -> re.Pattern | None:
-    """A match of each place where a rule of `active` can start: its first character, followed
-    by one that can come second (`first_pairs`; 上 in 上半年, not in 上升); None when a rule
-    may start anywhere."""
-    sc = period_scans()
-    pairs = _merged_pairs([sc.period_pairs[i] for i in active])
-    if not pairs:
-        return None
-    return re.compile("|".join(re.escape(c) + ("" if after is None else
-                                               "(?=[" + "".join(re.escape(x) for x in sorted(after)) + "])")
-                               for c, after in sorted(pairs.items())))
-
-
-@lru_cache(maxsize=256)
-def _period_subset(active: tuple[int, ...]) -> re.Pattern:
-    sc = period_scans()
-    if len(active) == len(sc.period_parts):
-        return sc.periods
-    return gated("|".join(sc.period_parts[i][0] for i in active) or "(?!)",
-                 _merged_pairs([sc.period_pairs[i] for i in active]))
 
 
 def _merged_pairs(each: list[dict[str, frozenset[str] | None] | None]) -> dict[str, frozenset[str] | None] | None:
