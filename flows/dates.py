@@ -72,6 +72,10 @@ def figure_dates(sp: Span, d: Doc, at: Place, kind: str, basis: str | None, basi
                           or st.range_start is not None and d.lead_as_of is not None
                           and st.range_start <= d.lead_as_of):
         as_of = d.lead_as_of  # (今年累放农地贷款…: an open period runs to the lead's as-of date)
+    pub = d.ctx.published_at
+    if as_of is None and not now and st.range_start is not None and pub is not None \
+            and (d.ctx.published_precision or "day") == "day" and st.range_start <= pub and not in_title:
+        as_of = pub  # 2022年以来，累计投放贷款27.72亿元 and nothing else dates it: since then, to the day of writing
     start: date | None
     if kind == "level":
         start = st.range_start if unit in ("percent", "pp") and st.has_range else None
