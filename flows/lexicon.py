@@ -88,6 +88,7 @@ class MetricWords:
     segments: tuple[str, ...]
     bare_heads: frozenset[str]
     coordinators: tuple[str, ...]
+    coordinated_reach: int  # characters of its own a coordinated name may have before it (年化, 核心)
     particles: str  # characters a segment may stand before the name with (代销的理财)
     boundary_chars: frozenset[str]
     boundary_words: tuple[str, ...]
@@ -430,6 +431,7 @@ def _metric_words(rules_dir: Path) -> MetricWords:
         segments=_longest_first(_words(data, "words.segments", f)),
         bare_heads=frozenset(_words(data, "words.bare_heads", f)),
         coordinators=_longest_first(_words(data, "words.coordinators", f)),
+        coordinated_reach=_get(data, "words.coordinated_reach", int, f),
         particles=_get(data, "words.particles", str, f),
         boundary_chars=frozenset(boundary),
         boundary_words=_longest_first(_words(data, "words.boundary_words", f)),

@@ -102,10 +102,12 @@ def _ends_with(by_last: dict[str, tuple[str, ...]], s: str) -> bool:
     return bool(s) and any(s.endswith(w) for w in by_last.get(s[-1], ()))
 
 
-def _named(mt: _Matcher, s: str) -> list[MetricRule]:
+def _named(mt: _Matcher, s: str) -> list[MetricRule | None]:
     """The rules of the metrics `s` (folded) names: the longest synonym ending it, tail words taken
     off the end one by one until one does (资产规模增速 -> 资产规模), if what stands before it
-    allows; with the names coordinated before it (存款、贷款规模: deposits, loans). Empty: none."""
+    allows; with the names coordinated before it (存款、贷款规模: deposits, loans), a name the
+    words before it make a segment or another concept standing as None among them (资本充足率和
+    核心资本充足率: the ratio, then none). Empty: none."""
     while s:
         found, rules = _ending(mt, s)
         if found:
@@ -117,7 +119,7 @@ def _named(mt: _Matcher, s: str) -> list[MetricRule]:
     return []
 
 
-def _ending(mt: _Matcher, s: str) -> tuple[bool, list[MetricRule]]:
+def _ending(mt: _Matcher, s: str) -> tuple[bool, list[MetricRule | None]]:
     """(a synonym ends `s`, the rules of the names it ends unless the words before it make it a
     segment)."""
     for n in mt.lengths_by_last.get(s[-1], ()):
@@ -129,20 +131,22 @@ def _ending(mt: _Matcher, s: str) -> tuple[bool, list[MetricRule]]:
         left = s[:len(s) - n]
         bare = left.rstrip(mt.words.particles)
         # 境内分行人民币|贷款, 代销的|理财: a segment of the metric (优于行业平均的|成本收入比率 compares)
-        if _ends_with(mt.segment_by_last, bare) and (bare == left or not mt.cut_at.search(bare)):
-            return True, []
-        if left and s[len(s) - n:] in mt.words.bare_heads and not (
+        # 科技|贷款: a bare head needs a boundary before it
+        blocked = _ends_with(mt.segment_by_last, bare) and (bare == left or not mt.cut_at.search(bare)) or (
+            left and s[len(s) - n:] in mt.words.bare_heads and not (
                 left[-1] in mt.words.boundary_chars or not ("\u4e00" <= left[-1] <= "\u9fff")
-                or left.endswith(mt.boundary_words)):
-            return True, []  # 科技|贷款: a bare head needs a boundary before it
-        for c in mt.words.coordinators:
-            if left.endswith(c):
-                # 个人消费贷款和|信用卡透支规模: the names coordinated before it
-                before = _named(mt, left[:-len(c)])
-                if before:
-                    return True, [*before, rule]
+                or left.endswith(mt.boundary_words)))
+        # 个人消费贷款和|信用卡透支规模, 年化平均资产回报率和|年化|平均股东权益报酬率: the names
+        # coordinated before it, a few words of its own (年化, 核心) between
+        before: list[MetricRule | None] = []
+        for k in range(len(left), max(-1, len(left) - 1 - mt.words.coordinated_reach), -1):
+            c = next((c for c in mt.words.coordinators if left.endswith(c, 0, k)), None)
+            if c is not None:
+                before = _named(mt, left[:k - len(c)])
                 break
-        return True, [rule]
+        if blocked:
+            return True, [*before, None] if any(before) else []
+        return True, [*before, rule] if any(before) else [rule]
     return False, []
 
 
@@ -181,10 +185,10 @@ def match(subject_m: str | None, unit: str, kind: str, nth: int = -1) -> MetricR
                 rules = _named(mt, _fold(mt, v))
                 if rules:
                     break
-    if not rules:
-        return None
+    if not rules or nth < 0 and rules[-1] is None:
+        return None  # (a lone segment, or a list ending in one: the first name is not the figure's)
     rule = rules[nth % len(rules)] if nth >= 0 else rules[0]
-    return rule if _fits(rule, unit, kind) else None
+    return rule if rule is not None and _fits(rule, unit, kind) else None
 
 
 # ---------------------------------------------------------------- a name read from the sentence
