@@ -248,6 +248,8 @@ class Lexicon:
     minus_words: str  # 负156亿元: a minus in words (units.toml [signs])
     bare_lower_marks: tuple[str, ...]  # 0.04-0.23个百分点: a bare lower bound before these
     shared_unit_heads: tuple[str, ...]  # 3.01个和4.3个百分点: 个 shares the next unit
+    shared_list_openers: tuple[str, ...]  # 分别提高0.09和1.30个百分点: the bare 0.09 shares the unit
+    shared_list_classes: frozenset[str]
     list_marks: tuple[str, ...]
     small_count_words: frozenset[str]  # 四家: counted below min_bare_chinese
     series_list_marks: tuple[str, ...]  # periods.toml [series]
@@ -799,6 +801,8 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         minus_words="".join(_words(units, "signs.minus_words", "units.toml")),
         bare_lower_marks=_longest_first(_words(units, "ranges.bare_lower_marks", "units.toml")),
         shared_unit_heads=_longest_first(_words(units, "ranges.shared_unit_heads", "units.toml")),
+        shared_list_openers=_longest_first(_words(units, "ranges.shared_list_openers", "units.toml")),
+        shared_list_classes=frozenset(_words(units, "ranges.shared_list_classes", "units.toml")),
         list_marks=_longest_first(_words(units, "ranges.list_marks", "units.toml")),
         small_count_words=frozenset(_words(units, "filters.small_count_words", "units.toml")),
         share_words=_fixed_changes(units, "share_words.percent"),
