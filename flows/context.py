@@ -149,12 +149,15 @@ def assumed_publication(m: str, frame: PeriodHit | None, hits: list[PeriodHit]) 
     """The day an undated document is taken as written: news of a full year's reports coming out
     (…披露了2018年年报) by periods.toml's annual_report_due of the next year, so its 去年 is the
     report's year; else the last day of its reporting period's year (a filing summary speaks from
-    inside it: its 去年底 is the year-end before) or of the latest year it writes."""
+    inside it: its 去年底 is the year-end before), or the latest later day it states as of, or the
+    last day of the latest year it writes."""
     if frame is not None and frame.finish is not None:
         f = frame.finish
         if (f.month, f.day) == (12, 31) and frame.begin == date(f.year, 1, 1) and _disclosure_in(m, 0, len(m)):
             return date(f.year + 1, *load_lexicon().annual_report_due)
-        return date(f.year, 12, 31)
+        # …到2018年一季度末 on a page framed by 2017: written after the latest day it states
+        later = [h.finish for h in hits if h.finish is not None and h.type == "point" and h.finish.year > f.year]
+        return max(later) if later else date(f.year, 12, 31)
     year = document_year([h for h in hits if h.resolver != "since_year"])
     return date(year, 12, 31) if year is not None else None
 
