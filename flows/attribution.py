@@ -61,7 +61,6 @@ class _Scanners:
     subsidiary_words: tuple[str, ...]
     bank_subsidiary_words: tuple[str, ...]
     branch_words: tuple[str, ...]
-    branch_after: re.Pattern  # 漳州分行 after 邮储银行: a place and a branch word
     other_after: tuple[str, ...]
     other_not_before: tuple[str, ...]
     other_generic: frozenset[str]
@@ -114,7 +113,6 @@ def scanners() -> _Scanners:
         subsidiary_words=r.subsidiary_words,
         bank_subsidiary_words=r.bank_subsidiary_words,
         branch_words=r.branch_words,
-        branch_after=re.compile(rf"[\u4e00-\u9fff]{{2,4}}?(?:{alternation(r.branch_words)})"),
         other_after=r.other_bank_after,
         other_not_before=r.other_bank_not_before,
         other_generic=r.other_bank_generic,
@@ -152,7 +150,6 @@ class Institutions:
     main: str | None
     bank_names: list[tuple[int, int, str | None]]  # registry names and exclusions (for the subject's trim)
     targets: dict[int, bool]  # hit -> named as a comparison target (高于工行), filled as asked
-    branch: tuple[int, int] | None = None  # the main bank's branch a branch-news page is about (漳州分行)
 
     def is_target(self, m: str, i: int) -> bool:
         """Hit `i` is what a figure is compared with (高于工行和建行: the whole list is)."""
@@ -258,23 +255,7 @@ def index(text: str, m: str, ctx: DocContext, title_end: int, span_starts: list[
     if main is None:
         main = _main(text, m, ctx, hits, first, title_end, span_starts, lex.attribution)
     return Institutions(hits, starts, first, last, aggregates, aggregate_ends, non_bank, non_bank_ends,
-                        self_refs, respectively, main, bank_names, {},
-                        _main_branch(m, hits, main, title_end + lex.attribution.lead_chars))
-
-
-def _main_branch(m: str, hits: list[tuple[int, int, str]], main: str | None, lead_end: int) -> tuple[int, int] | None:
-    """(start, end) of the branch a branch-news page is about: its main bank named in the title or
-    the lead right before a place and a branch word (邮储银行漳州分行 -> 漳州分行)."""
-    if main is None:
-        return None
-    for s, e, code in hits:
-        if s >= lead_end:
-            break
-        if code == main:
-            x = scanners().branch_after.match(m, e)
-            if x is not None:
-                return x.span()
-    return None
+                        self_refs, respectively, main, bank_names, {})
 
 
 def _apposition(m: str, sc: _Scanners, a: int, b: int) -> bool:

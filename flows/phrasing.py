@@ -18,7 +18,7 @@ from flows.document import (CHANGE_CUES, PUNCT, Doc, Place, between, clause_end,
                             previous_sentence_start, scanners)
 from flows.extract import Span
 from flows.lexicon import Lexicon, load_lexicon, one_of_chars
-from flows.subject import (ITEM_SEP_WIDE, abbreviation_after, after_headline_gap, after_last_bank, with_branch,
+from flows.subject import (ITEM_SEP_WIDE, abbreviation_after, after_headline_gap, after_last_bank,
                            after_place_frame, after_segment_marks, change_suffix, change_tail,
                            comparison_topic, counted_phrase, drop_glosses, drop_measure_verbs, drop_period_lead,
                            drop_possessive, drop_time_words, full_name, inherit_sibling, launched_service,
@@ -192,9 +192,6 @@ def phrased_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
         subj = s.span
         phrased = with_topic(text, phrased, d.topics, d.topic_starts, at.line_start,
                              subj[0] if subj is not None and subj[0] < sp.start else sp.start, entity is not None)
-    branch = d.institutions.branch
-    if phrased and branch is not None and entity is not None and entity == d.institutions.main:
-        phrased = with_branch(phrased, text[branch[0]:branch[1]])  # 漳州分行涉农贷款余额
     return phrased
 
 

@@ -486,14 +486,6 @@ def with_topic(m: str, s: str, topics: list[tuple[int, int]], starts: list[int],
     return s
 
 
-def with_branch(s: str, branch: str) -> str:
-    """涉农贷款余额 on a page about 邮储银行漳州分行 -> 漳州分行涉农贷款余额: the main bank's figure
-    there is the branch's, which no other field says (a subject naming an institution keeps its own)."""
-    if phrasing().institution_in.search(s) is not None:
-        return s
-    return branch + s
-
-
 def one_in_phrase(m: str, text: str, start: int, end: int) -> str | None:
     """全行每3笔业务中，就有一笔来自手机银行 -> 来自手机银行的业务占比: a ratio in words measures
     the share of the whole (业务) that the words after it describe."""

@@ -115,9 +115,10 @@ CASES = [
     ("手机银行发展迅猛，国有大行交易量达到12亿笔。", "12亿笔", "国有大行交易量"),
     ("个人养老金业务起步，全行网点超过四万个。", "四万个", "网点"),
     ("上市银行零售转型加速。私行客户数增长9.9%。", "9.9%", "私行客户数"),  # a topic of its own
-    # a page about a branch of its bank (邮储银行漳州分行): the bank's figures are the branch's
+    # a page about a branch of its bank (邮储银行漳州分行): the subject is the measure alone, the
+    # shortest phrase a reader accepts (the branch is the page's context, as for a bank's name)
     ("邮储银行漳州分行服务三农\n从邮储银行漳州分行获悉：截至4月末，全行涉农贷款余额接近150亿元。", "150亿元",
-     "漳州分行涉农贷款余额"),
+     "涉农贷款余额"),
     # a group of banks is no topic of one bank's figure (上市银行 over 建行's profit)
     ("上市银行业绩分化。建行净利润增长3.1%。", "3.1%", "净利润"),
     # a sibling category and a bracket defining the noun after the topic take no topic
