@@ -144,7 +144,8 @@ class _Patterns:
     table_cell: re.Pattern
     share: re.Pattern | None  # 一半, 过半: a share in words
     share_marks: str  # the characters every share word holds (半): one test skips most texts
-    list_gate: re.Pattern  # 0.09和1.30: a digit, a list mark, a digit
+    list_gate: re.Pattern  # 0.09和1.30: a list mark before a digit (the digit before it is tested apart:
+    # a pattern opening with a lookbehind is tried at every position, one opening with a literal is not)
 
 
 @cache
@@ -229,7 +230,7 @@ def patterns() -> _Patterns:
                      re.compile(alternation(lex.table_units)) if lex.table_units else None,
                      re.compile(r"[^\d\n][^\n]*?(?P<cells>(?: +[-−]?\d[\d,]*(?:\.\d+)?)+) *"),
                      re.compile(r"\d[\d,]*(?:\.\d+)?"), share, share_marks,
-                     re.compile(rf"(?<=\d)(?:{alternation(lex.list_marks)}) ?(?=\d)"))
+                     re.compile(rf"(?:{alternation(lex.list_marks)}) ?(?=\d)"))
 
 
 def _menu_pattern(lex: Lexicon) -> re.Pattern:
@@ -527,6 +528,8 @@ def _bare_list_items(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, spans:
         return spans
     out: list[Span] | None = None
     for y in reversed(list(p.list_gate.finditer(m))):
+        if y.start() == 0 or not m[y.start() - 1].isdigit():
+            continue
         a = y.end()
         cur = spans if out is None else out
         k = bisect.bisect_left(cur, a, key=_span_start)
