@@ -245,7 +245,7 @@ def index(text: str, m: str, ctx: DocContext, title_end: int, span_starts: list[
     first = list(range(len(hits)))
     last = list(range(len(hits)))
     for i in range(1, len(hits)):
-        if hits[i - 1][2] != OTHER and hits[i][2] != OTHER and \
+        if (hits[i - 1][2] != OTHER or hits[i][2] != OTHER) and \
                 _glue(m, hits[i - 1][1], hits[i][0]) in sc.list_marks:
             first[i] = first[i - 1]
     for i in range(len(hits) - 2, -1, -1):
@@ -496,27 +496,30 @@ def group_members(m: str, lo: int, qstart: int) -> tuple[str, ...]:
 
 
 def sharing_banks(ix: Institutions, m: str, fs: int, start: int, entity: str | None,
-                  span_starts: list[int]) -> list[str]:
-    """The other banks of a list the figure at `start` is stated for as a whole
-    (北京银行、江苏银行、上海银行资产总额超3万亿元: each of the three is over 3万亿): their codes
-    besides `entity`, in list order; [] for a figure of one bank or one item of a 分别 list."""
+                  span_starts: list[int]) -> list[str | None]:
+    """The banks of a list the figure at `start` is stated for as a whole (北京银行、江苏银行、
+    上海银行资产总额超3万亿元: each of the three is over 3万亿), `entity` among them, in list order;
+    a bank outside the registry (中原银行) stands as None; [] for a figure of one bank or one item
+    of a 分别 list."""
     hits = ix.hits
     lo = bisect.bisect_left(ix.starts, fs)
     i = bisect.bisect_left(ix.starts, start) - 1
     while i >= lo and (hits[i][1] > start or ix.is_target(m, i)):
         i -= 1
-    if entity is None or i < lo:
+    if i < lo:
         return []
     f, z = ix.first[i], ix.last[i]
     if z <= f or hits[z][0] >= start or _any_in(span_starts, hits[f][1], hits[z][0]) \
             or respective(ix, span_starts, hits[z][1], start) >= 0:
         return []
-    out: list[str] = []
+    out: list[str | None] = []
     for k in range(f, z + 1):
         code = hits[k][2]
-        if code is not None and code != OTHER and code != entity and code not in out:
+        if code == OTHER:
+            out.append(None)  # 中原银行、成都银行…均在1万亿元以上: a row of its own, no registry code
+        elif code is not None and code not in out:
             out.append(code)
-    return out
+    return out if entity in out and len(out) > 1 else []
 
 
 def respective(ix: Institutions, span_starts: list[int], a: int, start: int) -> int:

@@ -264,10 +264,11 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
             if members:
                 out.extend(replace(mention, entity=code) for code in members)  # 四大行均超6000亿元
                 continue
-            out.append(mention)
-            for code in attribution.sharing_banks(d.institutions, m, fs, sp.start, mention.entity,
-                                                  d.span_starts):
-                out.append(replace(mention, entity=code))  # one row for each bank the figure is stated for
+            listed = attribution.sharing_banks(d.institutions, m, fs, sp.start, mention.entity, d.span_starts)
+            if listed:
+                out.extend(replace(mention, entity=code) for code in listed)  # a row for each bank listed
+            else:
+                out.append(mention)
     return out
 
 

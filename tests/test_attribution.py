@@ -83,6 +83,15 @@ def test_a_figure_stated_for_a_list_of_banks_is_a_row_for_each():
     assert [m.entity for m in respectively] == ["ABC", "CCB"]  # 分别: one bank a figure
 
 
+def test_a_bank_outside_the_registry_keeps_its_row_and_place_in_a_list():
+    # 中原银行 has no registry code: its row has none, and the rows follow the list's order
+    text = "城商行年报\n2024年末，中原银行、成都银行和长沙银行资产总额均在1万亿元以上。"
+    ms = extract_mentions(text, DocContext(published_at=date(2025, 6, 26)))
+    assert [m.entity for m in ms if m.surface == "1万亿元"] == [None, "BOCD", "CSCB"]
+    aggregate = extract_mentions("国有大行\n工商银行、建设银行等4家国有大行合计净利润超8000亿元。", DocContext())
+    assert [m.entity for m in aggregate if m.unit == "CNY"] == [None]  # a total across them: one row, nobody's
+
+
 def test_a_group_with_each_names_its_members():
     from flows.normalise import extract_mentions
     text = "大行三季报\n前三季度，四大行营业收入均超6000亿元。"
