@@ -142,11 +142,12 @@ def _ending(mt: _Matcher, s: str) -> tuple[bool, list[MetricRule | None]]:
         for k in range(len(left), max(-1, len(left) - 1 - mt.words.coordinated_reach), -1):
             c = next((c for c in mt.words.coordinators if left.endswith(c, 0, k)), None)
             if c is not None:
-                before = _named(mt, left[:k - len(c)])
+                # 净利差和|净利息收益率: an item naming no metric still holds its place (None)
+                before = _named(mt, left[:k - len(c)]) or [None]
                 break
         if blocked:
             return True, [*before, None] if any(before) else []
-        return True, [*before, rule] if any(before) else [rule]
+        return True, [*before, rule]
     return False, []
 
 
@@ -187,7 +188,8 @@ def match(subject_m: str | None, unit: str, kind: str, nth: int = -1) -> MetricR
                     break
     if not rules or nth < 0 and rules[-1] is None:
         return None  # (a lone segment, or a list ending in one: the first name is not the figure's)
-    rule = rules[nth % len(rules)] if nth >= 0 else rules[0]
+    # the nth figure of a 分别 run the nth item; else the first item that names a metric
+    rule = rules[nth % len(rules)] if nth >= 0 else next(r for r in rules if r is not None)
     return rule if rule is not None and _fits(rule, unit, kind) else None
 
 
