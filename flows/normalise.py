@@ -502,7 +502,7 @@ def _kind_and_metric(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, val
             or subject_m and sc.change_head.search(subject_m)
             or named is not None and sc.change_head_any.search(m, named[1], named[2])
             or sc.change_head_any.search(m, after_segment_marks(m, at.prev_end, qstart), qstart)
-            or sc.change_head_after.match(m, sp.end)):
+            or sc.change_head_after.match(m, sp.end) or _rate_restated(d, lex, at, sp.start)):
         kind = "change"  # 营收增速13.68%, (+8.78%): a growth rate, stated with or without its verb
     # 营业收入和净利润分别为…: the n-th figure of a 分别 run, the n-th metric named
     nth = attribution.respective(d.institutions, d.span_starts, subj[1], sp.start) \
@@ -524,6 +524,20 @@ def _kind_and_metric(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, val
         if topic is not None:
             rule = metric_match.match(m[topic[0]:topic[1]] + subject_m, unit, kind)
     return kind, rule
+
+
+def _rate_restated(d: _Doc, lex: Lexicon, at: Place, start: int) -> bool:
+    """利润增速最高，为16.66%; 平均增速较2023年下降1.14个百分点，为9.63%: a percent in a clause of only a
+    copula (cues.toml copulas) after a clause whose subject (before its first figure) names a
+    growth rate restates that rate."""
+    m = d.m
+    c = _clause_start(d, at.qstart, at.fs)
+    if c <= at.fs or m[c:start].strip(" ") not in lex.copulas:
+        return False
+    a = _clause_start(d, c - 1, at.fs)
+    k = bisect.bisect_left(d.span_starts, a)
+    end = min(c - 1, d.span_starts[k]) if k < len(d.span_starts) else c - 1
+    return scanners().change_head_any.search(m, a, end) is not None
 
 
 # ---------------------------------------------------------------- lookups the steps share
