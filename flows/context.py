@@ -156,10 +156,19 @@ def assumed_publication(m: str, frame: PeriodHit | None, hits: list[PeriodHit]) 
         if (f.month, f.day) == (12, 31) and frame.begin == date(f.year, 1, 1) and _disclosure_in(m, 0, len(m)):
             return date(f.year + 1, *load_lexicon().annual_report_due)
         # …到2018年一季度末 on a page framed by 2017: written after the latest day it states
-        later = [h.finish for h in hits if h.finish is not None and h.type == "point" and h.finish.year > f.year]
+        later = [h.finish for h in hits if h.finish is not None and h.type == "point" and h.finish.year > f.year
+                 and not _future(m, h.start)]
         return max(later) if later else date(f.year, 12, 31)
-    year = document_year([h for h in hits if h.resolver != "since_year"])
+    year = document_year([h for h in hits if h.resolver != "since_year" and not _future(m, h.start)])
     return date(year, 12, 31) if year is not None else None
+
+
+def _future(m: str, start: int) -> bool:
+    """利息补贴将在2026年7月底届期: a date the page looks ahead to (periods.toml future_words just
+    before it) says nothing of when the page was written."""
+    lex = load_lexicon()
+    before = m[max(0, start - lex.future_reach):start]
+    return any(w in before for w in lex.future_words)
 
 
 def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], title_end: int,

@@ -208,6 +208,8 @@ class Lexicon:
     disclosure_reports: tuple[str, ...]  # source_after and these: the reports a disclosure names
     disclosure_reach: int
     annual_report_due: tuple[int, int]  # (month, day) an undated annual-results document is taken as written
+    future_words: tuple[str, ...]  # 将在2026年7月底届期: a date looked ahead to does not date an undated page
+    future_reach: int
     comparison_openers: tuple[str, ...]
     comparison_closers: tuple[str, ...]
     comparison_reach: int
@@ -762,6 +764,8 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
                                           + _words(per, "frame.disclosure_reports", "periods.toml")),
         disclosure_reach=_get(per, "frame.disclosure_reach", int, "periods.toml"),
         annual_report_due=_month_day(_get(per, "frame.annual_report_due", str, "periods.toml"), "periods.toml"),
+        future_words=_words(per, "frame.future_words", "periods.toml"),
+        future_reach=_get(per, "frame.future_reach", int, "periods.toml"),
         comparison_openers=_longest_first(_words(per, "comparison.openers", "periods.toml")),
         comparison_closers=_longest_first(_words(per, "comparison.closers", "periods.toml")),
         comparison_reach=_get(per, "comparison.reach", int, "periods.toml"),
@@ -856,7 +860,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-07i issue 13, session 19: a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
+EXTRACTOR_VERSION = "2026-12-07j issue 13, session 19: a date looked ahead to does not date an undated page; a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
 
 
 @cache
