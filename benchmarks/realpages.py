@@ -31,6 +31,7 @@ def main() -> int:
     args = ap.parse_args()
 
     import flows
+    from flows.batch import doc_context
     from flows.clean import clean_document
     from flows.ingest import read_document, scan
     from flows.models import DocContext
@@ -41,9 +42,7 @@ def main() -> int:
     for e in entries:
         raw = read_document(args.raw, e)
         clean = clean_document(raw)
-        sc = raw.sidecar
-        pages.append((clean.text, DocContext(published_at=sc.published_at, published_precision=sc.published_precision,
-                                             entity=sc.entity, title=clean.title, source=sc.source, url=sc.url)))
+        pages.append((clean.text, doc_context(clean, raw)))
     if not pages:
         print(f"real pages: none in {args.raw} (devset/README.md says how to rebuild them)")
         return 0

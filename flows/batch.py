@@ -86,6 +86,14 @@ def touches_replacement(text: str, start: int, end: int) -> bool:
     return "\ufffd" in text[max(0, start - 1):end + 1]
 
 
+def doc_context(clean: CleanDocument, raw: RawDocument) -> DocContext:
+    """What extraction reads besides the text: the sidecar's date, entity, source and address,
+    and the clean title."""
+    sc = raw.sidecar
+    return DocContext(published_at=sc.published_at, published_precision=sc.published_precision,
+                      entity=sc.entity, title=clean.title, source=sc.source, url=sc.url)
+
+
 def _mention_rows(doc_id: str, clean: CleanDocument, raw: RawDocument) -> tuple[list[tuple], int]:
     """The document's mentions as rows of `MENTION_SCHEMA`: tuples in its column order, and how
     many were left out because their surface touches a U+FFFD (`touches_replacement`).
@@ -93,15 +101,7 @@ def _mention_rows(doc_id: str, clean: CleanDocument, raw: RawDocument) -> tuple[
     An article has dozens of mentions, and a tuple costs half what a dict does to build and
     converts to Arrow in half the time (`_mentions_table`).
     """
-    sc = raw.sidecar
-    ctx = DocContext(
-        published_at=sc.published_at,
-        published_precision=sc.published_precision,
-        entity=sc.entity,
-        title=clean.title,
-        source=sc.source,
-        url=sc.url,
-    )
+    ctx = doc_context(clean, raw)
     rows = []
     text = clean.text
     unreadable = "\ufffd" in text  # nearly never: one scan instead of one per mention

@@ -214,7 +214,6 @@ def frame_state(frame: PeriodHit) -> PeriodState:
 class _PeriodScans:
     periods: re.Pattern
     period_parts: tuple[tuple[str, frozenset[str]], ...]  # (branch, characters it needs)
-    period_pairs: tuple[dict[str, frozenset[str] | None] | None, ...]  # each branch's first_pairs
     period_needed: frozenset[str]  # every character some rule needs
     part_patterns: tuple[re.Pattern, ...]  # each branch compiled on its own
     starts: re.Pattern | None  # the places a branch can start (None: anywhere)
@@ -248,14 +247,11 @@ def period_scans() -> _PeriodScans:
         for c, after in (each or {}).items():
             by_first.setdefault(c, []).append((k, after))
     return _PeriodScans(
-        periods=gated("|".join(p for p, _ in parts)),  # each part gated by its own first characters
+        periods=gated("|".join(p for p, _ in parts), merged),  # each part gated by its own first characters
         period_parts=tuple(parts),
-        period_pairs=tuple(pairs),
         period_needed=frozenset().union(*[need for _, need in parts]),
         part_patterns=tuple(re.compile(p) for p, _ in parts),
-        starts=re.compile("|".join(re.escape(c) + ("" if after is None else
-                                                    "(?=[" + "".join(re.escape(x) for x in sorted(after)) + "])")
-                                   for c, after in sorted(merged.items()))) if merged else None,
+        starts=re.compile(_pair_branches(merged, lookahead=True)) if merged else None,
         by_first={c: tuple(ks) for c, ks in by_first.items()},
         period_groups={g: tuple([(f"{g}_{n}", n) for n in re.compile(r.pattern).groupindex])
                        for g, r in zip(rules, lex.period_rules)},
@@ -279,10 +275,15 @@ def gated(alternation: str, pairs: dict[str, frozenset[str] | None] | None = Non
     if not pairs:
         return re.compile(alternation)
     cls = "".join(re.escape(c) for c in sorted(pairs))
-    two = "|".join(re.escape(c) + ("" if after is None else
-                                    "[" + "".join(re.escape(x) for x in sorted(after)) + "]")
-                   for c, after in sorted(pairs.items()))
-    return re.compile(f"(?=[{cls}])(?={two})(?:{alternation})")
+    return re.compile(f"(?=[{cls}])(?={_pair_branches(pairs, lookahead=False)})(?:{alternation})")
+
+
+def _pair_branches(pairs: dict[str, frozenset[str] | None], lookahead: bool) -> str:
+    """An alternation of each first character followed by one of its seconds (上[半年], 2[0]), the
+    seconds as a class or, with `lookahead`, looked at without being taken (上(?=[半年]))."""
+    opening, closing = ("(?=[", "])") if lookahead else ("[", "]")
+    return "|".join(re.escape(c) + ("" if after is None else opening + "".join(re.escape(x) for x in sorted(after)) + closing)
+                    for c, after in sorted(pairs.items()))
 
 
 
@@ -531,7 +532,7 @@ def _period_matches(m: str) -> list[re.Match[str]]:
 
 def _merged_pairs(each: list[dict[str, frozenset[str] | None] | None]) -> dict[str, frozenset[str] | None] | None:
     """The first pairs of an alternation from those of its branches (a branch that may start
-    with anything makes the whole unknown): no new analysis for each new subset of rules."""
+    with anything makes the whole unknown): the whole alternation is not analysed again."""
     if not each or any(p is None for p in each):
         return None
     out: dict[str, set[str] | None] = {}

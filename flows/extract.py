@@ -504,9 +504,8 @@ def _bare_lower_bounds(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, span
         sp = spans[k]
         for mark in lex.bare_lower_marks:
             if m.startswith(mark, a - len(mark)):
-                x = p.arabic_end.search(m, max(0, a - len(mark) - 24), a - len(mark))
-                if x is not None and mask.find(1, x.start(), x.end()) < 0 and (
-                        x.start() == 0 or not (m[x.start() - 1].isascii() and m[x.start() - 1].isalpha())):
+                x = _bare_number_before(p, m, mask, a - len(mark))
+                if x is not None:
                     if out is None:
                         out = list(spans)
                     lo = Span(x.start(), x.end(), "number", x.group())
@@ -518,6 +517,16 @@ def _bare_lower_bounds(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, span
         return spans
     out.sort(key=lambda s: s.start)
     return out
+
+
+def _bare_number_before(p: _Patterns, m: str, mask: bytearray, end: int) -> re.Match[str] | None:
+    """The Arabic number ending at `end` that no span holds and no Latin letter runs into (the
+    bare 0.04 of 0.04-0.23个百分点, the 0.09 of 0.09和1.30个百分点), or None."""
+    x = p.arabic_end.search(m, max(0, end - 24), end)
+    if x is None or mask.find(1, x.start(), x.end()) >= 0 or (
+            x.start() > 0 and m[x.start() - 1].isascii() and m[x.start() - 1].isalpha()):
+        return None
+    return x
 
 
 def _bare_list_items(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, spans: list[Span]) -> list[Span]:
@@ -536,9 +545,8 @@ def _bare_list_items(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, spans:
         if k == len(cur) or cur[k].start != a or cur[k].unit_class not in lex.shared_list_classes:
             continue
         sp = cur[k]
-        x = p.arabic_end.search(m, max(0, y.start() - 24), y.start())
-        if x is None or mask.find(1, x.start(), x.end()) >= 0 or (
-                x.start() > 0 and m[x.start() - 1].isascii() and m[x.start() - 1].isalpha()):
+        x = _bare_number_before(p, m, mask, y.start())
+        if x is None:
             continue
         clause = m[max(0, x.start() - 16):x.start()]
         cut = max(clause.rfind(c) for c in CLAUSE_ENDS)

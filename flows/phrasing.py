@@ -192,6 +192,8 @@ def phrased_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
         subj = s.span
         phrased = with_topic(text, phrased, d.topics, d.topic_starts, at.line_start,
                              subj[0] if subj is not None and subj[0] < sp.start else sp.start, entity is not None)
+    if phrased and measure_word and measure_word in lex.phrasing["measures_shown"] and not phrased.endswith(")"):
+        phrased += "(" + text[sp.end - len(measure_word):sp.end] + ")"  # 支持企业收购夏粮(斤): what the count weighs
     return phrased
 
 
