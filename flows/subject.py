@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import bisect
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from flows.lexicon import load_lexicon, matches_from, one_of_chars
+
+# The phrase rewrites below are pure functions of short strings, and a page names the same few
+# measures figure after figure (净利润, 营业收入): each is computed once per distinct phrase. The
+# bound keeps a long run's memory flat.
+_phrase_cache = lru_cache(maxsize=4096)
 
 
 @cache
@@ -252,6 +257,7 @@ def change_suffix(m: str, b: int, limit: int, after: int) -> tuple[int, str]:
     return b, y.group("head") if y else ""
 
 
+@_phrase_cache
 def drop_possessive(s: str) -> str:
     """城商行的总资产规模 -> 城商行总资产规模: a 的 before a measure goes (not one closing a
     relative clause before a noun: 老年客户较为集中的网点)."""
@@ -264,6 +270,7 @@ def drop_possessive(s: str) -> str:
     return s
 
 
+@_phrase_cache
 def drop_measure_verbs(s: str) -> str:
     """国有六大行实现营业总收入 -> 国有六大行营业总收入: a reporting verb between an institution and
     a measure goes (not one before what is not a measure: 实现增长的银行)."""
@@ -275,6 +282,7 @@ def drop_measure_verbs(s: str) -> str:
     return s[:x.start()] + s[x.end():]
 
 
+@_phrase_cache
 def drop_time_words(s: str) -> str:
     """该基金今年以来累计收益 -> 该基金累计收益: the period is a field of its own (and 仅 says
     nothing of what is measured: 大陸分行僅獲利 -> 大陸分行獲利)."""
@@ -297,6 +305,7 @@ def resolve_anaphora(m: str, s: str, quotes: list[tuple[int, int]], floor: int, 
     return name + s[len(mark):] if name else s
 
 
+@_phrase_cache
 def inherit_sibling(s: str, prev: str | None) -> str:
     """交易笔数 after 外卡收单交易规模 -> 外卡收单交易笔数: a subject that opens with a word the
     previous subject of the sentence has after its modifier takes that modifier (当年累计收单交易规模
@@ -316,6 +325,7 @@ def inherit_sibling(s: str, prev: str | None) -> str:
     return prev[:j] + body
 
 
+@_phrase_cache
 def strip_display_lead(s: str) -> str:
     """虽然电子支付交易规模 -> 电子支付交易规模: a conjunction opens no subject; a footnote
     mark inside is debris (低于160%[11]的银行)."""
@@ -331,6 +341,7 @@ def strip_display_lead(s: str) -> str:
     return s
 
 
+@_phrase_cache
 def after_place_frame(s: str, long: bool) -> str:
     """…哈尔滨中央大街等景点商圈建设境外来宾支付服务中心或示范区27家 -> 建设境外来宾支付服务中心或
     示范区: in a long subject (or one opening with 在) what was built, set up or placed follows
@@ -361,11 +372,13 @@ def sentence_topic(m: str, quotes: list[tuple[int, int]], fs: int, a: int, subje
     return None
 
 
+@_phrase_cache
 def measure_tail(s: str) -> bool:
     """The phrase ends in a measure (规模, 净利润, 增速 …: subject.toml measure_tails)."""
     return phrasing().measure_tail.search(s) is not None
 
 
+@_phrase_cache
 def only_institution(s: str, short: bool = True) -> bool:
     """The phrase names only a bank or a group of banks (第一銀行, 国有行, 中國信託); with
     `short` false, any phrase ending in one (其餘銀行依序包括永豐銀行)."""
@@ -373,17 +386,20 @@ def only_institution(s: str, short: bool = True) -> bool:
     return (not short or len(s) <= ph.institution_max) and ph.institution_end.search(s) is not None
 
 
+@_phrase_cache
 def measure_of(s: str) -> str:
     """上市银行营业收入 -> 营业收入: a subject without the institution it opens with."""
     x = phrasing().institution_lead.match(s)
     return s[x.end():] if x and x.end() < len(s) else s
 
 
+@_phrase_cache
 def opens_with_basis(s: str) -> bool:
     """较上一年同期: the phrase is a comparison basis, not what is compared."""
     return s.startswith(phrasing().basis_open)
 
 
+@_phrase_cache
 def opens_with_share(s: str) -> bool:
     """占发放贷款及垫款总额的: a share of something, of the figure named before."""
     return s.startswith(phrasing().share_open) and len(s) >= 4 and "占比" not in s and "佔比" not in s
@@ -446,11 +462,13 @@ def measure_after(m: str, pos: int, end: int) -> tuple[int, int] | None:
     return a, b
 
 
+@_phrase_cache
 def change_tail(s: str) -> bool:
     """The phrase ends in a growth-rate word (净利润增速)."""
     return phrasing().change_tail.search(s) is not None
 
 
+@_phrase_cache
 def more_than_before(s: str) -> bool:
     """多投放, 少增: the subject says only how much more or less than a year before."""
     return len(s) <= 4 and s.startswith(phrasing().more_less)
@@ -530,6 +548,7 @@ def launched_service(m: str, text: str, s: str, fs: int, qstart: int) -> str:
 _HEADLINE_GAP = re.compile(r"^.*[\u4e00-\u9fff] (?=[\u4e00-\u9fff]{4,}$)")
 
 
+@_phrase_cache
 def after_headline_gap(s: str) -> str:
     """深耕三农金融 个人存款余额 -> 个人存款余额: a space between two Chinese phrases ends a
     headline or slogan; a measure of four characters or more after it is the subject."""
@@ -539,6 +558,7 @@ def after_headline_gap(s: str) -> str:
     return s[x.end():] if x is not None else s
 
 
+@_phrase_cache
 def drop_period_lead(s: str) -> str:
     """25Q3营业收入 -> 营业收入: a period code or dated period opening the subject (the period is a
     field of its own); kept when nothing would be left."""
@@ -573,6 +593,7 @@ def signed_change_of(m: str, last_end: int, qstart: int, previous: str | None) -
     return previous + ph.signed_change_word
 
 
+@_phrase_cache
 def drop_glosses(s: str) -> str:
     """資產(chǎn) -> 資產: a page's pinyin glosses are no part of the subject."""
     if "(" not in s and ")" not in s and "（" not in s and "）" not in s:
@@ -584,6 +605,7 @@ def drop_glosses(s: str) -> str:
 _SHARED_SHARE = re.compile(r"分(?=[占佔])")
 
 
+@_phrase_cache
 def shared_share_item(s: str, k: int) -> str:
     """公司銀行、個人銀行及資金業務分佔稅前溢利26﹒1%、44﹒8%及26﹒3% -> 個人銀行佔稅前溢利 for
     the second figure: items before 分佔 share what follows it."""
