@@ -77,6 +77,8 @@ class _Scanners:
     count_measure_words: frozenset[str]
     bank_nouns: tuple[str, ...]
     each_member: re.Pattern  # 四大行均: a group, then a word saying each
+    place_list: re.Pattern  # 广州、上海、重庆分别: bare places listed before 分别
+    place_item: re.Pattern  # one place of such a list
 
 
 
@@ -104,6 +106,7 @@ def scanners() -> _Scanners:
         for w in listed:
             word_class[w] = cls  # a later class wins a word listed twice
     words = {w: c for w, c in word_class.items() if w not in name_of}
+    places = alternation({p for _, kind_places in r.place_lists.values() for p in kind_places}) or "(?!)"
     return _Scanners(
         scan=re.compile(alternation([*name_of, *words], ascii_guard=True)),
         name_of=name_of,
@@ -128,6 +131,9 @@ def scanners() -> _Scanners:
         list_marks=frozenset(r.list_marks),
         count_measure_words=r.count_measure_words,
         bank_nouns=r.bank_nouns,
+        place_list=re.compile(rf"(?:{places})(?:(?:{alternation(r.list_marks)})(?:{places}))+"
+                              rf"(?=(?:{alternation(r.respectively)}))"),
+        place_item=re.compile(places),
         each_member=re.compile(rf"(?P<group>{alternation(r.group_members)})[^，,。；;：:0-9]{{0,12}}?"
                                rf"(?:{alternation(r.group_each_words)})"),
     )
@@ -239,6 +245,11 @@ def index(text: str, m: str, ctx: DocContext, title_end: int, span_starts: list[
                 if not m.startswith(sc.branch_words, e + len(sub)):
                     code, e = OTHER, e + len(sub)
         raw.append((s, e, code))
+    if lex.attribution.place_lists and any(w in m for w in lex.attribution.respectively):
+        places = _place_list_banks(m, sc, lex.attribution)
+        if places:
+            raw.extend(places)
+            bank_names = sorted([*bank_names, *places])  # each place names its bank
     raw.sort()  # in text order already but for the initials and outside banks put before a name
     hits = _resolve_brands(m, raw) if any(c[0] == _BRAND for _, _, c in raw) else raw
     starts = [h[0] for h in hits]
@@ -256,6 +267,31 @@ def index(text: str, m: str, ctx: DocContext, title_end: int, span_starts: list[
         main = _main(text, m, ctx, hits, first, title_end, span_starts, lex.attribution)
     return Institutions(hits, starts, first, last, aggregates, aggregate_ends, non_bank, non_bank_ends,
                         self_refs, respectively, main, bank_names, {})
+
+
+def _place_list_banks(m: str, sc: _Scanners, r: AttributionRules) -> list[tuple[int, int, str]]:
+    """广州、上海、重庆分别实现了… after 在几大农商行利润增速上: each place of a list before 分别 as
+    the bank of the kind the sentence is about (attribution.toml [place_lists])."""
+    out: list[tuple[int, int, str]] = []
+    for x in sc.place_list.finditer(m):
+        s = x.start()
+        floor = max(max(m.rfind(ch, 0, s) for ch in "。！？!?\n") + 1, s - r.place_list_reach)
+        if s > floor and "\u4e00" <= m[s - 1] <= "\u9fff":
+            continue  # a place inside a word (在广州、上海等地)
+        # the kind whose word comes last before the list, in its sentence
+        kind, at = "", -1
+        for k, (words, _) in r.place_lists.items():
+            for w in words:
+                j = m.rfind(w, floor, s)
+                if j > at:
+                    kind, at = k, j
+        if at < 0:
+            continue
+        places = r.place_lists[kind][1]
+        items = [(y.start(), y.end(), places.get(y.group())) for y in sc.place_item.finditer(m, s, x.end())]
+        if all(code is not None for _, _, code in items):
+            out.extend((a, b, code) for a, b, code in items if code is not None)
+    return out
 
 
 def _apposition(m: str, sc: _Scanners, a: int, b: int) -> bool:

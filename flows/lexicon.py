@@ -138,6 +138,9 @@ class AttributionRules:
     group_reach: int
     short_endings: dict[str, tuple[str, ...]]  # 农村商业银行 -> (农商银行, 农商行): names written short
     short_drop_leading: tuple[str, ...]  # a leading province a short name leaves out (江苏)
+    # 广州、上海、重庆分别… in a sentence about 农商行: kind -> (its words, place -> its bank's code)
+    place_lists: dict[str, tuple[tuple[str, ...], dict[str, str]]]
+    place_list_reach: int
 
 
 @dataclass(frozen=True)
@@ -471,7 +474,7 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         if unknown:
             raise RuleError(f"{f}: [groups.members] {name!r}: unknown institution code {unknown[0]!r}")
         groups[name] = codes
-    for path in ("comparison.reach", "aggregates.list_count_reach", "groups.reach", "main.dominance", "main.share", "main.title_weight", "main.title_max_len",
+    for path in ("place_lists.reach", "comparison.reach", "aggregates.list_count_reach", "groups.reach", "main.dominance", "main.share", "main.title_weight", "main.title_max_len",
                  "main.lead_chars"):
         n = _get(data, path, int, f)
         if n < 1:
@@ -513,7 +516,31 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         short_endings={k: _words(data, f"short_forms.endings.{k}", f)
                        for k in _get(data, "short_forms.endings", dict, f)},
         short_drop_leading=_words(data, "short_forms.drop_leading", f),
+        place_lists=_place_lists(data, f, institutions, _words(data, "short_forms.drop_leading", f)),
+        place_list_reach=ints["place_lists.reach"],
     )
+
+
+def _place_lists(data: dict, f: str, institutions: dict[str, Institution], drop_leading: tuple[str, ...],
+                 ) -> dict[str, tuple[tuple[str, ...], dict[str, str]]]:
+    """[place_lists]: for each bank kind, its words and the places its registry banks are named
+    after (重庆农村商业银行 -> 重庆; 江苏苏州农村商业银行 -> 江苏苏州 and 苏州); a place two banks
+    of the kind share is left out."""
+    out: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {}
+    for kind in _get(data, "place_lists.kinds", dict, f):
+        if kind not in INSTITUTION_KINDS:
+            raise RuleError(f"{f}: [place_lists.kinds] unknown kind {kind!r} (see institutions.csv)")
+        endings = _longest_first(_words(data, f"place_lists.kinds.{kind}.name_endings", f))
+        places: dict[str, str | None] = {}
+        for inst in institutions.values():
+            ending = next((e for e in endings if inst.name_zh.endswith(e)), None) if inst.kind == kind else None
+            place = inst.name_zh[:-len(ending)] if ending else ""
+            for p in {place, *(place[len(d):] for d in drop_leading if place.startswith(d))}:
+                if len(p) >= 2:
+                    places[p] = inst.code if places.get(p, inst.code) == inst.code else None
+        out[kind] = (_longest_first(_words(data, f"place_lists.kinds.{kind}.words", f)),
+                     {p: c for p, c in places.items() if c is not None})
+    return out
 
 
 def _short_forms(aliases: dict[str, str], rules: AttributionRules) -> dict[str, str]:
@@ -860,7 +887,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-07j issue 13, session 19: a date looked ahead to does not date an undated page; a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
+EXTRACTOR_VERSION = "2026-12-07k issue 13, session 20: bare places listed before 分别 in a sentence about one kind of bank are that kind's banks (广州、上海、重庆分别…); session 19: a date looked ahead to does not date an undated page; a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
 
 
 @cache

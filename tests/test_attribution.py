@@ -98,3 +98,29 @@ def test_a_group_with_each_names_its_members():
     rows = extract_mentions(text, DocContext(published_at=date(2025, 10, 31)))
     assert sorted(r.entity for r in rows) == ["ABC", "BOC", "CCB", "ICBC"]
     assert {(r.surface, r.qualifier, r.metric_key) for r in rows} == {("6000亿元", "over", "operating_income")}
+
+
+def test_places_listed_before_respectively_are_the_banks_of_the_kind_the_sentence_is_about():
+    text = ("农商行年报\n在几大农商行利润增速上，北京农商银行以16.66%居首位，广州、上海、重庆分别实现了15.37%、"
+            "14.68%和12.59%的增长。\n城商行方面，北京、上海、南京分别实现净利润200亿元、180亿元和150亿元。\n"
+            "农商行之外，我们在广州、上海分别设立了两家分行。\n农商行中，北京、拉萨分别增长3%、4%。")
+    ms = {m.surface: m.entity for m in extract_mentions(text, DocContext(published_at=date(2018, 3, 1)))}
+    # 农商行 in the sentence: 广州 is 广州农村商业银行; 城商行: 北京 is 北京银行 (not 北京农商银行)
+    assert [ms[s] for s in ("15.37%", "14.68%", "12.59%")] == ["GRCB", "SRCB", "CQRCB"]
+    assert [ms[s] for s in ("200亿元", "180亿元", "150亿元")] == ["BOB", "BOSH", "NJCB"]
+    # the kind word in another sentence says nothing of this one's places: no bank
+    assert ms["两家"] is None
+    # a place the registry has no bank of the kind for leaves the whole list alone
+    assert ms["3%"] != "BJRCB" and ms["4%"] is None
+
+
+def test_a_place_two_banks_of_a_kind_share_is_left_out(rules_copy):
+    rural = load_lexicon_from(rules_copy).attribution.place_lists["rural"][1]
+    assert rural["广州"] == "GRCB" and rural["苏州"] == "SZRCB" and rural["江苏苏州"] == "SZRCB"
+    # a second 苏州 rural bank (浙江 is also a leading province a name may drop): 苏州 is ambiguous
+    p = rules_copy / "institutions.csv"
+    p.write_text(p.read_text(encoding="utf-8") + "ZSRCB,浙江苏州农村商业银行,浙苏农商,rural\n", encoding="utf-8")
+    q = rules_copy / "entities.csv"
+    q.write_text(q.read_text(encoding="utf-8") + "ZSRCB,浙苏农商\n", encoding="utf-8")
+    rural = load_lexicon_from(rules_copy).attribution.place_lists["rural"][1]
+    assert "苏州" not in rural and rural["江苏苏州"] == "SZRCB" and rural["浙江苏州"] == "ZSRCB"
