@@ -42,6 +42,7 @@ class Scanners:
     change_head: re.Pattern  # a growth-rate subject ends in one (营收增速)
     change_head_any: re.Pattern  # …增幅超过10%的有A、B，分别为12.12%、11.16%: anywhere in the clause
     change_head_after: re.Pattern  # 以14.5%的增速居首: right after the number
+    growth_after: re.Pattern  # 15.37%、14.68%和12.59%的快速增长: a list of percents, then its growth noun
     stock_words: re.Pattern
     subject_cut: re.Pattern
     enumeration: re.Pattern
@@ -83,6 +84,8 @@ def scanners() -> Scanners:
         # 以14.5%的增速居首, 43%的同比增速, 5.1%的净利润增速: a growth word right after the number, or
         # after 的 and a short name
         change_head_after=re.compile(rf" ?(?:的[^\d，,。；;：:%\s]{{0,6}}?)?(?:{alternation(lex.change_heads)})"),
+        growth_after=re.compile(rf"(?:[、和及与]\d+(?:\.\d+)?%)* ?的[^\d，,。；;：:%\s]{{0,6}}?"
+                                rf"(?:{alternation(lex.growth_nouns) or '(?!)'})(?=[，,。；;！!？?\n]|$)"),
         stock_words=re.compile(alternation(lex.stock_words) or "(?!)"),
         subject_cut=re.compile(alternation(lex.cut_at)),
         enumeration=re.compile(rf"(?:{alternation(lex.enumeration)})*"),

@@ -194,6 +194,7 @@ class Lexicon:
     flow_verbs: tuple[str, ...]  # kind.flow_over_stock alone: verbs that win over a stock measure word too
     stock_names: tuple[str, ...]  # balances whose name holds a flow head (留存收益, 未分配利润)
     change_heads: tuple[str, ...]
+    growth_nouns: tuple[str, ...]  # …12.59%的快速增长: a growth rate (cues.toml)
     copulas: tuple[str, ...]  # 利润增速最高，为16.66%: a clause of a copula restates the rate before
     period_rules: tuple[PeriodRule, ...]
     basis_prefixes: tuple[str, ...]
@@ -769,6 +770,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         flow_verbs=_words(cues, "kind.flow_over_stock", "cues.toml"),
         stock_names=_longest_first(_words(cues, "kind.stock_names", "cues.toml")),
         change_heads=_longest_first(_words(cues, "kind.change_heads", "cues.toml")),
+        growth_nouns=_longest_first(_words(cues, "kind.growth_nouns", "cues.toml")),
         copulas=_words(cues, "kind.copulas", "cues.toml"),
         period_rules=_period_rules(per, "periods.toml"),
         series_list_marks=_words(per, "series.list_marks", "periods.toml"),
@@ -887,7 +889,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-07k issue 13, session 20: bare places listed before 分别 in a sentence about one kind of bank are that kind's banks (广州、上海、重庆分别…); session 19: a date looked ahead to does not date an undated page; a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
+EXTRACTOR_VERSION = "2026-12-07l issue 13, session 20: a list of percents before 的…增长 is growth rates; bare places listed before 分别 in a sentence about one kind of bank are that kind's banks (广州、上海、重庆分别…); session 19: a date looked ahead to does not date an undated page; a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
 
 
 @cache

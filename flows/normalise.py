@@ -500,7 +500,8 @@ def _kind_and_metric(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, val
             or subject_m and sc.change_head.search(subject_m)
             or named is not None and sc.change_head_any.search(m, named[1], named[2])
             or sc.change_head_any.search(m, after_segment_marks(m, at.prev_end, qstart), qstart)
-            or sc.change_head_after.match(m, sp.end) or _rate_restated(d, lex, at, sp.start)):
+            or sc.change_head_after.match(m, sp.end) or _rate_restated(d, lex, at, sp.start)
+            or unit == "percent" and sc.growth_after.match(m, sp.end)):
         kind = "change"  # 营收增速13.68%, (+8.78%): a growth rate, stated with or without its verb
     # 营业收入和净利润分别为…: the n-th figure of a 分别 run, the n-th metric named
     nth = attribution.respective(d.institutions, d.span_starts, subj[1], sp.start) \
