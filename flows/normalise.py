@@ -336,7 +336,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     elif lower and qualifier == "exact":
         qualifier = "up_to"  # the upper bound: at most
     phrased = phrased_subject(sp, d, lex, at, loc, s, unit, measure_word, last_phrase, named, entity)
-    if rule is None and phrased and (nothing or loc.carried):
+    if rule is None and phrased and (nothing or loc.carried or _widened(phrase_to_simplified(phrased), s.text)):
         # 华夏银行(4.59万亿元) after 平安银行以5.77万亿元总资产居首: where the figure's own words name
         # nothing, the subject it is shown with (borrowed from the figure before) names its metric
         rule = metric_match.match(phrase_to_simplified(phrased), unit, kind)
@@ -360,6 +360,13 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         scale_word=_written_scale(sp, text, lex),
         is_implied_unit=implied,
     )
+
+
+def _widened(phrased: str, own: str) -> bool:
+    """The subject shown says more in front of the figure's own words (客戶數 shown as
+    手機銀行客戶數, from the sibling before it): what it names is the reader's answer."""
+    own = own.rstrip("的")
+    return len(own) >= 2 and len(phrased) > len(own) and phrased.endswith(own)
 
 
 def _place(sp: Span, d: _Doc, qstart: int, lower: bool, prev_in: dict, span_end_in: dict) -> Place:

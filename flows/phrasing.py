@@ -355,7 +355,18 @@ def _trim_subject(d: Doc, a: int, b: int) -> tuple[int, int]:
         if n:
             b -= n
             changed = True
+        k = bisect.bisect_left(d.period_starts, b) - 1 if b - a > 4 else -1
+        if k >= 0 and d.period_starts[k] >= a + 2 and d.periods[k].end == b:
+            # 手机银行客户总规模在5月25日|突破800万户: a date closing the subject is the period,
+            # a field of its own; a 在 before it goes with it
+            b = d.period_starts[k]
+            while b > a + 2 and m[b - 1] in _DATE_LEADS:
+                b -= 1
+            changed = True
     return a, b
+
+
+_DATE_LEADS = "在于於"
 
 
 def _trail_len(m: str, a: int, b: int) -> int:
