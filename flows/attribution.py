@@ -66,6 +66,7 @@ class _Scanners:
     other_generic: frozenset[str]
     aggregate_not_before: tuple[str, ...]
     apposition: frozenset[str]
+    restating_words: tuple[str, ...]
     numerals: frozenset[str]
     reach_before: re.Pattern
     comparison_before: re.Pattern
@@ -121,6 +122,7 @@ def scanners() -> _Scanners:
         other_generic=r.other_bank_generic,
         aggregate_not_before=r.aggregate_not_before,
         apposition=frozenset([*"0123456789", *lex.digits, *lex.small_scales]),
+        restating_words=r.restating_words,
         numerals=frozenset([*lex.digits, *lex.small_scales, *lex.big_scales, *r.other_bank_counting]),
         reach_before=re.compile(rf"(?:{alternation(lex.reach_verbs)})$"),
         comparison_before=re.compile(alternation(r.comparison_before)),
@@ -295,9 +297,12 @@ def _place_list_banks(m: str, sc: _Scanners, r: AttributionRules) -> list[tuple[
 
 
 def _apposition(m: str, sc: _Scanners, a: int, b: int) -> bool:
-    """北京银行、江苏银行、上海银行|3|家银行的总资产: a total right after names, only a number
-    between, restates them (工行、建行等4家国有大行 is a group)."""
-    return all(c in sc.apposition for c in m[a:b])
+    """北京银行、江苏银行、上海银行|3|家银行的总资产, …交通银行|五大|国有商业银行: a total right after
+    names, only a number (and a restating word) between, restates them (工行、建行等4家国有大行 is a
+    group)."""
+    between = m[a:b]
+    word = next((w for w in sc.restating_words if between.endswith(w) and len(between) > len(w)), "")
+    return all(c in sc.apposition for c in between[:len(between) - len(word)])
 
 
 def _initials(m: str, initials: dict[str, str], s: int) -> list[tuple[int, int, str]]:

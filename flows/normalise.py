@@ -39,7 +39,7 @@ from flows.models import DocContext, Mention
 from flows.script import phrase_to_simplified
 from flows.numerals import as_plain, parse_number, parse_scaled
 from flows.phrasing import Located, Subject, locate_subject, paragraph_topic, phrased_subject, subject_of
-from flows.subject import after_segment_marks, quoted_names, topic_hits
+from flows.subject import after_segment_marks, measure_of, quoted_names, topic_hits
 from flows.values import (DocCurrency, adjacent_direction, document_currency, improvement_direction,
                           span_currency)
 
@@ -262,14 +262,27 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
             members = attribution.group_members(m, _clause_start(d, sp.start, fs), sp.start) \
                 if mention.entity is None else ()
             if members:
-                out.extend(replace(mention, entity=code) for code in members)  # 四大行均超6000亿元
+                out.extend(_member_row(mention, code) for code in members)  # 四大行均超6000亿元
                 continue
             listed = attribution.sharing_banks(d.institutions, m, fs, sp.start, mention.entity, d.span_starts)
             if listed:
-                out.extend(replace(mention, entity=code) for code in listed)  # a row for each bank listed
+                out.extend(_member_row(mention, code) for code in listed)  # a row for each bank listed
             else:
                 out.append(mention)
     return out
+
+
+def _member_row(mention: Mention, code: str | None) -> Mention:
+    """One bank's row of a figure stated for a group or list of banks: its subject without the
+    group (四大行营业总收入 -> 营业总收入: the bank is the row's entity)."""
+    shown = mention.subject
+    if shown:
+        own = measure_of(shown)
+        lead = phrase_to_simplified(shown[:len(shown) - len(own)])
+        r = load_lexicon().attribution
+        if own != shown and own[0] not in _PUNCT and any(w in lead for w in (*r.aggregates, *r.group_members)):
+            shown = own  # not 手机银行 of 手机银行交易量: a product, no group of banks
+    return replace(mention, entity=code, subject=shown)
 
 
 # ---------------------------------------------------------------- one span: _normalise and its steps

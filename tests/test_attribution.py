@@ -124,3 +124,21 @@ def test_a_place_two_banks_of_a_kind_share_is_left_out(rules_copy):
     q.write_text(q.read_text(encoding="utf-8") + "ZSRCB,浙苏农商\n", encoding="utf-8")
     rural = load_lexicon_from(rules_copy).attribution.place_lists["rural"][1]
     assert "苏州" not in rural and rural["江苏苏州"] == "SZRCB" and rural["浙江苏州"] == "ZSRCB"
+
+
+def test_a_group_word_restating_the_banks_just_listed_gives_each_bank_its_row():
+    text = ("大行普惠\n2021年工商银行、农业银行、中国银行、建设银行、交通银行五大国有商业银行普惠型小微企业贷款"
+            "同比增速均保持在30%以上。\n中国农业银行和中国交通银行的金融科技投资额分别为127.90亿元和50.45亿元。")
+    ms = extract_mentions(text, DocContext(published_at=date(2022, 4, 1)))
+    each = [m for m in ms if m.surface == "30%"]
+    # 五大 between the list and the total restates the five banks: a row each, not one for nobody
+    assert [m.entity for m in each] == ["ICBC", "ABC", "BOC", "CCB", "BOCOM"]
+    # the bank is the row's entity: its subject names the measure, not the group
+    assert {m.subject for m in each} == {"普惠型小微企业贷款同比增速"}
+    # 中国交通银行 is 交通银行: the list keeps its last item, and 分别 deals the figures out
+    assert [m.entity for m in ms if m.unit == "CNY"] == ["ABC", "BOCOM"]
+
+
+def test_a_groups_member_rows_show_the_measure_alone():
+    rows = extract_mentions("大行三季报\n前三季度，四大行营业收入均超6000亿元。", DocContext(published_at=date(2025, 10, 31)))
+    assert {r.subject for r in rows} == {"营业收入"} and len(rows) == 4
