@@ -436,7 +436,7 @@ class PeriodMatch:
 
 
 def scan_periods(m: str) -> list[PeriodMatch]:
-    """The period phrases of `m` that date figures or are dated comparison bases, in text order.
+    """The period phrases of `m` that date figures or are comparison bases, in text order.
     What they find does not depend on the document's context: `period_hits` resolves them."""
     sc = period_scans()
     out = []
@@ -452,14 +452,17 @@ def scan_periods(m: str) -> list[PeriodMatch]:
         # that number ("adjacent": it dates nothing after it, flows.normalise)
         e = x.end()
         adjacent = is_basis and e < len(m) and (m[e].isdigit() or m[e] in " 的之" and m[e + 1:e + 2].isdigit())
-        if is_basis and not framed and not adjacent and (
-                typ != "point" or not sc.dated_basis_before.search(m, max(0, x.start() - 3), x.start())):
-            continue
         groups = {}
         for full, short in sc.period_groups[g]:  # only this rule's groups, not all ~100
             v = x.group(full)
             if v:
                 groups[short] = v
+        if is_basis and not framed and not adjacent and (
+                typ != "point" or not sc.dated_basis_before.search(m, max(0, x.start() - 3), x.start())):
+            # 比二季度增加: a basis that dates nothing (period_hits keeps no date of it), listed so
+            # that a subject opening with it skips it
+            out.append(PeriodMatch(x.start(), x.end(), typ, resolver, groups, True, False, False))
+            continue
         keeps = not adjacent or framed or typ == "point" and sc.dated_basis_before.search(
             m, max(0, x.start() - 3), x.start()) is not None
         out.append(PeriodMatch(x.start(), x.end(), typ, resolver, groups, bool(is_basis), bool(adjacent), keeps))

@@ -20,7 +20,7 @@ from decimal import Decimal
 from flows import attribution, metric_match
 from flows.context import PeriodHit as _PeriodHit
 from flows.context import PeriodState as _PeriodState
-from flows.context import assumed_publication, mark_sources, period_hits, results_frame, scan_periods
+from flows.context import PeriodMatch, assumed_publication, mark_sources, period_hits, results_frame, scan_periods
 from flows.dates import dates_between, figure_dates, period_of
 from flows.document import DIRECTIONS as _DIRECTIONS
 from flows.document import Doc as _Doc
@@ -120,21 +120,35 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
                 cues, [c[0] for c in cues], periods, [p.start for p in periods], ents,
                 [e[0] for e in ents], institutions, title_end, lead_as_of,
                 {**{s: e for s, e, cls in cues if "basis" in cls},
-                 **_dated_basis_starts(m, bases),
+                 **_dated_basis_starts(m, _basis_spans(m, bases, found, cues)),
                  **{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods}}, repeats,
                 bases, [h.start for h in bases], [sp.start for sp in spans], [sp.end for sp in spans], {},
                 char_positions(m, CLAUSE_ENDS), results_frame(m, periods, full, title_end, lex),
                 quoted_names(m))
 
 
-def _dated_basis_starts(m: str, bases: list[_PeriodHit]) -> dict[int, int]:
-    """较2024年末, 比2023年: where a dated comparison starts (its 较) -> where it ends, so that a
-    subject opening with it skips it (较2024年末下降12个基点: the subject is carried)."""
+def _basis_spans(m: str, bases: list[_PeriodHit], found: list[PeriodMatch],
+                 cues: list[tuple[int, int, frozenset[str]]]) -> list[tuple[int, int]]:
+    """The dated comparison bases (较2024年末), and any other a direction word follows (比二季度
+    增加, 比上半年末下降 on a page whose year is unknown): a subject opening with one skips it."""
+    moves = {s for s, _, cls in cues if not cls.isdisjoint(_DIRECTIONS)}
+    return [(h.start, h.end) for h in bases] + [
+        (p.start, p.end) for p in found
+        if p.basis and (p.end in moves or m.startswith(_BASIS_RUN, p.end))]
+
+
+_BASIS_RUN = ("、", "(", "（")  # 比二季度、一季度分别提高; 比4月末(调控前)下降
+
+
+def _dated_basis_starts(m: str, bases: list[tuple[int, int]]) -> dict[int, int]:
+    """较2024年末, 比2023年, 比二季度: where a dated comparison starts (its 较) -> where it ends, so
+    that a subject opening with it skips it (较2024年末下降12个基点: the subject is carried), whether
+    or not the page's date resolves it."""
     out = {}
-    for h in bases:
+    for start, end in bases:
         for k in range(1, 3):
-            if h.start - k >= 0 and m[h.start - k:h.start] in ("较", "比", "相比", "对比", "与"):
-                out[h.start - k] = h.end
+            if start - k >= 0 and m[start - k:start] in ("较", "比", "相比", "对比", "与"):
+                out[start - k] = end
     return out
 
 
