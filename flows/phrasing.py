@@ -154,7 +154,7 @@ def subject_of(d: Doc, lex: Lexicon, at: Place, loc: Located, measure_word: str 
     respective = False
     if subj is not None:
         # 国有行、股份行、城商行净息差分别为1.32%、1.54%、1.47%: the k-th figure is the k-th item's
-        parts = respective_parts(m, subj[0], subj[1], enum_k)
+        parts = respective_parts(m, subj[0], subj[1], enum_k) if not _banks_listed_before(d, at.cstart, subj[0]) else None
         respective = parts is not None
         if parts is not None:
             product, subj = parts
@@ -456,7 +456,8 @@ def _phrase(d: Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | 
         a = a2 if a2 < a else a
     if enum_k >= 0 and product is None and not after:
         # 中部和西部上市城商行平均资产总额分别为…: items joined by 和/及 share the tail too
-        parts = respective_parts(m, a, b, enum_k, ITEM_SEP_WIDE, _RESPECTIVE_REACH)
+        parts = respective_parts(m, a, b, enum_k, ITEM_SEP_WIDE, _RESPECTIVE_REACH) \
+            if not _banks_listed_before(d, fs, a) else None
         if parts is not None:
             item, tail = parts
             # 国有行 股份行归母净利润增速季度环比分别提升…: the words up to 分别 stay with the tail
@@ -526,6 +527,18 @@ def _paragraph_measure(last_phrase: dict[int, tuple[str, int]] | None, para: int
 _RESPECTIVE_REACH = 6  # 增速|季度环比|分别: words a list's shared tail has before 分别
 _JOINED = ("和", "及", "与", "與")  # 國家和地區: a second noun joined to the measure word
 _GROUP_COUNT = "家"  # a count of institutions right before a subject is part of it (29家上市城商行…)
+
+
+def _banks_listed_before(d: Doc, floor: int, pos: int) -> bool:
+    """工行、建行(939)、交行(3328)|手续费及佣金净收入分别按年增长…: a list of banks right before the
+    subject is what 分别 deals the figures out to; the subject (its 及 included) is each one's."""
+    names = [e for e in between(d.entity_starts, d.entities, floor, pos) if e[2] is not None]
+    if len(names) < 2 or names[-1][1] > pos:
+        return False
+    return all(ch in _CODE_GAP for ch in d.m[names[-1][1]:pos])
+
+
+_CODE_GAP = frozenset("()（）0123456789.HKhk ")  # 建行(939), 交行(3328.HK): a listing code after a name
 
 
 def _banks_before(d: Doc, pos: int) -> bool:
