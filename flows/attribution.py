@@ -296,6 +296,15 @@ def _place_list_banks(m: str, sc: _Scanners, r: AttributionRules) -> list[tuple[
     return out
 
 
+def _joined_to_total(ix: Institutions, m: str, sc: _Scanners, pos: int, floor: int) -> bool:
+    """5家国有大行和|招行: a total across banks joined to the bank (or list) at `pos` by a list
+    mark, in its clause."""
+    k = bisect.bisect_left(ix.aggregate_ends, pos + 1) - 1
+    while k >= 0 and ix.aggregate_ends[k] > pos:
+        k -= 1
+    return k >= 0 and ix.aggregates[k] >= floor and m[ix.aggregate_ends[k]:pos] in sc.list_marks
+
+
 def _apposition(m: str, sc: _Scanners, a: int, b: int) -> bool:
     """北京银行、江苏银行、上海银行|3|家银行的总资产, …交通银行|五大|国有商业银行: a total right after
     names, only a number (and a restating word) between, restates them (工行、建行等4家国有大行 is a
@@ -516,6 +525,8 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
         carried = (max(subj[0], hits[k][1]) if k >= 0 and hits[k][0] >= subj[0] else subj[0], subj[1])
     if _cue(ix.aggregates, ix.aggregate_ends, after, qstart, carried):
         return None  # 29家上市城商行总资产, 六大行营收合计: a total across banks
+    if in_clause and _joined_to_total(ix, m, sc, hits[ix.first[i]][0], cstart):
+        return None  # 5家国有大行和招行的发卡量增幅: the group and the bank together
     if measure_word is not None and measure_word in sc.count_measure_words \
             and (_counts_banks(ix, m, subj, end, clause_end) or _counts_listed(ix, i, lo, start, span_starts)):
         return None  # 已发布快报的银行有16家, 42家A股上市银行: a count of banks

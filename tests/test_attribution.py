@@ -142,3 +142,12 @@ def test_a_group_word_restating_the_banks_just_listed_gives_each_bank_its_row():
 def test_a_groups_member_rows_show_the_measure_alone():
     rows = extract_mentions("大行三季报\n前三季度，四大行营业收入均超6000亿元。", DocContext(published_at=date(2025, 10, 31)))
     assert {r.subject for r in rows} == {"营业收入"} and len(rows) == 4
+
+
+def test_a_total_joined_to_a_bank_makes_the_figure_nobodys():
+    text = "信用卡\n此外，5家国有大行和招行的发卡量增幅在10%至20%之间。招行和工行的发卡量增幅为15%。"
+    ms = extract_mentions(text, DocContext(published_at=date(2017, 3, 1)))
+    # the group and the bank together: no one bank's figure
+    assert [m.entity for m in ms if m.surface in ("10%", "20%")] == [None, None]
+    # two banks joined: a row each, as before
+    assert [m.entity for m in ms if m.surface == "15%"] == ["CMB", "ICBC"]
