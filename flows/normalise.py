@@ -363,7 +363,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     elif lower and qualifier == "exact":
         qualifier = "up_to"  # the upper bound: at most
     phrased = phrased_subject(sp, d, lex, at, loc, s, unit, measure_word, last_phrase, named, entity)
-    if rule is None and phrased and (nothing or loc.carried or _widened(phrase_to_simplified(phrased), s.text)):
+    if rule is None and phrased and (nothing or loc.carried or _widened(phrase_to_simplified(phrased), s.text or "")):
         # 华夏银行(4.59万亿元) after 平安银行以5.77万亿元总资产居首: where the figure's own words name
         # nothing, the subject it is shown with (borrowed from the figure before) names its metric
         rule = metric_match.match(phrase_to_simplified(phrased), unit, kind)
