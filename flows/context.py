@@ -308,12 +308,12 @@ def _written_year(groups: dict) -> int:
     """2024 as written; a year of the Republic of China (今(98)年, 民國98年: `roc` in periods.toml
     {Y}) is 1911 years later on the Western calendar."""
     y = groups.get("y")
-    return int(y) if y else int(groups["roc"]) + 1911
+    return int(y) if y else int(groups.get("roc") or groups["rocb"]) + 1911
 
 
 def _year(groups: dict, end_month: int, pub: date | None, precision: str | None) -> int | None:
     """Year of a phrase: written (2024年), relative (今年, 去年) or the latest one not after publication."""
-    if groups.get("y") or groups.get("roc"):
+    if groups.get("y") or groups.get("roc") or groups.get("rocb"):
         return _written_year(groups)
     if groups.get("yy"):
         return 2000 + int(groups["yy"])  # 1H25, 2Q25
@@ -370,7 +370,7 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             y = _year(g, 12, pub, prec)
             return None if y is None else (date(y, 7, 1), date(y, 12, 31))
         if resolver == "year_end":
-            y = _year(g, 12, pub, prec) if (g.get("y") or g.get("roc") or g.get("rel")) else None
+            y = _year(g, 12, pub, prec) if (g.get("y") or g.get("roc") or g.get("rocb") or g.get("rel")) else None
             return None if y is None else (None, date(y, 12, 31))
         if resolver == "first_quarters":
             n = _small_int(g.get("n") or "1")  # 首季: the first quarter
