@@ -415,6 +415,9 @@ def _place(sp: Span, d: _Doc, qstart: int, lower: bool, prev_in: dict, span_end_
                  last_end, prev, same_clause, enum, lower)
 
 
+_HAN_MEASURE_BREAK = re.compile(r"[。！？；;]")  # a sentence end between: the line's words are not the list's
+
+
 def _inferred_unit(sp: Span, d: _Doc, lex: Lexicon, loc: Located) -> str | None:
     """The unit of a bare number: a money or count cue right after it, else in its subject."""
     m = d.m
@@ -423,6 +426,15 @@ def _inferred_unit(sp: Span, d: _Doc, lex: Lexicon, loc: Located) -> str | None:
     unit = _implied_unit(m[fa:min(fb, fa + 8)], lex) if fb > fa else None
     if unit is None and loc.span is not None:
         unit = _implied_unit(m[loc.span[0]:loc.span[1]], lex)
+    if unit is None and sp.scale:
+        # 重庆农商行(12658亿)、成都银行(7683亿) under 从总资产来看，这9家银行的排名依次是：
+        # a list of banks' scaled figures measures what its line, or the line it follows after a
+        # colon, names
+        ls = m.rfind("\n", 0, sp.start) + 1
+        if not _HAN_MEASURE_BREAK.search(m, ls, sp.start):
+            unit = _implied_unit(m[ls:sp.start], lex)
+            if unit is None and ls >= 2 and m[ls - 2] in "：:":
+                unit = _implied_unit(m[m.rfind("\n", 0, ls - 1) + 1:ls - 1], lex)
     if unit == "CNY" and d.currency is not None:
         unit = d.currency.at(m, sp.start)  # 營收292億 on a Macau page: the document's currency
     return unit
@@ -638,11 +650,13 @@ def _name_hits(d: _Doc, fs: int) -> list[tuple[int, int]]:
 
 def _sentence_floor(d: _Doc, fs: int) -> int:
     """Where the context of the full sentence at `fs` starts: the sentence before it when it opens
-    with a continuation (其中，…; 其余银行…), else itself."""
+    with a continuation (其中，…; 其余银行…) or a line follows one ending in a colon, else itself."""
     k = fs
     while k < len(d.m) and d.m[k] in _PUNCT:
         k += 1
-    return _previous_sentence_start(d, fs) if d.m.startswith(load_lexicon().continuation_openers, k) else fs
+    if d.m.startswith(load_lexicon().continuation_openers, k) or fs >= 2 and d.m[fs - 1] == "\n" and d.m[fs - 2] in "：:":
+        return _previous_sentence_start(d, fs)  # …的排名依次是：|重庆农商行(12658亿)、…: the line after a colon
+    return fs
 
 
 def _kind(lex: Lexicon, unit: str, measure_word: str | None, clause_cues: list,

@@ -217,6 +217,9 @@ def _named_measure(d: Doc, named: tuple[int, int, int]) -> str | None:
     """The metric name `named` (flows.metric_match.context_name) as a subject: trimmed like one,
     without the banks and frames before it; None when that leaves no measure."""
     a, b = _subject_in(d, named[0], named[2])
+    x = scanners().topic.match(d.m, a)
+    if x is not None:  # 从总资产来看，…: the frame's topic, not its 从
+        a, b = x.span(next(k for k, v in x.groupdict().items() if v))
     if b - a < 2:
         return None
     name = _clean_subject(measure_of(drop_possessive(strip_display_lead(d.text[a:b]))).rstrip("的"))
