@@ -547,7 +547,8 @@ def _kind_and_metric(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, val
             or named is not None and sc.change_head_any.search(m, named[1], named[2])
             or sc.change_head_any.search(m, after_segment_marks(m, at.prev_end, qstart), qstart)
             or sc.change_head_after.match(m, sp.end) or _rate_restated(d, lex, at, sp.start)
-            or unit == "percent" and sc.growth_after.match(m, sp.end)):
+            or unit == "percent" and sc.growth_after.match(m, sp.end)
+            or unit == "percent" and _context_says_growth(d, fs)):
         kind = "change"  # 营收增速13.68%, (+8.78%): a growth rate, stated with or without its verb
     # 营业收入和净利润分别为…: the n-th figure of a 分别 run, the n-th metric named
     nth = attribution.respective(d.institutions, d.span_starts, subj[1], sp.start) \
@@ -569,6 +570,14 @@ def _kind_and_metric(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, val
         if topic is not None:
             rule = metric_match.match(m[topic[0]:topic[1]] + subject_m, unit, kind)
     return kind, rule
+
+
+def _context_says_growth(d: _Doc, fs: int) -> bool:
+    """但增速排名又不一样：|成都银行(22.54%)、…: the sentence a list line continues (after a colon)
+    names a growth rate, so its percents are growth rates."""
+    floor = _sentence_floor(d, fs)
+    return floor < fs and d.m[fs - 2:fs - 1] in ("：", ":") and \
+        scanners().change_head_any.search(d.m, floor, fs) is not None
 
 
 def _rate_restated(d: _Doc, lex: Lexicon, at: Place, start: int) -> bool:
