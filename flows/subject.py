@@ -165,6 +165,7 @@ class _Phrasing:
         self.rank_verb = re.compile(alternation(ph["rank_verbs"]))
         self.list_marker = re.compile(r"[（(]?[一二三四五六七八九十\d]{1,2}[、.．)）]\s*")
         self.share_open = tuple(ph["share_open"])
+        self.share_within = tuple(ph["share_within"])
         inst = alternation(ph["institution_words"])
         self.institution_end = re.compile(rf"(?:{inst})$")
         # not 银行业 (the sector); a gloss after the name goes with it (国际金融业务分行(OBU))
@@ -401,8 +402,10 @@ def opens_with_basis(s: str) -> bool:
 
 @_phrase_cache
 def opens_with_share(s: str) -> bool:
-    """占发放贷款及垫款总额的: a share of something, of the figure named before."""
-    return s.startswith(phrasing().share_open) and len(s) >= 4 and "占比" not in s and "佔比" not in s
+    """占发放贷款及垫款总额的, 在营收中占比: a share of something, of the figure named before."""
+    ph = phrasing()
+    return s.startswith(ph.share_open) and len(s) >= 4 and "占比" not in s and "佔比" not in s \
+        or s.startswith("在") and s.endswith(ph.share_within) and len(s) >= 5
 
 
 _ABBREVIATION = re.compile(r"([（(])([A-Za-z]{2,8})[，,、；;]")
