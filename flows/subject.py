@@ -166,6 +166,8 @@ class _Phrasing:
         self.list_marker = re.compile(r"[（(]?[一二三四五六七八九十\d]{1,2}[、.．)）]\s*")
         self.share_open = tuple(ph["share_open"])
         self.share_within = tuple(ph["share_within"])
+        self.verb_periods = tuple(sorted(ph["verb_periods"], key=len, reverse=True))
+        self.verb_holders = frozenset(ph["verb_holders"])
         inst = alternation(ph["institution_words"])
         self.institution_end = re.compile(rf"(?:{inst})$")
         # not 银行业 (the sector); a gloss after the name goes with it (国际金融业务分行(OBU))
@@ -277,8 +279,16 @@ def drop_measure_verbs(s: str) -> str:
     a measure goes (not one before what is not a measure: 实现增长的银行)."""
     ph = phrasing()
     x = ph.measure_verb.search(s)
-    if x is None or x.start() == 0 or ph.measure_tail.search(s, x.end()) is None or "的" in s[x.end():] \
-            or not only_institution(s[:x.start()], short=False):
+    if x is None or x.start() == 0 or ph.measure_tail.search(s, x.end()) is None or "的" in s[x.end():]:
+        return s
+    before = s[:x.start()]
+    for w in ph.verb_periods:
+        if before.endswith(w):
+            before = before[:-len(w)]  # 上半年共实现营业收入: a period, then the verb
+            if not before:
+                return s[:x.start()] + s[x.end():]
+            break
+    if before not in ph.verb_holders and not only_institution(before, short=False):
         return s  # 為客戶實現投資收益: a verb after what is no institution says what was done
     return s[:x.start()] + s[x.end():]
 
