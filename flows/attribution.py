@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from flows.extract import matching_copy
+from flows.extract import FULL_SENTENCE_ENDS, matching_copy
 from flows.lexicon import AttributionRules, alternation, canonical_entity, load_lexicon
 from flows.models import DocContext
 from flows.script import to_simplified
@@ -277,7 +277,7 @@ def _place_list_banks(m: str, sc: _Scanners, r: AttributionRules) -> list[tuple[
     out: list[tuple[int, int, str]] = []
     for x in sc.place_list.finditer(m):
         s = x.start()
-        floor = max(max(m.rfind(ch, 0, s) for ch in "。！？!?\n") + 1, s - r.place_list_reach)
+        floor = max(max(m.rfind(ch, 0, s) for ch in FULL_SENTENCE_ENDS) + 1, s - r.place_list_reach)
         if s > floor and "\u4e00" <= m[s - 1] <= "\u9fff":
             continue  # a place inside a word (在广州、上海等地)
         # the kind whose word comes last before the list, in its sentence
@@ -299,9 +299,7 @@ def _place_list_banks(m: str, sc: _Scanners, r: AttributionRules) -> list[tuple[
 def _joined_to_total(ix: Institutions, m: str, sc: _Scanners, pos: int, floor: int) -> bool:
     """5家国有大行和|招行: a total across banks joined to the bank (or list) at `pos` by a list
     mark, in its clause."""
-    k = bisect.bisect_left(ix.aggregate_ends, pos + 1) - 1
-    while k >= 0 and ix.aggregate_ends[k] > pos:
-        k -= 1
+    k = bisect.bisect_right(ix.aggregate_ends, pos) - 1  # the last total ending at or before `pos`
     return k >= 0 and ix.aggregates[k] >= floor and m[ix.aggregate_ends[k]:pos] in sc.list_marks
 
 

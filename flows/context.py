@@ -224,6 +224,11 @@ class _PeriodScans:
     dated_basis_before: re.Pattern
 
 
+# a group a pattern names apart only because a regex cannot name two groups alike: read as the other
+# (rocb, the bare ROC year 114年10月底, is a `roc` year)
+_GROUP_READ_AS = {"rocb": "roc"}
+
+
 @cache
 def period_scans() -> _PeriodScans:
     """The period rules of periods.toml as one gated alternation, compiled once per process."""
@@ -253,7 +258,7 @@ def period_scans() -> _PeriodScans:
         part_patterns=tuple(re.compile(p) for p, _ in parts),
         starts=re.compile(_pair_branches(merged, lookahead=True)) if merged else None,
         by_first={c: tuple(ks) for c, ks in by_first.items()},
-        period_groups={g: tuple([(f"{g}_{n}", n) for n in re.compile(r.pattern).groupindex])
+        period_groups={g: tuple([(f"{g}_{n}", _GROUP_READ_AS.get(n, n)) for n in re.compile(r.pattern).groupindex])
                        for g, r in zip(rules, lex.period_rules)},
         period_rules=rules,
         basis_before=re.compile(rf"(?:{alternation(lex.basis_prefixes)}) ?$"),  # 较 2023 年末
@@ -308,12 +313,12 @@ def _written_year(groups: dict) -> int:
     """2024 as written; a year of the Republic of China (今(98)年, 民國98年: `roc` in periods.toml
     {Y}) is 1911 years later on the Western calendar."""
     y = groups.get("y")
-    return int(y) if y else int(groups.get("roc") or groups["rocb"]) + 1911
+    return int(y) if y else int(groups["roc"]) + 1911
 
 
 def _year(groups: dict, end_month: int, pub: date | None, precision: str | None) -> int | None:
     """Year of a phrase: written (2024年), relative (今年, 去年) or the latest one not after publication."""
-    if groups.get("y") or groups.get("roc") or groups.get("rocb"):
+    if groups.get("y") or groups.get("roc"):
         return _written_year(groups)
     if groups.get("yy"):
         return 2000 + int(groups["yy"])  # 1H25, 2Q25
@@ -370,7 +375,7 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             y = _year(g, 12, pub, prec)
             return None if y is None else (date(y, 7, 1), date(y, 12, 31))
         if resolver == "year_end":
-            y = _year(g, 12, pub, prec) if (g.get("y") or g.get("roc") or g.get("rocb") or g.get("rel")) else None
+            y = _year(g, 12, pub, prec) if (g.get("y") or g.get("roc") or g.get("rel")) else None
             return None if y is None else (None, date(y, 12, 31))
         if resolver == "first_quarters":
             n = _small_int(g.get("n") or "1")  # 首季: the first quarter

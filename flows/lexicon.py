@@ -482,6 +482,7 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         if n < 1:
             raise RuleError(f"{f}: [{path}] must be a whole number >= 1")
         ints[path] = n
+    drop_leading = _words(data, "short_forms.drop_leading", f)
     return AttributionRules(
         brands=brands,
         initials=initials,
@@ -518,8 +519,8 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         group_reach=ints["groups.reach"],
         short_endings={k: _words(data, f"short_forms.endings.{k}", f)
                        for k in _get(data, "short_forms.endings", dict, f)},
-        short_drop_leading=_words(data, "short_forms.drop_leading", f),
-        place_lists=_place_lists(data, f, institutions, _words(data, "short_forms.drop_leading", f)),
+        short_drop_leading=drop_leading,
+        place_lists=_place_lists(data, f, institutions, drop_leading),
         place_list_reach=ints["place_lists.reach"],
     )
 

@@ -33,7 +33,7 @@ from flows.document import containing as _containing
 from flows.document import previous_sentence_start as _previous_sentence_start
 from flows.document import PUNCT as _PUNCT
 from flows.document import scanners
-from flows.extract import CLAUSE_ENDS, Span, find_spans, full_sentences, matching_copy, split_sentences
+from flows.extract import CLAUSE_ENDS, SENTENCE_ENDS, Span, find_spans, full_sentences, matching_copy, split_sentences
 from flows.lexicon import Lexicon, MetricRule, char_positions, load_lexicon
 from flows.models import DocContext, Mention
 from flows.script import phrase_to_simplified
@@ -415,7 +415,9 @@ def _place(sp: Span, d: _Doc, qstart: int, lower: bool, prev_in: dict, span_end_
                  last_end, prev, same_clause, enum, lower)
 
 
-_HAN_MEASURE_BREAK = re.compile(r"[。！？；;]")  # a sentence end between: the line's words are not the list's
+def _after_colon_line(m: str, ls: int) -> bool:
+    """The line starting at `ls` follows one ending in a colon (…的排名依次是：|重庆农商行(12658亿)、…)."""
+    return ls >= 2 and m[ls - 1] == "\n" and m[ls - 2] in "：:"
 
 
 def _inferred_unit(sp: Span, d: _Doc, lex: Lexicon, loc: Located) -> str | None:
@@ -431,9 +433,9 @@ def _inferred_unit(sp: Span, d: _Doc, lex: Lexicon, loc: Located) -> str | None:
         # a list of banks' scaled figures measures what its line, or the line it follows after a
         # colon, names
         ls = m.rfind("\n", 0, sp.start) + 1
-        if not _HAN_MEASURE_BREAK.search(m, ls, sp.start):
+        if not any(ch in SENTENCE_ENDS for ch in m[ls:sp.start]):  # the line's words are the list's
             unit = _implied_unit(m[ls:sp.start], lex)
-            if unit is None and ls >= 2 and m[ls - 2] in "：:":
+            if unit is None and _after_colon_line(m, ls):
                 unit = _implied_unit(m[m.rfind("\n", 0, ls - 1) + 1:ls - 1], lex)
     if unit == "CNY" and d.currency is not None:
         unit = d.currency.at(m, sp.start)  # 營收292億 on a Macau page: the document's currency
@@ -576,8 +578,7 @@ def _context_says_growth(d: _Doc, fs: int) -> bool:
     """但增速排名又不一样：|成都银行(22.54%)、…: the sentence a list line continues (after a colon)
     names a growth rate, so its percents are growth rates."""
     floor = _sentence_floor(d, fs)
-    return floor < fs and d.m[fs - 2:fs - 1] in ("：", ":") and \
-        scanners().change_head_any.search(d.m, floor, fs) is not None
+    return floor < fs and _after_colon_line(d.m, fs) and scanners().change_head_any.search(d.m, floor, fs) is not None
 
 
 def _rate_restated(d: _Doc, lex: Lexicon, at: Place, start: int) -> bool:
@@ -663,7 +664,7 @@ def _sentence_floor(d: _Doc, fs: int) -> int:
     k = fs
     while k < len(d.m) and d.m[k] in _PUNCT:
         k += 1
-    if d.m.startswith(load_lexicon().continuation_openers, k) or fs >= 2 and d.m[fs - 1] == "\n" and d.m[fs - 2] in "：:":
+    if d.m.startswith(load_lexicon().continuation_openers, k) or _after_colon_line(d.m, fs):
         return _previous_sentence_start(d, fs)  # …的排名依次是：|重庆农商行(12658亿)、…: the line after a colon
     return fs
 

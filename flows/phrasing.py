@@ -26,7 +26,7 @@ from flows.subject import (ITEM_SEP_WIDE, abbreviation_after, after_headline_gap
                            only_institution, opens_with_basis, opens_with_share, product_prefix,
                            ranking_measure, resolve_anaphora, respective_parts, share_of_whole,
                            shared_share_item, sentence_topic, signed_change_of, strip_display_lead,
-                           with_topic)
+                           with_topic, without_change_tail)
 
 
 @dataclass(init=False)
@@ -496,7 +496,7 @@ def _phrase(d: Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | 
         # 非利息收入…，佔總收入19﹒0% (the share named before again: its subject again)
         # (利息净收入增幅 before 在营收中占比: the share is of the income, not of its growth)
         s = sibling if base.rstrip("的") in sibling else \
-            _without_change_head(measure_of(sibling)) + base.rstrip("的")
+            without_change_tail(measure_of(sibling)) + base.rstrip("的")
     elif (of := sibling or para_measure or "") and s == base and product is None \
             and (only_institution(_BRACKET_END.sub("", base.rstrip("的"))) or _only_banks_between(d, a, b) and len(base) <= 9) \
             and not only_institution(_BRACKET_END.sub("", of), short=False) and not of.endswith("的") \
@@ -519,14 +519,6 @@ def _phrase(d: Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | 
 
 
 _CHANGE_FILLER = frozenset("至到为為达達了是，,、 ")
-
-
-def _without_change_head(s: str) -> str:
-    """利息净收入增幅 -> 利息净收入: a measure without the growth word closing it."""
-    for w in load_lexicon().change_heads:
-        if s.endswith(w) and len(s) - len(w) >= 2:
-            return s[:-len(w)]
-    return s
 
 
 def _paragraph_measure(last_phrase: dict[int, tuple[str, int]] | None, para: int) -> str | None:

@@ -404,7 +404,6 @@ def measure_of(s: str) -> str:
     return s[x.end():] if x and x.end() < len(s) else s
 
 
-@_phrase_cache
 def opens_with_basis(s: str) -> bool:
     """较上一年同期: the phrase is a comparison basis, not what is compared."""
     return s.startswith(phrasing().basis_open)
@@ -481,7 +480,13 @@ def change_tail(s: str) -> bool:
     return phrasing().change_tail.search(s) is not None
 
 
-@_phrase_cache
+def without_change_tail(s: str) -> str:
+    """利息净收入增幅 -> 利息净收入: a measure without the growth word closing it (when two characters
+    or more are left)."""
+    x = phrasing().change_tail.search(s)
+    return s[:x.start()] if x is not None and x.start() >= 2 else s
+
+
 def more_than_before(s: str) -> bool:
     """多投放, 少增: the subject says only how much more or less than a year before."""
     return len(s) <= 4 and s.startswith(phrasing().more_less)
