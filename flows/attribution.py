@@ -498,6 +498,8 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
         if z > f and hits[z][0] < start and not _any_in(span_starts, hits[f][1], hits[z][0]):
             i = f  # 北京银行、江苏银行、上海银行资产总额超3万亿元: the list's first bank
             n = respective(ix, span_starts, hits[z][1], start)
+            if n > z - f and _past_total(m, ix, start):
+                return None  # …分别为1679.31亿元…和373.81亿元,合计6377.44亿元: the list's total
             if n >= 0:
                 # 农业银行、建设银行、中国银行分别为25.6万户、23.15万户: n-th figure, n-th bank
                 i = f + n % (z - f + 1)
@@ -579,6 +581,13 @@ def respective(ix: Institutions, span_starts: list[int], a: int, start: int) -> 
     if k < 0 or ix.respectively[k] <= a:
         return -1
     return bisect.bisect_left(span_starts, start) - bisect.bisect_left(span_starts, ix.respectively[k])
+
+
+def _past_total(m: str, ix: Institutions, start: int) -> bool:
+    """A total word (合计) stands between the last 分别 before `start` and `start`."""
+    k = bisect.bisect_right(ix.respectively, start) - 1
+    a = ix.respectively[k]
+    return any(0 <= m.find(w, a, start) for w in load_lexicon().attribution.list_totals)
 
 
 def _any_in(starts: list[int], a: int, b: int) -> bool:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import NamedTuple
 
-from flows.extract import FULL_SENTENCE_ENDS
+from flows.extract import CLAUSE_ENDS, FULL_SENTENCE_ENDS
 from flows.lexicon import Lexicon, alternation, first_chars, first_pairs, load_lexicon, required_chars
 from flows.models import DocContext
 from flows.numerals import parse_number
@@ -440,6 +440,18 @@ class PeriodMatch:
         self.keeps_basis = keeps_basis
 
 
+def _as_at(m: str, start: int, end: int) -> bool:
+    """The phrase at [start, end) follows an as-at word that opens its clause and a clause mark
+    follows it (於2018年12月31日，): the date the clause's figures are as at."""
+    if end >= len(m) or m[end] not in CLAUSE_ENDS:
+        return False
+    for w in load_lexicon().asat_prefixes:
+        p = start - len(w)
+        if p >= 0 and m.startswith(w, p) and (p == 0 or m[p - 1] in CLAUSE_ENDS or m[p - 1] in "\n(（"):
+            return True
+    return False
+
+
 def scan_periods(m: str) -> list[PeriodMatch]:
     """The period phrases of `m` that date figures or are comparison bases, in text order.
     What they find does not depend on the document's context: `period_hits` resolves them."""
@@ -456,6 +468,8 @@ def scan_periods(m: str) -> list[PeriodMatch]:
         # 与2014年46.68%的增速相比, 相比上年19%的增速: a basis written right before a number dates
         # that number ("adjacent": it dates nothing after it, flows.normalise)
         e = x.end()
+        if is_basis and not framed and _as_at(m, x.start(), e):
+            is_basis = False  # 於2018年12月31日，…: an as-at date
         adjacent = is_basis and e < len(m) and (m[e].isdigit() or m[e] in " 的之" and m[e + 1:e + 2].isdigit())
         groups = {}
         for full, short in sc.period_groups[g]:  # only this rule's groups, not all ~100

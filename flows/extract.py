@@ -172,6 +172,10 @@ def patterns() -> _Patterns:
             if w.startswith(pre) and len(w) > len(pre):
                 unit_class.setdefault(pre + " " + w[len(pre):], group)
     unit = alternation(unit_class)  # 个百分点 | 亿元 ... | 户 | %
+    # a unit word opening with a scale word (百分点): that scale word is the unit's, not a scale
+    # (下降0.34百分点 is 0.34 pp, not 34 of something)
+    unit_tails = sorted({u[len(w):] for u in unit_class for w in lex.scale_words if u.startswith(w) and u != w})
+    scale_end = f"(?!{alternation(unit_tails)})" if unit_tails else ""
     scale_chars = "".join(sorted(set(lex.small_scales) | set(lex.big_scales)))
     big_class = "[" + "".join(sorted(lex.big_scales)) + "]"
     # 2億1千7百萬 (Hong Kong): Arabic digits between scale characters. Each inner group of digits
@@ -187,7 +191,7 @@ def patterns() -> _Patterns:
     def number_pattern(ar_more: str) -> re.Pattern:
         return re.compile(
             rf"[\d{''.join(sorted(cn_chars))}]"
-            rf"(?:(?<=\d)(?P<ar>(?:{arabic_rest}){ar_more})(?P<inf1>{infix})?(?: ?(?P<scale>{scale}))?"  # 570 余 万
+            rf"(?:(?<=\d)(?P<ar>(?:{arabic_rest}){ar_more})(?P<inf1>{infix})?(?: ?(?P<scale>{scale}){scale_end})?"  # 570 余 万
             rf"|(?<={cn_class})(?P<cn>{cn_class}*{cn_frac}))"  # 一千四百万
             rf"(?:(?P<inf2>{infix})(?P<scale2>{big_class}+)?)?"  # 3万 余 名, 二十 多 亿, 三千六百 几 亿
             rf"(?: ?(?P<unit>{unit}))?"  # 名
@@ -249,8 +253,9 @@ def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool,
     before = m[max(0, start - 4):start]
     if before and (before[-1].isascii() and before[-1].isalpha() or before[-1] in "/._#"):
         return False  # A500, 9.0.1, 1/2: codes, versions and fractions of codes
-    if len(before) >= 2 and before[-1] in "+-" and before[-2].isascii() and before[-2].isalpha():
-        return False  # T+0.5, T-1: codes (同比-3.28%, 5%-8% and 0.04-0.23个百分点 stay)
+    if len(before) >= 2 and before[-1] in "+-" and before[-2].isascii() and before[-2].isalpha() \
+            and not (len(before) >= 3 and before[-3].isascii() and before[-3].isalpha()):
+        return False  # T+0.5, T-1: codes (同比-3.28%, YoY+0.7%, 5%-8% and 0.04-0.23个百分点 stay)
     if len(before) >= 2 and before[-1] == "-" and before[-2].isdigit():
         j = start - 1
         while j > 0 and start - j < 24 and (m[j - 1].isdigit() or m[j - 1] == "."):

@@ -129,6 +129,7 @@ class AttributionRules:
     comparison_reach: int
     list_marks: tuple[str, ...]
     respectively: tuple[str, ...]
+    list_totals: tuple[str, ...]  # 合计: a figure past a 分别 list's last bank after it is the total
     dominance: int
     share: int  # percent
     title_weight: int
@@ -199,6 +200,7 @@ class Lexicon:
     copulas: tuple[str, ...]  # 利润增速最高，为16.66%: a clause of a copula restates the rate before
     period_rules: tuple[PeriodRule, ...]
     basis_prefixes: tuple[str, ...]
+    asat_prefixes: tuple[str, ...]  # 於2018年12月31日，…: opening a clause, an as-at date
     dated_basis_prefixes: tuple[str, ...]
     asof_prefixes: tuple[str, ...]
     continuation_openers: tuple[str, ...]
@@ -242,6 +244,7 @@ class Lexicon:
     chrome_measure_words: frozenset[str]
     subject_max_len: int
     subject_min_len: int
+    of_marks: tuple[str, ...]  # 5000多亿的储蓄存款: the noun after the mark is the number's
     money_cues: tuple[str, ...]
     count_cues: tuple[str, ...]
     fixed_changes: dict[str, str]
@@ -298,6 +301,8 @@ class Lexicon:
     local_currency_words: dict[str, str]
     local_place_words: dict[str, str]
     local_place_not_after: dict[str, str]
+    local_banks: dict[str, str]  # 中银香港 -> HKD: a Hong Kong, Macau or Taiwan bank names its currency
+    local_bank_min_names: int  # ... when the title names it or the text this many times
     currency_domains: dict[str, str]
     currency_sources: dict[str, str]
     currency_statement: str
@@ -509,6 +514,7 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         comparison_reach=ints["comparison.reach"],
         list_marks=_longest_first(_words(data, "lists.marks", f)),
         respectively=_longest_first(_words(data, "lists.respectively", f)),
+        list_totals=_longest_first(_words(data, "lists.totals", f)),
         dominance=ints["main.dominance"],
         share=ints["main.share"],
         title_weight=ints["main.title_weight"],
@@ -781,6 +787,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         series_gap_ignore="".join(_words(per, "series.gap_ignore", "periods.toml")),
         series_list_ends="".join(_words(per, "series.list_ends", "periods.toml")),
         basis_prefixes=_longest_first(_words(per, "basis_prefixes", "periods.toml")),
+        asat_prefixes=_longest_first(_words(per, "asat_prefixes", "periods.toml")),
         dated_basis_prefixes=_longest_first(_words(per, "dated_basis_prefixes", "periods.toml")),
         asof_prefixes=_longest_first(_words(per, "asof_prefixes", "periods.toml")),
         relative_years=_rel_years(per),
@@ -825,6 +832,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         chrome_measure_words=frozenset(_words(subj, "chrome_measure_words", "subject.toml")),
         subject_max_len=max_len,
         subject_min_len=_get(subj, "min_len", int, "subject.toml"),
+        of_marks=_longest_first(_words(subj, "of_marks", "subject.toml")),
         money_cues=_words(implied, "money", "subject.toml"),
         count_cues=_words(implied, "count", "subject.toml"),
         fixed_changes=_fixed_changes(units),
@@ -876,6 +884,8 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         local_currency_words=_str_map(cur, "local_words", "currency.toml", UNITS),
         local_place_words=_str_map(cur, "place_words", "currency.toml", UNITS),
         local_place_not_after=_str_map(cur, "place_not_after", "currency.toml"),
+        local_banks=_str_map(cur, "local_banks", "currency.toml", UNITS),
+        local_bank_min_names=_get(cur, "local_bank_min_names", int, "currency.toml"),
         currency_domains=_str_map(cur, "domains", "currency.toml", UNITS),
         currency_sources=_str_map(cur, "sources", "currency.toml", UNITS),
         currency_statement=_examples_pattern(cur, "statement", "currency.toml"),
@@ -892,7 +902,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-07y issue 13, session 20: 37兆2,948億 one figure; a reporting verb after a period word is dropped from the subject; a share within a whole (在营收中占比) is of the measure before; 少了/多了 right before the number; a growth heading makes its list line growth rates; Hong Kong fee and pre-provision names, 发卡, 据点; a list line under a colon heading measures what the heading names (unit, metric, subject); pay words are money; a bare ROC year 100-119 before a month or year end; a total joined to a bank makes the figure nobody's; 2021年年末 a year end; 分别 over a list of banks keeps the subject whole; an undated comparison basis before a direction word is no subject; cards issued and transactions counted imply a count; a group word restating the banks just listed (…交通银行五大国有商业银行…均) gives each its row; member rows show the measure without the group; 中国交通银行 an alias; 上市银行 a results cue; a subject widened by its sibling names the metric; a date closing a subject is cut; Hong Kong pre-provision profit and loan impairment ratio names; a list of percents before 的…增长 is growth rates; bare places listed before 分别 in a sentence about one kind of bank are that kind's banks (广州、上海、重庆分别…); session 19: a date looked ahead to does not date an undated page; a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
+EXTRACTOR_VERSION = "2026-12-07z issue 13, session 21: 百分点 a unit, not 百 a scale; a Hong Kong, Macau or Taiwan bank the title names sets the currency in any script; a month-on-month release frames its month; a cue in the clause gives a bare scaled number its unit; YoY/QoQ a basis, pct a percentage point; 5000多亿的储蓄存款 measures the noun after 的; a period-only clause restates the sentence's measure; 没超 up to; Taiwan loan words are money; 於2018年12月31日, an as-at date; a 分别 list's total (合计) is nobody's; 两家 a total; session 20: 37兆2,948億 one figure; a reporting verb after a period word is dropped from the subject; a share within a whole (在营收中占比) is of the measure before; 少了/多了 right before the number; a growth heading makes its list line growth rates; Hong Kong fee and pre-provision names, 发卡, 据点; a list line under a colon heading measures what the heading names (unit, metric, subject); pay words are money; a bare ROC year 100-119 before a month or year end; a total joined to a bank makes the figure nobody's; 2021年年末 a year end; 分别 over a list of banks keeps the subject whole; an undated comparison basis before a direction word is no subject; cards issued and transactions counted imply a count; a group word restating the banks just listed (…交通银行五大国有商业银行…均) gives each its row; member rows show the measure without the group; 中国交通银行 an alias; 上市银行 a results cue; a subject widened by its sibling names the metric; a date closing a subject is cut; Hong Kong pre-provision profit and loan impairment ratio names; a list of percents before 的…增长 is growth rates; bare places listed before 分别 in a sentence about one kind of bank are that kind's banks (广州、上海、重庆分别…); session 19: a date looked ahead to does not date an undated page; a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
 
 
 @cache

@@ -109,7 +109,8 @@ def locate_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, unit: str | None, 
         subj = last_subject.get(fs)
         bank_list = True
     if subj is None and (_clause_has_basis_or_direction(d, cstart, qstart)
-                         or m[cstart:qstart].strip(" ") in lex.from_words):
+                         or m[cstart:qstart].strip(" ") in lex.from_words
+                         or _only_period_before(d, cstart, qstart)):
         # 较年初增加超1400万户: the subject of the previous clause, or of the previous line
         # in a bullet summary ("• 较年初增加：超1400万户")
         carried = last_subject.get(fs) or last_subject.get("prev")
@@ -117,7 +118,7 @@ def locate_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, unit: str | None, 
             subj = carried
     subj_carried = not own and subj is not None
     # the noun phrase after the number: only a counted or unit-less number looks there
-    following = _following_phrase(d, sp.end, at.clause_end) \
+    following = _following_phrase(d, sp.end, at.clause_end, unit is None) \
         if measure_word or unit is None or unit == "count" and subj is None else None
     if measure_word and following is not None and following[1] - following[0] >= lex.subject_min_len and (
             subj is None or metric_match.match(m[subj[0]:subj[1]], unit, "level") is None):
@@ -382,6 +383,15 @@ def _trail_len(m: str, a: int, b: int) -> int:
     return 0
 
 
+def _only_period_before(d: Doc, a: int, b: int) -> bool:
+    """m[a:b] is a period phrase and trail words only (去年同期仅为6亿多): the clause restates the
+    sentence's measure for another period."""
+    hits = between(d.period_starts, d.periods, a, b)
+    if len(hits) != 1 or hits[0].start != a or hits[0].end > b:
+        return False
+    return _only_trail_words(d.m, hits[0].end, b)
+
+
 def _only_trail_words(m: str, a: int, b: int) -> bool:
     """m[a:b] is nothing but trail words (均为, 达到): it links a figure, it names nothing."""
     while b > a:
@@ -401,11 +411,15 @@ def _trail_by_last() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _following_phrase(d: Doc, pos: int, limit: int) -> tuple[int, int]:
-    """The noun phrase right after a number (使7.55亿全量个人客户都能...)."""
+def _following_phrase(d: Doc, pos: int, limit: int, past_of: bool = False) -> tuple[int, int]:
+    """The noun phrase right after a number (使7.55亿全量个人客户都能...); `past_of`: a unit-less
+    number measures the noun after an of-mark too (5000多亿的储蓄存款)."""
     lex = load_lexicon()
     stop = min(limit, pos + lex.subject_max_len)
     x = scanners().subject_stop.search(d.m, pos, stop)
+    if past_of and x is not None and x.start() == pos and x.group() in lex.of_marks:
+        pos = x.end()  # 5000多亿的储蓄存款: the noun after 的
+        x = scanners().subject_stop.search(d.m, pos, stop)
     end = x.start() if x else stop
     digit = _ASCII_DIGIT.search(d.m, pos, end)
     if digit:

@@ -122,6 +122,16 @@ def document_currency(text: str, m: str, ctx: DocContext, main_entity: str | Non
                         named[code] += n
             if named and detect_script(text) == "traditional":
                 default = named.most_common(1)[0][0]
+        if default is None:  # in any script: a page about 中银香港 or 玉山银行 quotes its own currency
+            banks: Counter[str] = Counter()
+            title_end = m.find("\n")
+            title = m[:title_end] if title_end >= 0 else m
+            for w, code in lex.local_banks.items():
+                n = m.count(w)
+                if n and (w in title or n >= lex.local_bank_min_names):  # not one named in passing
+                    banks[code] += n
+            if banks:
+                default = banks.most_common(1)[0][0]
     if default is None and not same_from:
         return None
     return DocCurrency(default, same_from)
