@@ -8,6 +8,7 @@ when it does, we convert character by character instead.
 from __future__ import annotations
 
 import math
+import re
 from functools import cache, lru_cache
 
 import opencc
@@ -36,7 +37,28 @@ def phrase_to_simplified(phrase: str) -> str:
     return _converted(phrase)
 
 
+# The blocks whose characters t2s may change (CJK radicals and symbols, Han, compatibility
+# ideographs, compatibility forms, full-width forms): every BMP character it changes lies in them.
+_CONVERTIBLE_BLOCKS = ((0x2E80, 0x2FDF), (0x3000, 0x303F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+                       (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+
+
+@cache
+def _changed_chars() -> re.Pattern:
+    """One character class of the BMP characters t2s changes on their own (about 4,200): a text
+    without any (and without characters beyond the BMP) is already Simplified; a search for them
+    costs a quarter of a conversion. Built with one conversion of all the blocks."""
+    chars = [chr(i) for a, b in _CONVERTIBLE_BLOCKS for i in range(a, b + 1)]
+    out = _converter().convert("\n".join(chars)).split("\n")
+    if len(out) != len(chars):  # a converter that joins lines: never skip it
+        return re.compile(r"[\s\S]")
+    # ... and any character beyond the BMP (not looked at: converted as before)
+    return re.compile("[" + "".join(re.escape(a) for a, b in zip(chars, out) if a != b) + "\U00010000-\U0010ffff]")
+
+
 def _converted(text: str) -> str:
+    if _changed_chars().search(text) is None:
+        return text  # Simplified already (a phrase of characters that each stay is left as it is)
     conv = _converter().convert(text)
     if len(conv) == len(text):
         return conv

@@ -9,6 +9,7 @@ file lists and return Arrow tables.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +25,10 @@ def _warm() -> None:
     from flows.normalise import extract_mentions
 
     extract_mentions("截至6月末，工行个人客户数达7.55亿户。", DocContext())
+    # What the worker holds now (modules, rules, compiled regexes) lives as long as it does: out
+    # of the collector's sight, a collection walks only the batch's objects (2% of the
+    # extraction's instructions, measured with callgrind)
+    gc.freeze()
 
 
 def local_pool(processes: int) -> ProcessPoolExecutor:

@@ -171,3 +171,16 @@ def test_processes_and_a_local_dask_cluster_load_the_same_rows(runner, corpus, b
     rows = warehouse_rows(db)
     for table, expected in base_rows.items():
         assert rows[table] == expected, f"{table} differs on {runner}"
+
+
+def test_a_warmed_worker_hides_what_it_holds_from_the_collector():
+    import gc
+
+    from flows import workers
+
+    gc.unfreeze()
+    try:
+        workers._warm()
+        assert gc.get_freeze_count() > 1000  # modules, rules and compiled patterns
+    finally:
+        gc.unfreeze()
