@@ -181,7 +181,8 @@ def patterns() -> _Patterns:
     # 2億1千7百萬 (Hong Kong): Arabic digits between scale characters. Each inner group of digits
     # must be followed by another scale character, so 1.2万亿1季度 stays 1.2万亿. A second pattern:
     # in the main one the test would cost every 7.55亿 a step, for a form few texts have.
-    mixed = rf"(?:[{scale_chars}]+(?:\d[,，]\d{{3}}|\d{{1,4}})(?=[{scale_chars}]))"  # 37兆2,948億 (Taiwan)
+    # 37兆2,948億 (Taiwan); 80億7,700餘萬元: an over-word may stand before the last scale character
+    mixed = rf"(?:[{scale_chars}]+(?:\d[,，]\d{{3}}|\d{{1,4}})(?=(?:{infix})?[{scale_chars}]))"
     # digit first: the numeral must be there, everything after it is optional. The pattern
     # starts by consuming the numeral's first character, so the regex engine skips to the next
     # candidate in a tight C loop instead of entering the pattern at every position (a quarter

@@ -88,6 +88,8 @@ def product_prefix(m: str, quotes: list[tuple[int, int]], subject: str, floor: i
 
 
 _ITEM_SEP = re.compile(r"[、，, ]+")  # not 和/及/与: they stand inside words (参与者)
+# a copula and a list of figures right after a list of measures: the figures go to them in order
+_VALUE_LIST = re.compile(r"(?:为|是)\s?[-+]?\d[\d.,]*\s?[^\d、，,。；;和及与]{0,6}[、和及与]\s?[-+]?\d")
 _RESPECTIVELY = "分别"
 _JOINERS = "和及"  # join the last item of a list to the one before (not 与: 参与者)
 # for the subject field only: 和/及/与 join two items too (淨利息收益率和淨利差分別收窄19點子及17點子)
@@ -101,7 +103,9 @@ def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP
     subject is not a list followed by 分别 or has fewer than k + 1 items."""
     if not m.startswith(_RESPECTIVELY, b) and not m.startswith(_RESPECTIVELY, b + 1):
         j = m.find(_RESPECTIVELY, b, b + reach + len(_RESPECTIVELY))
-        if j < 0 or reach <= 1 or any(not "\u4e00" <= ch <= "\u9fff" for ch in m[b:j]):
+        if _VALUE_LIST.match(m, b):
+            sep = ITEM_SEP_WIDE  # 资本充足率和核心资本充足率为10.39%、9.22%: a list of values says 分别
+        elif j < 0 or reach <= 1 or any(not "\u4e00" <= ch <= "\u9fff" for ch in m[b:j]):
             return None
     parts: list[tuple[int, int]] = []
     pos = a
