@@ -226,7 +226,7 @@ class _PeriodScans:
 
 # a group a pattern names apart only because a regex cannot name two groups alike: read as the other
 # (rocb, the bare ROC year 114年10月底, is a `roc` year)
-_GROUP_READ_AS = {"rocb": "roc", "yyb": "yy"}
+_GROUP_READ_AS = {"rocb": "roc"}
 
 
 @cache
@@ -311,12 +311,9 @@ def _small_int(s: str | None) -> int | None:
 
 def _written_year(groups: dict) -> int:
     """2024 as written; a year of the Republic of China (今(98)年, 民國98年: `roc` in periods.toml
-    {Y}) is 1911 years later on the Western calendar; a two-digit one (`yy`) is this century's."""
+    {Y}) is 1911 years later on the Western calendar."""
     y = groups.get("y")
-    if y:
-        return int(y)
-    yy = groups.get("yy")  # 较04年111.93亿元: this century's
-    return 2000 + int(yy) if yy else int(groups["roc"]) + 1911
+    return int(y) if y else int(groups["roc"]) + 1911
 
 
 def _year(groups: dict, end_month: int, pub: date | None, precision: str | None) -> int | None:
