@@ -52,7 +52,8 @@ def matcher() -> _Matcher:
     w = lex.metric_words
     abbr = re.compile(alternation(w.abbreviations)) if w.abbreviations else None
     mods = re.compile(alternation(lex.metric_modifiers)) if lex.metric_modifiers else None
-    base = _Matcher(w, str.maketrans(w.variants), abbr, re.compile(alternation(w.cut_at)),
+    cut = f"(?:{alternation(w.cut_at)})" + (f"(?!{alternation(w.cut_not_before)})" if w.cut_not_before else "")
+    base = _Matcher(w, str.maketrans(w.variants), abbr, re.compile(cut),
                     _by_last(w.tail), _by_last(w.segments), w.boundary_words, {}, {}, mods)
     by_name: dict[str, MetricRule] = {}
     for rule in lex.metrics:

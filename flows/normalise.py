@@ -452,7 +452,10 @@ def _metric_name(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject,
     earlier figure reads its metric from the last metric name of its sentence (杭州银行拨备覆盖率541.45%…)."""
     m = d.m
     named = None
-    if m.endswith(lex.metric_words.name_after, 0, at.qstart):
+    q = at.qstart
+    while q > 0 and m[q - 1] == " ":
+        q -= 1  # 以 12500.81 亿元的总资产 (a spaced page)
+    if m.endswith(lex.metric_words.name_after, 0, q):
         # 招商银行以9478.43亿元信用卡透支余额领跑: the name follows the number
         named = metric_match.name_after(m, sp.end, at.clause_end)
     nothing = metric_match.names_nothing(s.text)
