@@ -447,7 +447,7 @@ def _as_at(m: str, start: int, end: int) -> bool:
         return False
     for w in load_lexicon().asat_prefixes:
         p = start - len(w)
-        if p >= 0 and m.startswith(w, p) and (p == 0 or m[p - 1] in CLAUSE_ENDS or m[p - 1] in "\n(（"):
+        if p >= 0 and m.startswith(w, p) and (p == 0 or m[p - 1] in CLAUSE_ENDS or m[p - 1] in "(（"):
             return True
     return False
 

@@ -429,14 +429,13 @@ def _inferred_unit(sp: Span, d: _Doc, lex: Lexicon, loc: Located) -> str | None:
     if unit is None and loc.span is not None:
         unit = _implied_unit(m[loc.span[0]:loc.span[1]], lex)
     if unit is None and sp.scale:
+        ls = m.rfind("\n", 0, sp.start) + 1
         # 金額為741億與1,365億: a cue in the clause before the number (its subject said none)
-        unit = _implied_unit(m[_clause_start(d, sp.start, m.rfind("\n", 0, sp.start) + 1):sp.start], lex)
-    if unit is None and sp.scale:
+        unit = _implied_unit(m[_clause_start(d, sp.start, ls):sp.start], lex)
         # 重庆农商行(12658亿)、成都银行(7683亿) under 从总资产来看，这9家银行的排名依次是：
         # a list of banks' scaled figures measures what its line, or the line it follows after a
         # colon, names
-        ls = m.rfind("\n", 0, sp.start) + 1
-        if not any(ch in SENTENCE_ENDS for ch in m[ls:sp.start]):  # the line's words are the list's
+        if unit is None and not any(ch in SENTENCE_ENDS for ch in m[ls:sp.start]):  # the line's words are the list's
             unit = _implied_unit(m[ls:sp.start], lex)
             if unit is None and _after_colon_line(m, ls):
                 unit = _implied_unit(m[m.rfind("\n", 0, ls - 1) + 1:ls - 1], lex)

@@ -88,8 +88,6 @@ def product_prefix(m: str, quotes: list[tuple[int, int]], subject: str, floor: i
 
 
 _ITEM_SEP = re.compile(r"[、，, ]+")  # not 和/及/与: they stand inside words (参与者)
-# a copula and a list of figures right after a list of measures: the figures go to them in order
-_VALUE_LIST = re.compile(r"(?:为|是)\s?[-+]?\d[\d.,]*\s?[^\d、，,。；;和及与]{0,6}[、和及与]\s?[-+]?\d")
 _RESPECTIVELY = "分别"
 _JOINERS = "和及"  # join the last item of a list to the one before (not 与: 参与者)
 # for the subject field only: 和/及/与 join two items too (淨利息收益率和淨利差分別收窄19點子及17點子)
@@ -103,7 +101,7 @@ def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP
     subject is not a list followed by 分别 or has fewer than k + 1 items."""
     if not m.startswith(_RESPECTIVELY, b) and not m.startswith(_RESPECTIVELY, b + 1):
         j = m.find(_RESPECTIVELY, b, b + reach + len(_RESPECTIVELY))
-        if _VALUE_LIST.match(m, b):
+        if phrasing().value_list.match(m, b):
             sep = ITEM_SEP_WIDE  # 资本充足率和核心资本充足率为10.39%、9.22%: a list of values says 分别
         elif j < 0 or reach <= 1 or any(not "\u4e00" <= ch <= "\u9fff" for ch in m[b:j]):
             return None
@@ -172,6 +170,10 @@ class _Phrasing:
         self.share_within = tuple(ph["share_within"])
         self.verb_periods = tuple(sorted(ph["verb_periods"], key=len, reverse=True))
         self.verb_holders = frozenset(ph["verb_holders"])
+        # a copula, a figure, a list mark, a figure: the figures a list of measures is given in order
+        marks = re.escape("".join(ph["value_list_marks"]))
+        self.value_list = re.compile(rf"(?:{alternation(ph['value_list_copulas'])})\s?[-+]?\d[\d.,]*\s?"
+                                     rf"[^\d{marks}，,。；;]{{0,6}}[{marks}]\s?[-+]?\d")
         inst = alternation(ph["institution_words"])
         self.institution_end = re.compile(rf"(?:{inst})$")
         # not 银行业 (the sector); a gloss after the name goes with it (国际金融业务分行(OBU))
