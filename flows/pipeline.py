@@ -106,6 +106,22 @@ def _flow_run_id() -> str | None:
         return None
 
 
+def spool_prefix(db: str) -> str:
+    """Spool folders of runs on the warehouse `db` start with this: named by the warehouse, since
+    warehouses may share a folder (warehouse/eval/seeds.duckdb beside holdout.duckdb)."""
+    return f".spool-{Path(db).name}-"
+
+
+def clear_stale_spools(spool_base: Path, db: str) -> int:
+    """Remove the spool folders earlier runs on `db` left in `spool_base` (called holding the
+    warehouse: no other run on it is alive); another warehouse's spools stay. How many went."""
+    n = 0
+    for stale in spool_base.glob(spool_prefix(db) + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
+        n += 1
+    return n
+
+
 @flow(name="bankmetrics-etl", log_prints=False)
 def etl(
     raw_dir: str = DEFAULT_RAW_DIR,
@@ -142,14 +158,12 @@ def etl(
 
     # Transformed batches wait for the loader as Arrow files here (see flows/batch.py).
     spool_base = Path(spool_dir) if spool_dir else Path(db).resolve().parent
-    spool_root = spool_base / f".spool-{run_id}"
+    spool_root = spool_base / f"{spool_prefix(db)}{run_id}"
     con = open_warehouse_task.with_options(
         retries=len(delays := busy_retry_delays(wait_seconds)), retry_delay_seconds=delays or 0
     )(db)
     try:
-        # Holding the warehouse, no other run is alive: spool folders left here died with theirs.
-        for stale in spool_base.glob(".spool-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+        clear_stale_spools(spool_base, db)
         wh.start_run(con, run_id, str(raw_dir), _flow_run_id())
         t = time.perf_counter()
         fingerprint = lexicon.rules_fingerprint()

@@ -300,3 +300,17 @@ def test_metadata_follows_the_path_that_still_carries_the_document(tmp_path: Pat
     con.close()
     assert by_path == {"b.txt": [2024], "c.txt": [2023]}
     assert run(raw, db)["docs_unchanged"] == 2  # and a rerun reads nothing
+
+
+def test_a_run_clears_its_own_warehouses_stale_spools_and_leaves_another_warehouses(tmp_path: Path):
+    """Two warehouses may share a folder (warehouse/eval/seeds.duckdb beside holdout.duckdb), and a
+    run on one must not delete the batches a run on the other is spooling there."""
+    from flows.pipeline import clear_stale_spools, spool_prefix
+
+    mine = tmp_path / (spool_prefix(str(tmp_path / "seeds.duckdb")) + "dead-run")
+    other = tmp_path / (spool_prefix(str(tmp_path / "holdout.duckdb")) + "live-run")
+    for d in (mine, other):
+        (d / "batch-000000").mkdir(parents=True)
+        (d / "batch-000000" / "docs.arrow").write_bytes(b"x")
+    assert clear_stale_spools(tmp_path, str(tmp_path / "seeds.duckdb")) == 1
+    assert not mine.exists() and (other / "batch-000000" / "docs.arrow").exists()
