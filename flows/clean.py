@@ -95,10 +95,34 @@ def _paragraphs(body: str) -> list[str]:
     """
     if any(c in body for c in _INVISIBLE_CHARS):
         body = _INVISIBLE.sub("", body)
+    if "\t" in body:
+        return [p for p in map(_table_row_or_line, body.split("\n")) if p]
     if "\x1f" in body:
         body = _LINE_SPACES.sub(" ", body)
         return [p for p in map(str.strip, body.split("\n")) if p]
     return [p for p in (" ".join(line.split()) for line in body.split("\n") if line) if p]
+
+
+def _table_row_or_line(line: str) -> str:
+    """A line of cells split by tabs (a filing's 总资产\t646,112,864\t533,469,318\t21.12%, with
+    at least tables.toml's min_cells cells) keeps one tab between its cells, each cell folded as
+    a line is: flows/tables.py reads the table. Any other line is folded whole."""
+    cells = line.split("\t")
+    if len(cells) >= _min_cells():
+        folded = [_LINE_SPACES.sub(" ", c).strip() for c in cells]
+        while folded and not folded[0]:
+            folded.pop(0)
+        while folded and not folded[-1]:
+            folded.pop()
+        if sum(1 for c in folded if c) >= _min_cells():
+            return "\t".join(folded)
+    return _LINE_SPACES.sub(" ", line).strip()
+
+
+@cache
+def _min_cells() -> int:
+    from flows.lexicon import load_lexicon  # the extraction rules, loaded once (clean needs one number)
+    return load_lexicon().tables.min_cells
 
 
 def _is_chrome(tag: Tag, rules: CleanRules) -> bool:

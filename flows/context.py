@@ -117,10 +117,12 @@ def _discloses(m: str, end: int) -> bool:
 
 
 def _disclosure_in(m: str, at: int, stop: int) -> bool:
-    """m[at:stop] says reports came out: a disclosure verb, then a report word within reach."""
+    """m[at:stop] says reports came out: a disclosure verb, then a report word within reach, or
+    right after one (去年業績披露, 年报出炉)."""
     lex = load_lexicon()
     while (x := _words().disclosure.search(m, at, stop)) is not None:
-        if _words().disclosure_report.search(m, x.end(), min(stop, x.end() + lex.disclosure_reach)):
+        if _words().disclosure_report.search(m, x.end(), min(stop, x.end() + lex.disclosure_reach)) \
+                or m.endswith(lex.disclosure_reports, at, x.start()):
             return True
         at = x.end()
     return False
@@ -150,7 +152,16 @@ def assumed_publication(m: str, frame: PeriodHit | None, hits: list[PeriodHit]) 
     (…披露了2018年年报) by periods.toml's annual_report_due of the next year, so its 去年 is the
     report's year; else the last day of its reporting period's year (a filing summary speaks from
     inside it: its 去年底 is the year-end before), or the latest later day it states as of, or the
-    last day of the latest year it writes."""
+    last day of the latest year it writes. A relative year glossed with its number (去(98)年)
+    names the year of writing outright."""
+    written = _publication_from_years(m, frame, hits)
+    anchor = _bracketed_year(m, hits)
+    if anchor is not None and (written is None or written.year != anchor):
+        return date(anchor, 12, 31)  # 去(98)年: written in 99 (2010), whatever else it dates
+    return written
+
+
+def _publication_from_years(m: str, frame: PeriodHit | None, hits: list[PeriodHit]) -> date | None:
     if frame is not None and frame.finish is not None:
         f = frame.finish
         if (f.month, f.day) == (12, 31) and frame.begin == date(f.year, 1, 1) and _disclosure_in(m, 0, len(m)):
@@ -161,6 +172,18 @@ def assumed_publication(m: str, frame: PeriodHit | None, hits: list[PeriodHit]) 
         return max(later) if later else date(f.year, 12, 31)
     year = document_year([h for h in hits if h.resolver != "since_year" and not _future(m, h.start)])
     return date(year, 12, 31) if year is not None else None
+
+
+def _bracketed_year(m: str, hits: list[PeriodHit]) -> int | None:
+    """The year a Taiwan page is written in when it glosses a relative year with its number
+    (去(98)年 = 2009, so the page is of 2010; 今(2025)年): periods.toml [relative_years] counts back."""
+    rel = load_lexicon().relative_years
+    for h in hits:
+        if h.finish is not None and h.type == "range" and h.start > 0 and m[h.start] in "(（":
+            back = rel.get(m[h.start - 1] + "年")
+            if back is not None:
+                return h.finish.year + back
+    return None
 
 
 def _future(m: str, start: int) -> bool:

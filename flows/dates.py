@@ -97,6 +97,9 @@ def figure_dates(sp: Span, d: Doc, at: Place, kind: str, basis: str | None, basi
             start = st.range_start
         end = as_of
 
+    if end is not None and _prior_same_period(d, at.cstart, at.qstart):
+        # 去年同期为8亿元: the same period a year before
+        return (_year_before(start) if start is not None else None), _year_before(end)
     if kind == "level" and end is not None and from_level(d, sp, at.cstart):
         earlier = _dated_from(d, at.fs, sp.start)
         if earlier is not None:
@@ -126,6 +129,20 @@ def dates_between(d: Doc, a: int, b: int) -> PeriodState:
     if st is None:
         st = d.states[(lo, hi)] = period_state(d.periods[lo:hi])
     return st
+
+
+def _prior_same_period(d: Doc, cstart: int, qstart: int) -> bool:
+    """The clause opens with 去年同期 (periods.toml prior_same_period) and states no other date or
+    number before the figure."""
+    m = d.m
+    a = cstart
+    while a < qstart and m[a] == " ":
+        a += 1
+    words = load_lexicon().prior_same_period
+    if not m.startswith(words, a):
+        return False
+    b = a + len(next(w for w in words if m.startswith(w, a)))
+    return not any(ch.isdigit() for ch in m[b:qstart]) and not between(d.period_starts, d.periods, b, qstart)
 
 
 def _year_before(day: date) -> date:

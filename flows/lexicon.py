@@ -99,6 +99,8 @@ class MetricWords:
     concept_ends: str  # last characters of a subject that names a concept of its own (公允价值变动收益)
     name_after: tuple[str, ...]  # a number after one of these is named after it (以6万亿元的规模)
     item_marks: str  # a name followed by one of these is an item of a list (发放贷款和垫款、金融投资)
+    average_keys: frozenset[str]  # metrics defined on average balances (roe, roa): for them ...
+    average_words: tuple[str, ...]  # ... these segments before the name are part of it (平均净资产收益率)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,56 @@ class AttributionRules:
     # 广州、上海、重庆分别… in a sentence about 农商行: kind -> (its words, place -> its bank's code)
     place_lists: dict[str, tuple[tuple[str, ...], dict[str, str]]]
     place_list_reach: int
+
+
+@dataclass(frozen=True)
+class TableWords:
+    """tables.toml: how a text table's lines, headers, labels and units are read (flows/tables.py)."""
+
+    separators: tuple[str, ...]
+    min_cells: int
+    min_rows: int
+    unit_markers: tuple[str, ...]
+    scales: dict[str, int]  # 千元 -> 1000, longest first
+    currencies: dict[str, str]  # 人民币 -> CNY
+    columns: tuple[tuple[str, tuple[str, ...]], ...]  # (column kind, header words), in the order tried
+    label_leads: tuple[str, ...]
+    per_share: tuple[str, ...]
+    flat_skip: int
+    pp_words: tuple[str, ...]
+    down_words: tuple[str, ...]
+    up_words: tuple[str, ...]
+
+
+_TABLE_COLUMNS = ("change", "report_end", "prev_year_end", "prev_same_period", "report_period")
+
+
+def _table_words(rules_dir: Path) -> TableWords:
+    f = "tables.toml"
+    data = _read_toml(rules_dir / f)
+    scales = _get(data, "scales", dict, f)
+    for k, v in scales.items():
+        if not isinstance(v, int) or v < 1:
+            raise RuleError(f"{f}: [scales] {k!r} = {v!r} must be a positive whole number")
+    columns = _get(data, "columns", dict, f)
+    unknown = sorted(set(columns) - set(_TABLE_COLUMNS))
+    if unknown:
+        raise RuleError(f"{f}: [columns] {unknown[0]!r} is not one of {list(_TABLE_COLUMNS)}")
+    return TableWords(
+        separators=_words(data, "separators", f),
+        min_cells=_get(data, "min_cells", int, f),
+        min_rows=_get(data, "min_rows", int, f),
+        unit_markers=_words(data, "unit_markers", f),
+        scales=dict(sorted(scales.items(), key=lambda kv: -len(kv[0]))),
+        currencies=_str_map(data, "currencies", f, UNITS),
+        columns=tuple((k, _longest_first(_words(data, f"columns.{k}", f))) for k in _TABLE_COLUMNS if k in columns),
+        label_leads=_longest_first(_words(data, "label_leads", f)),
+        per_share=_words(data, "per_share", f),
+        flat_skip=_get(data, "flat_skip", int, f),
+        pp_words=_longest_first(_words(data, "pp_words", f)),
+        down_words=_words(data, "down_words", f),
+        up_words=_words(data, "up_words", f),
+    )
 
 
 @dataclass(frozen=True)
@@ -252,6 +304,7 @@ class Lexicon:
     qualifier_particles: tuple[str, ...]  # 突破了: between a qualifier word and its number
     continuation_words: tuple[str, ...]  # 同期: periods.toml
     continuation_not_after: str
+    prior_same_period: tuple[str, ...]  # 去年同期为8亿元: the figure of the same period a year before
     menu_bullets: tuple[str, ...]
     menu_min_lines: int
     menu_max_len: int
@@ -316,6 +369,7 @@ class Lexicon:
     adjacent_ords: tuple[int, ...]
     after_ords: tuple[int, ...]
     qualifier_suffix_words: tuple[str, ...]  # qualifier_suffix's words, longest first
+    tables: TableWords  # tables.toml: figures laid out in text tables (flows/tables.py)
 
 
 def _known_keys(keys: tuple[str, ...], catalog: dict, where: str) -> frozenset[str]:
@@ -427,7 +481,7 @@ def _institutions(rules_dir: Path) -> dict[str, Institution]:
     return out
 
 
-def _metric_words(rules_dir: Path) -> MetricWords:
+def _metric_words(rules_dir: Path, catalog: dict) -> MetricWords:
     f = "metric_words.toml"
     data = _read_toml(rules_dir / f)
     variants = _str_map(data, "variants", f)
@@ -457,6 +511,8 @@ def _metric_words(rules_dir: Path) -> MetricWords:
         concept_ends=_get(data, "context.concept_ends", str, f),
         name_after=_longest_first(_words(data, "context.name_after", f)),
         item_marks=_get(data, "context.item_marks", str, f),
+        average_keys=_known_keys(_words(data, "words.average_keys", f), catalog, f"{f} [words] average_keys"),
+        average_words=_longest_first(_words(data, "words.average_words", f)),
     )
 
 
@@ -813,7 +869,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         idioms=_longest_first(idioms),
         metrics=tuple(metrics),
         metric_catalog=catalog,
-        metric_words=_metric_words(rules_dir),
+        metric_words=_metric_words(rules_dir, catalog),
         institutions=institutions,
         entity_aliases=_short_forms(aliases, attribution),
         entity_exclusions=_longest_first(exclusions),
@@ -841,6 +897,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         qualifier_particles=_words(qual, "particles.words", "qualifiers.toml"),
         continuation_words=_words(per, "continuation_words", "periods.toml"),
         continuation_not_after="".join(_words(per, "continuation_not_after", "periods.toml")),
+        prior_same_period=_longest_first(_words(per, "prior_same_period", "periods.toml")),
         menu_bullets=_words(units, "filters.menu_bullets", "units.toml"),
         menu_min_lines=_get(units, "filters.menu_min_lines", int, "units.toml"),
         menu_max_len=_get(units, "filters.menu_max_len", int, "units.toml"),
@@ -898,13 +955,14 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         adjacent_ords=tuple(sorted({ord(w[-1]) for w in _both(cues, "adjacent")})),
         after_ords=tuple(sorted({ord(w[0]) for w in _both(cues, "after")})),
         qualifier_suffix_words=_longest_first(_str_map(qual, "suffix", "qualifiers.toml", QUALIFIERS)),
+        tables=_table_words(rules_dir),
     )
 
 
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-07zi issue 13, session 21: the value-list words as data (output unchanged); 三季末/第一季末 quarter ends; 不过/然而 lead and 反而 trail words; 信貸減值撥值 an impairment charge; 前三季 no ranking cut; 息差 a margin; a name after a spaced number and a ranking verb; 批准/审批/累放 flow words; a briefing (发布会) frames its period; a copula and a list of figures after a list of measures deal them out in order; 80億7,700餘萬元 one figure; 百分点 a unit, not 百 a scale; a Hong Kong, Macau or Taiwan bank the title names sets the currency in any script; a month-on-month release frames its month; a cue in the clause gives a bare scaled number its unit; YoY/QoQ a basis, pct a percentage point; 5000多亿的储蓄存款 measures the noun after 的; a period-only clause restates the sentence's measure; 没超 up to; Taiwan loan words are money; 於2018年12月31日, an as-at date; a 分别 list's total (合计) is nobody's; 两家 a total; session 20: 37兆2,948億 one figure; a reporting verb after a period word is dropped from the subject; a share within a whole (在营收中占比) is of the measure before; 少了/多了 right before the number; a growth heading makes its list line growth rates; Hong Kong fee and pre-provision names, 发卡, 据点; a list line under a colon heading measures what the heading names (unit, metric, subject); pay words are money; a bare ROC year 100-119 before a month or year end; a total joined to a bank makes the figure nobody's; 2021年年末 a year end; 分别 over a list of banks keeps the subject whole; an undated comparison basis before a direction word is no subject; cards issued and transactions counted imply a count; a group word restating the banks just listed (…交通银行五大国有商业银行…均) gives each its row; member rows show the measure without the group; 中国交通银行 an alias; 上市银行 a results cue; a subject widened by its sibling names the metric; a date closing a subject is cut; Hong Kong pre-provision profit and loan impairment ratio names; a list of percents before 的…增长 is growth rates; bare places listed before 分别 in a sentence about one kind of bank are that kind's banks (广州、上海、重庆分别…); session 19: a date looked ahead to does not date an undated page; a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
+EXTRACTOR_VERSION = "2026-12-07zk issue 13, session 22: text tables read by row and column, tab or pipe rows and tables flattened to one line (tables.toml; clean keeps a tab row's cells); 净利息收益, 营业支出, 有资产客户 names; 去年同期为X the same period a year before; 2024年末期 no year end; 去(98)年 names the year of writing; 業績披露 a disclosure; 金融运行/运行情况 results cues; 平均 part of ROE/ROA names; a glossed measure (每股盈餘(EPS)) and 盈余 name concepts; 扣非 a segment; session 21: the value-list words as data (output unchanged); 三季末/第一季末 quarter ends; 不过/然而 lead and 反而 trail words; 信貸減值撥值 an impairment charge; 前三季 no ranking cut; 息差 a margin; a name after a spaced number and a ranking verb; 批准/审批/累放 flow words; a briefing (发布会) frames its period; a copula and a list of figures after a list of measures deal them out in order; 80億7,700餘萬元 one figure; 百分点 a unit, not 百 a scale; a Hong Kong, Macau or Taiwan bank the title names sets the currency in any script; a month-on-month release frames its month; a cue in the clause gives a bare scaled number its unit; YoY/QoQ a basis, pct a percentage point; 5000多亿的储蓄存款 measures the noun after 的; a period-only clause restates the sentence's measure; 没超 up to; Taiwan loan words are money; 於2018年12月31日, an as-at date; a 分别 list's total (合计) is nobody's; 两家 a total; session 20: 37兆2,948億 one figure; a reporting verb after a period word is dropped from the subject; a share within a whole (在营收中占比) is of the measure before; 少了/多了 right before the number; a growth heading makes its list line growth rates; Hong Kong fee and pre-provision names, 发卡, 据点; a list line under a colon heading measures what the heading names (unit, metric, subject); pay words are money; a bare ROC year 100-119 before a month or year end; a total joined to a bank makes the figure nobody's; 2021年年末 a year end; 分别 over a list of banks keeps the subject whole; an undated comparison basis before a direction word is no subject; cards issued and transactions counted imply a count; a group word restating the banks just listed (…交通银行五大国有商业银行…均) gives each its row; member rows show the measure without the group; 中国交通银行 an alias; 上市银行 a results cue; a subject widened by its sibling names the metric; a date closing a subject is cut; Hong Kong pre-provision profit and loan impairment ratio names; a list of percents before 的…增长 is growth rates; bare places listed before 分别 in a sentence about one kind of bank are that kind's banks (广州、上海、重庆分别…); session 19: a date looked ahead to does not date an undated page; a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
 
 
 @cache

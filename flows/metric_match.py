@@ -22,6 +22,7 @@ _RATIOS = frozenset({"percent", "pp", "times"})
 _MONEY = UNITS - _RATIOS - {"count"}  # the currencies a money metric (CNY in the taxonomy) is stated in
 _BRACKETED = re.compile(r"[（(][^（）()]*[）)]|[（(][^（）()]*$")
 _GLOSS = re.compile(r"[（(]([^（）()]{2,12})[）)]")
+_GLOSS_END = re.compile(r"[（(][A-Za-z]{2,8}[）)]$")  # an abbreviation glossing the name (EPS)
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,8 @@ def _ending(mt: _Matcher, s: str) -> tuple[bool, list[MetricRule | None]]:
         bare = left.rstrip(mt.words.particles)
         # 境内分行人民币|贷款, 代销的|理财: a segment of the metric (优于行业平均的|成本收入比率 compares)
         # 科技|贷款: a bare head needs a boundary before it
-        blocked = _ends_with(mt.segment_by_last, bare) and (bare == left or not mt.cut_at.search(bare)) or (
+        blocked = _ends_with(mt.segment_by_last, bare) and (bare == left or not mt.cut_at.search(bare)) and not (
+            rule.key in mt.words.average_keys and bare.endswith(mt.words.average_words)) or (
             left and s[len(s) - n:] in mt.words.bare_heads and not (
                 left[-1] in mt.words.boundary_chars or not ("\u4e00" <= left[-1] <= "\u9fff")
                 or left.endswith(mt.boundary_words)))
@@ -229,6 +231,8 @@ def _letter(ch: str) -> bool:
 def names_nothing(subject_m: str | None) -> bool:
     """The subject names no concept: none, no metric name inside and no concept word at its end
     (城商行, 水平, 略微; not 公允价值变动收益). Its figure reads its metric from the sentence."""
+    if subject_m and subject_m[-1] in "）)":
+        subject_m = _GLOSS_END.sub("", subject_m)  # 每股盈余(EPS): the name before its gloss
     if not subject_m:
         return True
     cs = _context_scan()

@@ -35,6 +35,7 @@ from flows.document import PUNCT as _PUNCT
 from flows.document import scanners
 from flows.extract import CLAUSE_ENDS, SENTENCE_ENDS, Span, find_spans, full_sentences, matching_copy, split_sentences
 from flows.lexicon import Lexicon, MetricRule, char_positions, load_lexicon
+from flows.tables import has_table, table_mentions
 from flows.models import DocContext, Mention
 from flows.script import phrase_to_simplified
 from flows.numerals import as_plain, parse_number, parse_scaled
@@ -242,7 +243,8 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     lex = load_lexicon()
     m = matching_copy(text)
     spans = find_spans(text, m)
-    if not spans:
+    tabled = has_table(text)
+    if not spans and not tabled:
         return []
     d = _index(text, m, ctx, spans)
     d.currency = document_currency(text, m, ctx, d.institutions.main,
@@ -283,6 +285,16 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
                 out.extend(_member_row(mention, code) for code in listed)  # a row for each bank listed
             else:
                 out.append(mention)
+    if tabled:
+        # a text table's figures are read by their row and column, not as prose (flows/tables.py)
+        banks = {c for _, _, c in d.entities if c is not None and c != attribution.OTHER}
+        cells = table_mentions(text, m, d.ctx, d.frame,  # the page's bank: its main one, else the one it names
+                               d.institutions.main or (next(iter(banks)) if len(banks) == 1 else None))
+        if cells:
+            # the rows read as a table (a line, or a run of a flattened line): their prose reading goes
+            rows = sorted({(c.sentence_start, c.sentence_start + len(c.sentence)) for c in cells})
+            out = sorted([x for x in out if not any(a <= x.char_start < b for a, b in rows)] + cells,
+                         key=lambda x: x.char_start)
     return out
 
 

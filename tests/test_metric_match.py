@@ -98,6 +98,8 @@ from flows.metric_match import context_name, name_after, names_nothing  # noqa: 
 @pytest.mark.parametrize("subject,nothing", [
     (None, True), ("城商行", True), ("水平", True), ("略微", True), ("较上一年同期", True),
     ("拨备覆盖率", False), ("公允价值变动收益", False), ("流通户数", False), ("营收", False),
+    # a measure glossed with its abbreviation, Taiwan's 盈余: concepts of their own
+    ("每股盈余(EPS)", False), ("税前盈余", False), ("合库金(5880-TW)", True),
 ])
 def test_names_nothing(subject, nothing):
     assert names_nothing(subject) is nothing

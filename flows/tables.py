@@ -1,0 +1,455 @@
+"""Figures laid out in text tables: filing summaries and stock-data pages.
+
+A page converted from a filing (主要会计数据, 单位:人民币千元) or a stock-data site puts its
+figures in lines of cells split by a separator (a tab, a |): a header line of periods, then rows
+of a label and numbers. Prose states each figure with its words; a table states it with its place,
+so the reading is positional (tables.toml holds the words):
+
+- the row's label is what is measured (其中:利息收入(元) -> 利息收入), and its metric;
+- the column's header is when: a period written out (2024年第三季度), or the report's own
+  (本报告期末, 上年度期末, 报告期, 上年同期: from the document's reporting period), or a change
+  between the first two columns (本报告期末比上年度期末增减(%));
+- the unit and scale come from the label's bracket ((元), (%)) or the 单位 line above the table;
+  a figure per share stays in yuan;
+- a level sits at a column's period end, a flow spans its period; the bank is the document's.
+
+A label broken over two lines (归属于母公司股东的 / 股东权益) is joined. A table whose unit or
+periods cannot be told is left to the prose reading.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+
+from flows import metric_match
+from flows.context import PeriodHit, period_hits, scan_periods
+from flows.lexicon import TableWords, load_lexicon
+from flows.models import DocContext, Mention
+
+_NUMBER = re.compile(r"\s*(?P<num>[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?)\s*(?P<pct>%?)\s*")
+_LIST_MARK = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])\s*")
+_HAN = re.compile("[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class _Column:
+    kind: str  # change | point | range
+    begin: date | None
+    finish: date | None
+
+
+@dataclass(frozen=True)
+class _Unit:
+    unit: str  # a currency code or percent
+    scale: int
+
+
+def has_table(text: str) -> bool:
+    """The cheap gate: separators enough for two rows, or a 单位 line and a report's own column
+    header (本报告期末, 上年同期: a table flattened to one line of words); most documents have
+    neither (the prose words 上年末, 同期 are common, 单位 is not: it is looked for first)."""
+    words = load_lexicon().tables
+    return any(text.count(sep) >= 2 * words.min_rows for sep in words.separators) or _may_be_flat(text, words)
+
+
+def _may_be_flat(text: str, words: TableWords) -> bool:
+    return any(w in text for w in words.unit_markers) and _flat_gate().search(text) is not None
+
+
+@cache
+def _flat_gate() -> re.Pattern:
+    words = load_lexicon().tables
+    heads = [h for kind, hs in words.columns if kind != "change" for h in hs]
+    return re.compile("|".join(map(re.escape, sorted(heads, key=len, reverse=True))))
+
+
+def _rows(text: str, words: TableWords) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """(line start, line end, cell spans) of the lines split into at least min_cells cells."""
+    out = []
+    pos = 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        for sep in words.separators:
+            if line.count(sep) >= words.min_cells - 1:
+                cells = []
+                a = pos
+                for part in line.split(sep):
+                    cells.append((a, a + len(part)))
+                    a += len(part) + len(sep)
+                out.append((pos, end, cells))
+                break
+        pos = end + 1
+    return out
+
+
+def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, entity: str | None) -> list[Mention]:
+    """The figures of every table in `text` (m: its matching copy), in text order. `frame`: the
+    document's reporting period (for 本报告期末 and the like); `entity`: the document's bank."""
+    lex = load_lexicon()
+    words = lex.tables
+    rows = _rows(text, words)
+    if len(rows) < words.min_rows + 1:
+        rows = []
+    out: list[Mention] = []
+    header: list[_Column | None] | None = None
+    header_end = -1
+    table_unit = None
+    for k, (ls, le, cells) in enumerate(rows):
+        columns = _header(m, cells, ctx, frame, words)
+        if columns is not None:
+            header, header_end = columns, le
+            table_unit = _unit_above(m, ls, words)
+            continue
+        if header is None:
+            continue
+        if m.count("\n", header_end, ls) > _gap_allowed(m, header_end, ls):
+            header = None  # prose between: the table ended
+            continue
+        header_end = le  # the table goes on (a row of figures or of words: 公司类型 | 银行 | …)
+        label = _label(text, m, cells, ls, rows[k - 1][1] if k else -1)
+        if label is None:
+            continue
+        subject, label_m, (lab_a, lab_b) = label
+        unit = _row_unit(m[lab_a:lab_b].strip(), table_unit, words)
+        cols = header
+        for j, (ca, cb) in enumerate(cells[1:]):
+            if j >= len(cols) or cols[j] is None:
+                break
+            x = _NUMBER.fullmatch(m, ca, cb)
+            if x is None:
+                continue
+            col = cols[j]
+            mention = _cell(text, x, col, cols, unit, subject, label_m, ls, le, entity)
+            if mention is not None:
+                out.append(mention)
+    if _may_be_flat(m, words):
+        read = {x.sentence_start for x in out}
+        out.extend(x for x in _flat_mentions(text, m, ctx, frame, entity, words) if x.sentence_start not in read)
+        out.sort(key=lambda x: x.char_start)
+    return out
+
+
+_TOKEN = re.compile(r"\S+")
+
+
+def _flat_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, entity: str | None,
+                   words: TableWords) -> list[Mention]:
+    """A table flattened to words separated by spaces (a PDF's 主要财务数据 copied as one line):
+    a header run of column names (项目 本报告期 上年同期 本报告期比上年同期增减(%)), then rows of
+    a label and one cell per column, until the run breaks. Only the report's own column names
+    open such a header (a run of bare years is too common in prose)."""
+    out: list[Mention] = []
+    table_unit = None
+    pos = 0
+    cols: list[_Column | None] | None = None  # a table goes on over a line break (a PDF's page end)
+    misses = 0
+    for line in m.split("\n"):
+        toks = [(x.start() + pos, x.end() + pos) for x in _TOKEN.finditer(line)]
+        base = pos
+        pos += len(line) + 1
+        i = 0
+        while i < len(toks):
+            run = _flat_header(m, toks, i, ctx, frame, words)
+            if run is not None:
+                cols, i = run
+                unit = _unit_in(m[max(base, toks[max(0, i - 12)][0]):toks[i - 1][1]], words)
+                table_unit = unit or _unit_above(m, toks[i - 1][0], words) or table_unit
+                continue
+            if cols is None:
+                i += 1
+                continue
+            row = _flat_row(m, toks, i, len(cols), words)
+            if row is None:
+                misses += 1
+                if misses > words.flat_skip:
+                    cols = None  # the run broke: the table ended
+                i += 1
+                continue
+            misses = 0
+            (la, lb), cells, i = row
+            subject, label_m = _clean_label(text[la:lb], m[la:lb], words)
+            if not subject:
+                continue
+            unit = _row_unit(m[la:lb], table_unit, words)
+            row_end = cells[-1][3]
+            for j, (ca, cb, sign, cell_end) in enumerate(cells):
+                col = cols[j]
+                if col is None:
+                    continue
+                x = _NUMBER.fullmatch(m, ca, cb)
+                if x is None:
+                    continue
+                mention = _cell(text, x, col, cols, unit, subject, label_m, la, row_end, entity,
+                                pp=sign != 0, negative=sign < 0, surface_end=cell_end)
+                if mention is not None:
+                    out.append(mention)
+    return out
+
+
+def _flat_header(m: str, toks: list[tuple[int, int]], i: int, ctx: DocContext, frame: PeriodHit | None,
+                 words: TableWords) -> tuple[list[_Column | None], int] | None:
+    """(columns, the token after them) when a run of at least two report column names starts at
+    token i (after an optional 项目-like first word that names no column)."""
+    cols: list[_Column | None] = []
+    k = i
+    if k + 1 < len(toks) and _column(m[toks[k][0]:toks[k][1]], ctx, frame, words, explicit=False) is None:
+        k += 1  # 项目: the labels' column
+    while k < len(toks):
+        cell = m[toks[k][0]:toks[k][1]]
+        if _NUMBER.fullmatch(cell):
+            break
+        col = _column(cell, ctx, frame, words, explicit=False)
+        if col is None:
+            break
+        cols.append(col)
+        k += 1
+    if len(cols) < 2 or not any(c.kind != "change" for c in cols if c is not None):
+        return None
+    figures = [c for c in cols if c is not None and c.kind != "change"]
+    if len(figures) >= 2:
+        cols = [_Column("change", figures[1].finish, figures[0].finish) if c is not None and c.kind == "change"
+                else c for c in cols]
+    return cols, k
+
+
+def _flat_row(m: str, toks: list[tuple[int, int]], i: int, n: int, words: TableWords
+              ) -> tuple[tuple[int, int], list[tuple[int, int, int, int]], int] | None:
+    """(label span, n cells as (start, end, pp sign: 0, or -1/+1 for 下降/上升 x 个百分点, the end
+    of the cell's words), the
+    token after the row) for a row starting at token i: its label is the last word before the
+    figures (a page number or a broken header word before it is not)."""
+    k = i
+    while k < len(toks) and not _NUMBER.fullmatch(m, *toks[k]) and not _direction(m, toks, k, words):
+        if _flat_gate().search(m, *toks[k]):
+            return None  # a column name: a header comes, no row
+        k += 1
+    if k == i or k >= len(toks):
+        return None
+    label = toks[k - 1]
+    if not _HAN.search(m, *label):
+        return None
+    cells: list[tuple[int, int, int, int]] = []
+    while len(cells) < n and k < len(toks):
+        a, b = toks[k]
+        sign = _direction(m, toks, k, words)
+        if sign:
+            cells.append((toks[k + 1][0], toks[k + 1][1], sign, toks[k + 2][1]))
+            k += 3
+        elif _NUMBER.fullmatch(m, a, b):
+            cells.append((a, b, 0, b))
+            k += 1
+        else:
+            return None
+    if len(cells) < n:
+        return None
+    return label, cells, k
+
+
+def _direction(m: str, toks: list[tuple[int, int]], k: int, words: TableWords) -> int:
+    """-1 or +1 when tokens k..k+2 read 下降 1.53 个百分点 (a change cell written out), else 0."""
+    if k + 2 >= len(toks) or not _NUMBER.fullmatch(m, *toks[k + 1]) or m[toks[k + 2][0]:toks[k + 2][1]] not in words.pp_words:
+        return 0
+    w = m[toks[k][0]:toks[k][1]]
+    return -1 if w in words.down_words else 1 if w in words.up_words else 0
+
+
+def _gap_allowed(m: str, a: int, b: int) -> int:
+    """Newlines allowed between rows: one, plus one per label line carried over (归属于母公司股东的)."""
+    n = 1
+    for line in m[a:b].split("\n")[1:-1]:
+        if line.strip() and not any(ch.isdigit() for ch in line) and len(line.strip()) <= 20:
+            n += 1
+    return n
+
+
+def _header(m: str, cells: list[tuple[int, int]], ctx: DocContext, frame: PeriodHit | None,
+            words: TableWords) -> list[_Column | None] | None:
+    """The columns a header line names (a first cell naming none, 项目, is the labels' column),
+    or None when the line is no header (fewer than two columns named, or figures in it)."""
+    cols: list[_Column | None] = []
+    named = 0
+    for a, b in cells:
+        cell = m[a:b].strip()
+        if not cell:
+            continue
+        if _NUMBER.fullmatch(cell):
+            return None
+        col = _column(cell, ctx, frame, words)
+        if col is None and not cols:
+            continue  # 项目: the labels' column
+        cols.append(col)
+        named += col is not None
+    if named < 2:
+        return None
+    # a change column compares the first two columns that hold figures
+    figures = [c for c in cols if c is not None and c.kind != "change"]
+    if len(figures) >= 2:
+        cols = [_Column("change", figures[1].finish, figures[0].finish) if c is not None and c.kind == "change"
+                else c for c in cols]
+    return cols
+
+
+def _column(cell: str, ctx: DocContext, frame: PeriodHit | None, words: TableWords,
+            explicit: bool = True) -> _Column | None:
+    for kind, heads in words.columns:
+        if not any(h in cell for h in heads):
+            continue
+        if kind == "change":
+            return _Column("change", None, None)
+        if frame is None or frame.finish is None:
+            return None
+        f, b = frame.finish, frame.begin
+        if kind == "report_end":
+            return _Column("point", None, f)
+        if kind == "prev_year_end":
+            return _Column("point", None, date(f.year - 1, 12, 31))
+        if kind == "report_period":
+            return _Column("range", b, f)
+        return _Column("range", _year_before(b) if b else None, _year_before(f))  # prev_same_period
+    if not explicit:
+        return None
+    hits, _ = period_hits(cell, ctx, scan_periods(cell))
+    hits = [h for h in hits if h.finish is not None and h.type in ("point", "range")]
+    if len(hits) != 1:
+        return None
+    h = hits[0]
+    return _Column("point" if h.type == "point" else "range", h.begin, h.finish)
+
+
+def _year_before(day: date) -> date:
+    return date(day.year - 1, day.month, 28 if (day.month, day.day) == (2, 29) else day.day)
+
+
+def _label(text: str, m: str, cells: list[tuple[int, int]], ls: int, prev_row_end: int
+           ) -> tuple[str, str, tuple[int, int]] | None:
+    """(subject as written, its matching copy, the label cell's span) of a row of figures; a line
+    of label words alone right above it (a label broken in two) opens the label."""
+    a, b = cells[0]
+    if not _HAN.search(m, a, b) or not any(_NUMBER.fullmatch(m, ca, cb) for ca, cb in cells[1:]):
+        return None
+    words = load_lexicon().tables
+    lead = ""
+    lead_m = ""
+    above = m.rfind("\n", 0, ls - 1) + 1 if ls > 0 else 0
+    if ls > 0 and above > prev_row_end:
+        line = m[above:ls - 1]
+        if line.strip() and not any(ch.isdigit() for ch in line) and not any(s in line for s in words.separators):
+            lead, lead_m = text[above:ls - 1].strip(), line.strip()
+    raw, raw_m = _clean_label(lead + text[a:b].strip(), lead_m + m[a:b].strip(), words)
+    return (raw, raw_m, (a, b)) if raw else None
+
+
+def _clean_label(raw: str, raw_m: str, words: TableWords) -> tuple[str, str]:
+    """The label as a subject: no list mark or lead (一、, 其中:), no unit in its closing bracket
+    ((元) goes, (%,加权平均) -> (加权平均))."""
+    mark = _LIST_MARK.match(raw_m)
+    if mark:
+        raw, raw_m = raw[mark.end():], raw_m[mark.end():]
+    for w in words.label_leads:
+        if raw_m.startswith(w):
+            raw, raw_m = raw[len(w):], raw_m[len(w):]
+            break
+    x = _BRACKET_END.search(raw_m)
+    first = _label_unit(raw_m, words)
+    if x is not None and first is not None:
+        rest = x.start(1) + len(first)
+        if rest < x.end(1):  # (%,加权平均): the unit and its comma go
+            raw, raw_m = raw[:x.start(1)] + raw[rest + 1:], raw_m[:x.start(1)] + raw_m[rest + 1:]
+        else:  # (元): the bracket goes
+            raw, raw_m = raw[:x.start()], raw_m[:x.start()]
+    return raw.strip(), raw_m.strip()
+
+
+_BRACKET_END = re.compile(r"[(（]([^()（）]{1,24})[)）]$")
+_ITEM_SEP = re.compile("[,，、]")
+
+
+def _label_unit(label_m: str, words: TableWords) -> str | None:
+    """The unit a label's closing bracket states first ((元), (千元), (%), (%,加权平均)), or None."""
+    x = _BRACKET_END.search(label_m)
+    if x is None:
+        return None
+    first = _ITEM_SEP.split(x.group(1))[0]
+    return first if first == "%" or first in words.scales or first.endswith(tuple(words.scales)) else None
+
+
+def _unit_above(m: str, pos: int, words: TableWords) -> _Unit | None:
+    """The unit a 单位 line in the few lines above the table states (单位:人民币千元)."""
+    floor = pos
+    for _ in range(6):
+        floor = m.rfind("\n", 0, max(0, floor - 1)) + 1
+        if floor <= 0:
+            break
+    return _unit_in(m[floor:pos], words)
+
+
+@cache
+def _unit_pattern() -> re.Pattern:
+    words = load_lexicon().tables
+    marks = "|".join(map(re.escape, words.unit_markers))
+    cur = "|".join(map(re.escape, sorted(words.currencies, key=len, reverse=True)))
+    scale = "|".join(map(re.escape, words.scales))
+    return re.compile(rf"(?:{marks})\s*[:：]?\s*(?P<cur>{cur})?\s*(?P<scale>{scale})")
+
+
+def _unit_in(s: str, words: TableWords) -> _Unit | None:
+    x = _unit_pattern().search(s)
+    if x is None:
+        return None
+    return _Unit(words.currencies.get(x.group("cur") or "", "CNY"), words.scales[x.group("scale")])
+
+
+def _row_unit(label_m: str, table_unit: _Unit | None, words: TableWords) -> _Unit | None:
+    inner = _label_unit(label_m, words) or ""
+    if inner == "%":
+        return _Unit("percent", 1)
+    per_share = any(w in label_m for w in words.per_share)
+    if inner:
+        scale = next((v for k, v in words.scales.items() if inner.endswith(k)), 1)
+        cur = next((v for k, v in words.currencies.items() if k in inner), table_unit.unit if table_unit else "CNY")
+        return _Unit(cur, 1 if per_share else scale)
+    if table_unit is None:
+        return None
+    return _Unit(table_unit.unit, 1) if per_share else table_unit
+
+
+def _cell(text: str, x: re.Match, col: _Column, cols: list[_Column | None], unit: _Unit | None, subject: str,
+          label_m: str, ls: int, le: int, entity: str | None, pp: bool = False,
+          negative: bool = False, surface_end: int = -1) -> Mention | None:
+    num = x.group("num").replace(",", "").replace("−", "-")
+    pct = bool(x.group("pct"))
+    if pp:  # 下降 1.53 个百分点
+        value, unit_code = Decimal(num) * (-1 if negative else 1), "pp"
+    elif col.kind == "change" or pct:
+        if not (pct or col.kind == "change" or unit is not None and unit.unit == "percent"):
+            return None
+        value, unit_code = Decimal(num), "percent"
+    elif unit is None:
+        return None
+    else:
+        value, unit_code = Decimal(num) * unit.scale, unit.unit
+    if col.kind == "change":
+        kind = "change"
+    elif unit_code in ("percent", "pp"):
+        kind = "level"
+    else:
+        kind = "level" if col.kind == "point" else "flow"
+    rule = metric_match.match(label_m, unit_code, kind)
+    if col.kind == "change":
+        current = next((c for c in cols if c is not None and c.kind != "change"), None)
+        start = col.begin if current is not None and current.kind == "point" else None
+        end = col.finish
+    elif kind == "level":
+        start, end = (col.begin if unit_code in ("percent", "pp") and col.kind == "range" else None), col.finish
+    else:
+        start, end = col.begin, col.finish
+    s, e = x.span("num")
+    if x.group("pct"):
+        e = x.end("pct")
+    if surface_end > e:
+        e = surface_end  # 1.53 个百分点
+    return Mention(s, e, text[s:e], text[ls:le], ls, value, unit_code, None, "exact", kind, start, end, subject,
+                   rule.key if rule is not None else None, entity)

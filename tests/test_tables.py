@@ -1,0 +1,153 @@
+"""flows/tables.py: figures in text tables, read by their row and column (invented pages, laid out
+as the real ones the dev set holds: a filing summary with tabs, a stock-data page with pipes)."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flows.clean import clean_text
+from flows.models import DocContext
+from flows.normalise import extract_mentions
+
+FILING = (
+    "示例银行股份有限公司2018年半年度报告摘要\n"
+    "公告日期:2018-08-28\n"
+    "§1 重要提示\n"
+    "本半年度报告除特别说明外,均以人民币列示。\n"
+    "2.1主要会计数据和财务指标\n"
+    "(单位:人民币千元)\n"
+    "本报告期末\t上年度期末\t本报告期末比上年度期末增减(%)\n"
+    "总资产\t812,345,678\t765,432,100\t6.13%\n"
+    "归属于母公司股东的\n"
+    "股东权益\t60,123,456\t57,000,000\t5.48%\n"
+    "归属于母公司股东的每股净资产(元)\t7.21\t6.84\t5.41%\n"
+    "报告期(1-6月)\t上年同期\t本报告期比上年同期增减(%)\n"
+    "营业利润\t6,100,200\t5,300,100\t15.10%\n"
+    "归属于母公司股东的净利润\t4,800,300\t4,100,200\t17.07%\n"
+)
+
+QUARTERS = (
+    "2019年第二季度 | 2019年第一季度 | 2018年第四季度 | |\n"
+    "---|---|---|---|\n"
+    "公司类型 | 银行 | 银行 | 银行 |\n"
+    "一、营业收入(元) | 2,345,000,000.00 | 2,101,000,000.00 | 1,999,500,000.50 |\n"
+    "其中:利息收入(元) | 4,000,000,000.00 | 3,900,000,000.00 | 3,800,000,000.00 |\n"
+)
+
+
+def _rows(text: str, ctx: DocContext | None = None) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for x in extract_mentions(text, ctx or DocContext()):
+        assert text[x.char_start:x.char_end] == x.surface
+        assert text[x.sentence_start:x.sentence_start + len(x.sentence)] == x.sentence
+        out.setdefault(x.surface, []).append(x)
+    return out
+
+
+def _filing_text() -> str:
+    # the clean stage keeps a row's tabs (tests/test_clean.py); here the text is already clean
+    return FILING
+
+
+def test_a_filing_summary_reads_rows_columns_unit_line_and_the_reports_period():
+    rows = _rows(_filing_text(), DocContext(published_at=date(2018, 8, 28), published_precision="day"))
+    (assets,) = rows["812,345,678"]
+    assert (assets.value, assets.unit, assets.kind, assets.period_end) == (Decimal(812_345_678_000), "CNY", "level",
+                                                                          date(2018, 6, 30))
+    assert (assets.subject, assets.metric_key, assets.entity) == ("总资产", "total_assets", None)
+    (before,) = rows["765,432,100"]
+    assert before.period_end == date(2017, 12, 31)  # 上年度期末
+    (growth,) = rows["6.13%"]
+    assert (growth.unit, growth.kind, growth.period_start, growth.period_end) == (
+        "percent", "change", date(2017, 12, 31), date(2018, 6, 30))
+    (equity,) = rows["60,123,456"]
+    assert equity.subject == "归属于母公司股东的股东权益"  # a label broken over two lines
+    assert equity.metric_key == "shareholders_equity"
+    (per_share,) = rows["7.21"]
+    assert (per_share.value, per_share.unit) == (Decimal("7.21"), "CNY")  # per share: yuan, not thousands
+    (profit,) = rows["6,100,200"]
+    assert (profit.kind, profit.period_start, profit.period_end) == ("flow", date(2018, 1, 1), date(2018, 6, 30))
+    (last_year,) = rows["5,300,100"]
+    assert (last_year.period_start, last_year.period_end) == (date(2017, 1, 1), date(2017, 6, 30))  # 上年同期
+    (profit_growth,) = rows["15.10%"]
+    assert (profit_growth.kind, profit_growth.period_start, profit_growth.period_end) == (
+        "change", None, date(2018, 6, 30))
+    assert rows["4,800,300"][0].metric_key == "net_profit"
+
+
+def test_a_pipe_table_takes_each_columns_quarter_and_the_labels_unit():
+    rows = _rows(QUARTERS)
+    (q2,) = rows["2,345,000,000.00"]
+    assert (q2.value, q2.unit, q2.kind, q2.period_start, q2.period_end) == (
+        Decimal("2345000000.00"), "CNY", "flow", date(2019, 4, 1), date(2019, 6, 30))
+    assert (q2.subject, q2.metric_key) == ("营业收入", "operating_income")  # 一、 and (元) are not the subject
+    (q4,) = rows["1,999,500,000.50"]
+    assert (q4.period_start, q4.period_end) == (date(2018, 10, 1), date(2018, 12, 31))
+    (gross,) = rows["4,000,000,000.00"]
+    assert (gross.subject, gross.metric_key) == ("利息收入", None)  # 其中: goes; gross interest has no key
+    assert not any(x.surface in ("银行",) for v in rows.values() for x in v)
+    assert len([x for v in rows.values() for x in v]) == 6
+
+
+FLAT = (
+    "示例银行股份有限公司 2017 年半年度报告摘要 第二节 主要财务数据 2.1 主要财务数据 单位:百万元人民币(百分比除外) "
+    "项目 本报告期 上年同期 本报告期比上年同期增减(%) 营业收入 261,895 239,561 9.32% "
+    "归属于母公司所有者的净利润 93,037 90,746 2.52% 基本每股收益(元) 0.31 0.30 3.33% "
+    "净资产收益率(%,加权平均) 14.78% 16.31% 下降 1.53 个百分点 "
+    "项目 本报告期末 上年末 本报告期末比上年末增减(%) 资产总计 17,601,267 16,815,597 4.67% 2.2 股东情况"
+)
+
+
+def test_a_table_flattened_to_one_line_reads_header_runs_and_rows():
+    rows = _rows(FLAT, DocContext(published_at=date(2017, 8, 30), published_precision="day"))
+    (revenue,) = rows["261,895"]
+    assert (revenue.value, revenue.kind, revenue.period_start, revenue.period_end, revenue.metric_key) == (
+        Decimal(261_895_000_000), "flow", date(2017, 1, 1), date(2017, 6, 30), "operating_income")
+    assert rows["239,561"][0].period_end == date(2016, 6, 30)
+    (eps,) = rows["0.31"]
+    assert (eps.value, eps.unit, eps.subject) == (Decimal("0.31"), "CNY", "基本每股收益")  # per share: yuan
+    (roe,) = rows["14.78%"]
+    assert (roe.kind, roe.subject, roe.metric_key, roe.period_start) == (
+        "level", "净资产收益率(加权平均)", "roe", date(2017, 1, 1))  # the unit leaves the bracket
+    (fall,) = rows["1.53 个百分点"]
+    assert (fall.value, fall.unit, fall.kind) == (Decimal("-1.53"), "pp", "change")
+    (assets,) = rows["17,601,267"]
+    assert (assets.kind, assets.period_end, assets.metric_key) == ("level", date(2017, 6, 30), "total_assets")
+    assert rows["16,815,597"][0].period_end == date(2016, 12, 31)
+    assert rows["4.67%"][0].period_start == date(2016, 12, 31)
+    assert all(len(v) == 1 for v in rows.values())  # the prose reading of the same figures is gone
+
+
+def test_a_table_whose_unit_nothing_states_is_left_to_the_prose_reading():
+    text = "示例银行季度数据\n2019年第二季度 | 2019年第一季度 | 2018年第四季度\n营业收入 | 2,345 | 2,101 | 1,999\n利息收入 | 4,000 | 3,900 | 3,800\n"
+    assert _rows(text) == {}
+
+
+def test_a_line_of_cells_outside_any_table_keeps_its_prose_figures():
+    text = ("示例银行业绩\n首页 | 新闻 | 财经 | 银行\n"
+            "截至2024年6月末，示例银行总资产1.2万亿元 | 较年初增长5.1% | 来源:示例网\n")
+    rows = _rows(text, DocContext(published_at=date(2024, 8, 30), published_precision="day"))
+    assert rows["1.2万亿元"][0].value == Decimal("1.2E12")
+    assert rows["5.1%"][0].kind == "change"
+
+
+def test_clean_keeps_a_tab_rows_cells_and_folds_other_tabs():
+    title, paras = clean_text("标题\n  总资产\t  812,345,678 \t765,432,100\t6.13% \n一句\t话\n\t\t\t示例银行年报 \n", "text", "标题")
+    assert paras == ["总资产\t812,345,678\t765,432,100\t6.13%", "一句 话", "示例银行年报"]
+
+
+_CELL = st.one_of(st.sampled_from(["总资产", "营业收入(元)", "本报告期末", "上年同期", "增减(%)", "2019年第一季度",
+                                   "1,234", "5.6%", "", " ", "(单位:千元)", "其中:", "一、"]),
+                  st.text(alphabet="0123456789,.%-|元年季度 ", max_size=8))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_CELL, min_size=1, max_size=6), min_size=1, max_size=8), st.sampled_from(["\t", " | "]))
+def test_any_grid_of_cells_reads_without_error_and_keeps_the_evidence_invariant(grid, sep):
+    text = "示例银行表格\n" + "\n".join(sep.join(row) for row in grid)
+    for x in extract_mentions(text, DocContext(published_at=date(2020, 3, 1), published_precision="day")):
+        assert text[x.char_start:x.char_end] == x.surface
+        assert text[x.sentence_start:x.sentence_start + len(x.sentence)] == x.sentence
