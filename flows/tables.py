@@ -114,20 +114,18 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
             continue
         subject, label_m, (lab_a, lab_b) = label
         unit = _row_unit(m[lab_a:lab_b].strip(), table_unit, words)
-        cols = header
-        for j, (ca, cb) in enumerate(cells[1:]):
-            if j >= len(cols) or cols[j] is None:
-                break
-            x = _NUMBER.fullmatch(m, ca, cb)
+        for j, (ca, cb) in enumerate(cells[1:len(header) + 1]):
+            col = header[j]
+            x = _NUMBER.fullmatch(m, ca, cb) if col is not None else None
             if x is None:
                 continue
-            col = cols[j]
-            mention = _cell(text, x, col, cols, unit, subject, label_m, ls, le, entity)
+            mention = _cell(text, x, col, header, unit, subject, label_m, ls, le, entity)
             if mention is not None:
                 out.append(mention)
     if _may_be_flat(m, words):
-        read = {x.sentence_start for x in out}
-        out.extend(x for x in _flat_mentions(text, m, ctx, frame, entity, words) if x.sentence_start not in read)
+        read = [(x.sentence_start, x.sentence_start + len(x.sentence)) for x in out]
+        out.extend(x for x in _flat_mentions(text, m, ctx, frame, entity, words)
+                   if not any(a <= x.char_start < b for a, b in read))  # a tab row is read once
         out.sort(key=lambda x: x.char_start)
     return out
 
