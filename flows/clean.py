@@ -28,6 +28,10 @@ BLOCK_TAGS = frozenset(
     "summary table tbody td tfoot th thead tr ul caption".split()
 )
 
+# A table's cells: a tab before each, so that a row is one line of cells (flows/tables.py reads it;
+# _paragraphs folds a row of fewer than tables.toml's min_cells cells into one line as before).
+CELL_TAGS = frozenset({"td", "th"})
+
 # Characters that are whitespace in a page but not in `str.split()`'s eyes, or that a
 # reader does not see: ideographic space, nbsp, zero-width space/joiners, BOM. Line and
 # paragraph separators fold too: a paragraph (and the title) never spans lines of the stored text.
@@ -195,6 +199,9 @@ def _html_lines(soup: BeautifulSoup) -> list[str]:
     for br in soup.find_all("br"):
         br.replace_with("\n")
     for tag in soup.find_all(BLOCK_TAGS):
+        if tag.name in CELL_TAGS:
+            tag.insert_before("\t")
+            continue
         tag.insert_before("\n")
         tag.append("\n")
     return soup.get_text().split("\n")
@@ -276,13 +283,15 @@ def _block_text(root: lxml.etree._Element) -> str:
         if event == "start":
             if tag in _PREFORMATTED:
                 pre_depth += 1
-            if tag in BLOCK_TAGS:
+            if tag in CELL_TAGS:
+                append("\t")
+            elif tag in BLOCK_TAGS:
                 append("\n")
             text = el.text if tag else None
             if text:
                 append(text if pre_depth else _unwrap(text))
         else:
-            if tag in BLOCK_TAGS:
+            if tag in BLOCK_TAGS and tag not in CELL_TAGS:
                 append("\n")
             if tag in _PREFORMATTED:
                 pre_depth -= 1

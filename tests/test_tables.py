@@ -151,3 +151,23 @@ def test_any_grid_of_cells_reads_without_error_and_keeps_the_evidence_invariant(
     for x in extract_mentions(text, DocContext(published_at=date(2020, 3, 1), published_precision="day")):
         assert text[x.char_start:x.char_end] == x.surface
         assert text[x.sentence_start:x.sentence_start + len(x.sentence)] == x.sentence
+
+
+def test_an_html_tables_rows_reach_the_reader_as_lines_of_cells():
+    html = ("<html><body><h1>示例银行2018年半年度报告摘要</h1><p>公告日期:2018-08-28</p><p>(单位:人民币千元)</p>"
+            "<table><tr><th>项目</th><th>本报告期末</th><th>上年度期末</th><th>增减(%)</th></tr>"
+            "<tr><td>总资产</td><td>812,345,678</td><td>765,432,100</td><td>6.13%</td></tr>"
+            "<tr><td>贷款总额</td><td>400,100,200</td><td>380,000,000</td><td>5.29%</td></tr></table>"
+            "<table><tr><td><p>正文第一段。</p><p>正文第二段。</p></td></tr><tr><td>来源</td><td>示例网</td></tr></table>"
+            "</body></html>")
+    title, paras = clean_text(html, "html")
+    assert "项目\t本报告期末\t上年度期末\t增减(%)" in paras
+    assert "总资产\t812,345,678\t765,432,100\t6.13%" in paras and "贷款总额\t400,100,200\t380,000,000\t5.29%" in paras
+    assert "正文第一段。" in paras and "正文第二段。" in paras  # a layout cell's paragraphs stay paragraphs
+    assert "来源 示例网" in paras  # a row of two cells is one line of words, as before
+    text = title + "\n" + "\n".join(paras)
+    rows = _rows(text, DocContext(published_at=date(2018, 8, 28), published_precision="day"))
+    (assets,) = rows["812,345,678"]
+    assert (assets.value, assets.period_end, assets.metric_key) == (Decimal(812_345_678_000), date(2018, 6, 30),
+                                                                    "total_assets")
+    assert rows["5.29%"][0].kind == "change"
