@@ -99,14 +99,14 @@ def figure_dates(sp: Span, d: Doc, at: Place, kind: str, basis: str | None, basi
 
     if end is not None and _prior_same_period(d, at.cstart, at.qstart):
         # 去年同期为8亿元: the same period a year before
-        return (_year_before(start) if start is not None else None), _year_before(end)
+        return (year_before(start) if start is not None else None), year_before(end)
     if kind == "level" and end is not None and from_level(d, sp, at.cstart):
         earlier = _dated_from(d, at.fs, sp.start)
         if earlier is not None:
             start, end = None, earlier  # 由11月底的71.9%上升至72.9%，…由47.5%下跌至46.4%: the same from-date
         elif period_ratio and start is not None:
             # 淨息差由1.7%擴闊至1.9% for an interim: the same period a year before
-            start, end = _year_before(start), _year_before(end)
+            start, end = year_before(start), year_before(end)
         else:
             start, end = None, date(end.year - 1, 12, 31)  # 从10.72%降至10.07%: the level a year-end before
     return start, end
@@ -145,7 +145,7 @@ def _prior_same_period(d: Doc, cstart: int, qstart: int) -> bool:
     return not any(ch.isdigit() for ch in m[b:qstart]) and not between(d.period_starts, d.periods, b, qstart)
 
 
-def _year_before(day: date) -> date:
+def year_before(day: date) -> date:
     """The same day a year earlier (29 February -> 28 February)."""
     return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else day.day))
 

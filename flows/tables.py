@@ -26,6 +26,7 @@ from functools import cache
 
 from flows import metric_match
 from flows.context import PeriodHit, period_hits, scan_periods
+from flows.dates import year_before
 from flows.lexicon import TableWords, load_lexicon
 from flows.models import DocContext, Mention
 
@@ -206,19 +207,14 @@ def _flat_header(m: str, toks: list[tuple[int, int]], i: int, ctx: DocContext, f
         k += 1
     if len(cols) < 2 or not any(c.kind != "change" for c in cols if c is not None):
         return None
-    figures = [c for c in cols if c is not None and c.kind != "change"]
-    if len(figures) >= 2:
-        cols = [_Column("change", figures[1].finish, figures[0].finish) if c is not None and c.kind == "change"
-                else c for c in cols]
-    return cols, k
+    return _compared(cols), k
 
 
 def _flat_row(m: str, toks: list[tuple[int, int]], i: int, n: int, words: TableWords
               ) -> tuple[tuple[int, int], list[tuple[int, int, int, int]], int] | None:
     """(label span, n cells as (start, end, pp sign: 0, or -1/+1 for 下降/上升 x 个百分点, the end
-    of the cell's words), the
-    token after the row) for a row starting at token i: its label is the last word before the
-    figures (a page number or a broken header word before it is not)."""
+    of the cell's words), the token after the row) for a row starting at token i: its label is
+    the last word before the figures (a page number or a broken header word before it is not)."""
     k = i
     while k < len(toks) and not _NUMBER.fullmatch(m, *toks[k]) and not _direction(m, toks, k, words):
         if _flat_gate().search(m, *toks[k]):
@@ -248,7 +244,8 @@ def _flat_row(m: str, toks: list[tuple[int, int]], i: int, n: int, words: TableW
 
 def _direction(m: str, toks: list[tuple[int, int]], k: int, words: TableWords) -> int:
     """-1 or +1 when tokens k..k+2 read 下降 1.53 个百分点 (a change cell written out), else 0."""
-    if k + 2 >= len(toks) or not _NUMBER.fullmatch(m, *toks[k + 1]) or m[toks[k + 2][0]:toks[k + 2][1]] not in words.pp_words:
+    if k + 2 >= len(toks) or not _NUMBER.fullmatch(m, *toks[k + 1]) \
+            or m[toks[k + 2][0]:toks[k + 2][1]] not in words.pp_words:
         return 0
     w = m[toks[k][0]:toks[k][1]]
     return -1 if w in words.down_words else 1 if w in words.up_words else 0
@@ -282,12 +279,17 @@ def _header(m: str, cells: list[tuple[int, int]], ctx: DocContext, frame: Period
         named += col is not None
     if named < 2:
         return None
-    # a change column compares the first two columns that hold figures
+    return _compared(cols)
+
+
+def _compared(cols: list[_Column | None]) -> list[_Column | None]:
+    """The columns with each change column dated: it compares the first two columns that hold
+    figures (from the second's end to the first's)."""
     figures = [c for c in cols if c is not None and c.kind != "change"]
-    if len(figures) >= 2:
-        cols = [_Column("change", figures[1].finish, figures[0].finish) if c is not None and c.kind == "change"
-                else c for c in cols]
-    return cols
+    if len(figures) < 2:
+        return cols
+    return [_Column("change", figures[1].finish, figures[0].finish) if c is not None and c.kind == "change"
+            else c for c in cols]
 
 
 def _column(cell: str, ctx: DocContext, frame: PeriodHit | None, words: TableWords,
@@ -306,7 +308,7 @@ def _column(cell: str, ctx: DocContext, frame: PeriodHit | None, words: TableWor
             return _Column("point", None, date(f.year - 1, 12, 31))
         if kind == "report_period":
             return _Column("range", b, f)
-        return _Column("range", _year_before(b) if b else None, _year_before(f))  # prev_same_period
+        return _Column("range", year_before(b) if b else None, year_before(f))  # prev_same_period
     if not explicit:
         return None
     hits, _ = period_hits(cell, ctx, scan_periods(cell))
@@ -315,10 +317,6 @@ def _column(cell: str, ctx: DocContext, frame: PeriodHit | None, words: TableWor
         return None
     h = hits[0]
     return _Column("point" if h.type == "point" else "range", h.begin, h.finish)
-
-
-def _year_before(day: date) -> date:
-    return date(day.year - 1, day.month, 28 if (day.month, day.day) == (2, 29) else day.day)
 
 
 def _label(text: str, m: str, cells: list[tuple[int, int]], ls: int, prev_row_end: int
