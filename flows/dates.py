@@ -138,11 +138,11 @@ def _prior_same_period(d: Doc, cstart: int, qstart: int) -> bool:
     a = cstart
     while a < qstart and m[a] == " ":
         a += 1
-    words = load_lexicon().prior_same_period
-    if not m.startswith(words, a):
-        return False
-    b = a + len(next(w for w in words if m.startswith(w, a)))
-    return not any(ch.isdigit() for ch in m[b:qstart]) and not between(d.period_starts, d.periods, b, qstart)
+    for w in load_lexicon().prior_same_period:
+        if m.startswith(w, a):
+            b = a + len(w)
+            return not any(ch.isdigit() for ch in m[b:qstart]) and not between(d.period_starts, d.periods, b, qstart)
+    return False
 
 
 def year_before(day: date) -> date:

@@ -264,14 +264,14 @@ def _header(m: str, cells: list[tuple[int, int]], ctx: DocContext, frame: Period
             words: TableWords) -> list[_Column | None] | None:
     """The columns a header line names (a first cell naming none, 项目, is the labels' column),
     or None when the line is no header (fewer than two columns named, or figures in it)."""
+    if any(_NUMBER.fullmatch(m, a, b) for a, b in cells):
+        return None  # a row of figures (its label is not period-scanned for nothing)
     cols: list[_Column | None] = []
     named = 0
     for a, b in cells:
         cell = m[a:b].strip()
         if not cell:
             continue
-        if _NUMBER.fullmatch(cell):
-            return None
         col = _column(cell, ctx, frame, words)
         if col is None and not cols:
             continue  # 项目: the labels' column
