@@ -14,6 +14,7 @@ import flows.lexicon as bisect  # bisect_left/bisect_right: compiled, over lists
 import re
 from dataclasses import dataclass
 from functools import cache
+from urllib.parse import urlsplit
 
 from flows.extract import FULL_SENTENCE_ENDS, matching_copy
 from flows.lexicon import AttributionRules, alternation, canonical_entity, load_lexicon
@@ -267,6 +268,8 @@ def index(text: str, m: str, ctx: DocContext, title_end: int, span_starts: list[
     main = canonical_entity(ctx.entity)
     if main is None:
         main = _main(text, m, ctx, hits, first, title_end, span_starts, lex.attribution)
+    if main is None:
+        main = _site_bank(ctx.url, hits, lex.bank_sites)
     return Institutions(hits, starts, first, last, aggregates, aggregate_ends, non_bank, non_bank_ends,
                         self_refs, respectively, main, bank_names, {})
 
@@ -441,6 +444,23 @@ def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], 
     if runner_up and not in_title and first.get(top, len(m)) >= title_end + r.lead_chars:
         return None  # a feature that names banks on the way: none is the document's
     return top
+
+
+def _site_bank(url: str | None, hits: list[tuple[int, int, str]], sites: dict[str, str]) -> str | None:
+    """The bank whose own site the page is on (www.icbc-ltd.com: ICBC, bank_sites.csv), unless
+    the page names another bank of the registry."""
+    if not url:
+        return None
+    host = urlsplit(url if "//" in url else "//" + url).hostname or ""
+    code = None
+    while host:
+        code = sites.get(host)
+        if code is not None:
+            break
+        _, _, host = host.partition(".")
+    if code is None or any(h[2] != code and h[2] != OTHER for h in hits):
+        return None
+    return code
 
 
 def _counts_for_main(m: str, span_starts: list[int], s: int, e: int) -> bool:

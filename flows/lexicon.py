@@ -165,6 +165,8 @@ class TableWords:
     pp_words: tuple[str, ...]
     down_words: tuple[str, ...]
     up_words: tuple[str, ...]
+    bp_words: tuple[str, ...]  # a cell's basis-point word (-7BP)
+    spaced_heads: tuple[str, ...]  # regexes of a column head in a table whose cells are spaces apart
 
 
 _TABLE_COLUMNS = ("change", "report_end", "prev_year_end", "prev_same_period", "report_period")
@@ -195,6 +197,8 @@ def _table_words(rules_dir: Path) -> TableWords:
         pp_words=_longest_first(_words(data, "pp_words", f)),
         down_words=_words(data, "down_words", f),
         up_words=_words(data, "up_words", f),
+        bp_words=_words(data, "bp_words", f),
+        spaced_heads=_patterns(data, "spaced_heads", f),
     )
 
 
@@ -279,6 +283,7 @@ class Lexicon:
     metric_words: MetricWords
     institutions: dict[str, Institution]
     entity_aliases: dict[str, str]
+    bank_sites: dict[str, str]  # a bank's own web host (icbc.com.cn) -> its code (bank_sites.csv)
     entity_exclusions: tuple[str, ...]
     attribution: AttributionRules
     non_bank: tuple[str, ...]
@@ -707,6 +712,16 @@ def _pattern(data: dict, path: str, file: str) -> str:
     return pattern
 
 
+def _patterns(data: dict, path: str, file: str) -> tuple[str, ...]:
+    out = _words(data, path, file)
+    for pattern in out:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise RuleError(f"{file}: [{path}] bad pattern {pattern!r}: {exc}") from exc
+    return out
+
+
 def _period_rules(data: dict, file: str) -> tuple[PeriodRule, ...]:
     fragments = _str_map(data, "fragments", file)
     rules = _get(data, "rules", dict, file)
@@ -778,6 +793,12 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
     if missing:
         raise RuleError(f"entities.csv: no alias for {sorted(missing)}")
     attribution = _attribution(rules_dir, institutions)
+    sites: dict[str, str] = {}
+    for line, row in _read_csv(rules_dir / "bank_sites.csv", ["host", "code"]):
+        if row["code"] not in institutions:
+            raise RuleError(f"bank_sites.csv:{line}: unknown institution code {row['code']!r} (see institutions.csv)")
+        if sites.setdefault(row["host"].lower(), row["code"]) != row["code"]:
+            raise RuleError(f"bank_sites.csv:{line}: host {row['host']!r} maps to two codes")
     exclusions = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "entity_exclusions.csv", ["phrase", "why"]))
     idioms = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "idioms.csv", ["phrase", "why"]))
     non_bank = tuple(r["phrase"] for _, r in _read_csv(rules_dir / "non_bank.csv", ["phrase", "why"]))
@@ -872,6 +893,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         metric_words=_metric_words(rules_dir, catalog),
         institutions=institutions,
         entity_aliases=_short_forms(aliases, attribution),
+        bank_sites=sites,
         entity_exclusions=_longest_first(exclusions),
         attribution=attribution,
         non_bank=_longest_first(non_bank),
@@ -962,7 +984,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-07zm issue 13, session 22: 录得/实现/取得 a boundary before a bare head, 攀升至/更是/历史性 trail words; text tables read by row and column, tab or pipe rows and tables flattened to one line (tables.toml; clean keeps a tab row's cells and gives an HTML table row one line of tab-separated cells); 净利息收益, 营业支出, 有资产客户 names; 去年同期为X the same period a year before; 2024年末期 no year end; 去(98)年 names the year of writing; 業績披露 a disclosure; 金融运行/运行情况 results cues; 平均 part of ROE/ROA names; a glossed measure (每股盈餘(EPS)) and 盈余 name concepts; 扣非 a segment; session 21: the value-list words as data (output unchanged); 三季末/第一季末 quarter ends; 不过/然而 lead and 反而 trail words; 信貸減值撥值 an impairment charge; 前三季 no ranking cut; 息差 a margin; a name after a spaced number and a ranking verb; 批准/审批/累放 flow words; a briefing (发布会) frames its period; a copula and a list of figures after a list of measures deal them out in order; 80億7,700餘萬元 one figure; 百分点 a unit, not 百 a scale; a Hong Kong, Macau or Taiwan bank the title names sets the currency in any script; a month-on-month release frames its month; a cue in the clause gives a bare scaled number its unit; YoY/QoQ a basis, pct a percentage point; 5000多亿的储蓄存款 measures the noun after 的; a period-only clause restates the sentence's measure; 没超 up to; Taiwan loan words are money; 於2018年12月31日, an as-at date; a 分别 list's total (合计) is nobody's; 两家 a total; session 20: 37兆2,948億 one figure; a reporting verb after a period word is dropped from the subject; a share within a whole (在营收中占比) is of the measure before; 少了/多了 right before the number; a growth heading makes its list line growth rates; Hong Kong fee and pre-provision names, 发卡, 据点; a list line under a colon heading measures what the heading names (unit, metric, subject); pay words are money; a bare ROC year 100-119 before a month or year end; a total joined to a bank makes the figure nobody's; 2021年年末 a year end; 分别 over a list of banks keeps the subject whole; an undated comparison basis before a direction word is no subject; cards issued and transactions counted imply a count; a group word restating the banks just listed (…交通银行五大国有商业银行…均) gives each its row; member rows show the measure without the group; 中国交通银行 an alias; 上市银行 a results cue; a subject widened by its sibling names the metric; a date closing a subject is cut; Hong Kong pre-provision profit and loan impairment ratio names; a list of percents before 的…增长 is growth rates; bare places listed before 分别 in a sentence about one kind of bank are that kind's banks (广州、上海、重庆分别…); session 19: a date looked ahead to does not date an undated page; a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
+EXTRACTOR_VERSION = "2026-12-07zn issue 13, session 23: a table whose cells are spaces apart (two year heads side by side), a cell writing its unit (1,362.90亿元, -7BP), a 变化百分点 column in points, a lone figure column dating its change column, a footnote number off a label, a summary table's year framing an undated page; a bank's own site (bank_sites.csv) its main bank; former bank names (深圳发展银行); 2021年“期中” a half year; a bracket's subject ends with it; a measure and a joining word before a count (客户规模及1.74亿月活客户); 其次为A、B，分别为x和y the measure spoken of last; session 22: 录得/实现/取得 a boundary before a bare head, 攀升至/更是/历史性 trail words; text tables read by row and column, tab or pipe rows and tables flattened to one line (tables.toml; clean keeps a tab row's cells and gives an HTML table row one line of tab-separated cells); 净利息收益, 营业支出, 有资产客户 names; 去年同期为X the same period a year before; 2024年末期 no year end; 去(98)年 names the year of writing; 業績披露 a disclosure; 金融运行/运行情况 results cues; 平均 part of ROE/ROA names; a glossed measure (每股盈餘(EPS)) and 盈余 name concepts; 扣非 a segment; session 21: the value-list words as data (output unchanged); 三季末/第一季末 quarter ends; 不过/然而 lead and 反而 trail words; 信貸減值撥值 an impairment charge; 前三季 no ranking cut; 息差 a margin; a name after a spaced number and a ranking verb; 批准/审批/累放 flow words; a briefing (发布会) frames its period; a copula and a list of figures after a list of measures deal them out in order; 80億7,700餘萬元 one figure; 百分点 a unit, not 百 a scale; a Hong Kong, Macau or Taiwan bank the title names sets the currency in any script; a month-on-month release frames its month; a cue in the clause gives a bare scaled number its unit; YoY/QoQ a basis, pct a percentage point; 5000多亿的储蓄存款 measures the noun after 的; a period-only clause restates the sentence's measure; 没超 up to; Taiwan loan words are money; 於2018年12月31日, an as-at date; a 分别 list's total (合计) is nobody's; 两家 a total; session 20: 37兆2,948億 one figure; a reporting verb after a period word is dropped from the subject; a share within a whole (在营收中占比) is of the measure before; 少了/多了 right before the number; a growth heading makes its list line growth rates; Hong Kong fee and pre-provision names, 发卡, 据点; a list line under a colon heading measures what the heading names (unit, metric, subject); pay words are money; a bare ROC year 100-119 before a month or year end; a total joined to a bank makes the figure nobody's; 2021年年末 a year end; 分别 over a list of banks keeps the subject whole; an undated comparison basis before a direction word is no subject; cards issued and transactions counted imply a count; a group word restating the banks just listed (…交通银行五大国有商业银行…均) gives each its row; member rows show the measure without the group; 中国交通银行 an alias; 上市银行 a results cue; a subject widened by its sibling names the metric; a date closing a subject is cut; Hong Kong pre-provision profit and loan impairment ratio names; a list of percents before 的…增长 is growth rates; bare places listed before 分别 in a sentence about one kind of bank are that kind's banks (广州、上海、重庆分别…); session 19: a date looked ahead to does not date an undated page; a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
 
 
 @cache

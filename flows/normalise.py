@@ -35,7 +35,7 @@ from flows.document import PUNCT as _PUNCT
 from flows.document import scanners
 from flows.extract import CLAUSE_ENDS, SENTENCE_ENDS, Span, find_spans, full_sentences, matching_copy, split_sentences
 from flows.lexicon import Lexicon, MetricRule, char_positions, load_lexicon
-from flows.tables import has_table, table_mentions
+from flows.tables import has_table, header_frame, table_mentions
 from flows.models import DocContext, Mention
 from flows.script import phrase_to_simplified
 from flows.numerals import as_plain, parse_number, parse_scaled
@@ -247,6 +247,8 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     if not spans and not tabled:
         return []
     d = _index(text, m, ctx, spans)
+    if tabled and d.frame is None:
+        d.frame = header_frame(text, m, ctx)  # 指标 | 2024年 | 同比变化: the table dates the page's prose
     d.currency = document_currency(text, m, ctx, d.institutions.main,
                                    [s for s, _, cls in d.cues if "same" in cls])
     d.topics = topic_hits(m)

@@ -114,12 +114,28 @@ def locate_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, unit: str | None, 
         # 较年初增加超1400万户: the subject of the previous clause, or of the previous line
         # in a bullet summary ("• 较年初增加：超1400万户")
         carried = last_subject.get(fs) or last_subject.get("prev")
+        o = _aside_open(m, fs, carried[0]) if carried else -1
+        if o >= 0 and _aside_open(m, o, qstart) < 0:
+            # 利息净收入986.90亿元(占比72.4%),同比下降3.65%: the bracket closed, its subject with it
+            carried = last_subject.get(-1 - fs)
         if carried and carried[0] >= previous_sentence_start(d, fs):
             subj = carried
+    if subj is None and at.cstart > fs and _copula_only(m, at.cstart, qstart, lex) \
+            and _names_banks(d, clause_start(d, at.cstart - 1, fs), at.cstart - 1):
+        # 其次为无锡农商银行、张家港农商银行，分别为437.87%和417.02%: the measure the paragraph
+        # spoke of last
+        carried = last_subject.get("prev")
+        if carried and carried[0] >= at.line_start:
+            subj = carried
     subj_carried = not own and subj is not None
+    # 以5.16億的客戶規模及1.74億月活客戶: a clause ending in a joining word (及, 和) leaves the
+    # number a new item; what it counts follows it
+    dangling = subj is not None and unit in (None, "count") and _dangling(m, subj[0], subj[1], lex)
     # the noun phrase after the number: only a counted or unit-less number looks there
     following = _following_phrase(d, sp.end, at.clause_end, unit is None) \
-        if measure_word or unit is None or unit == "count" and subj is None else None
+        if measure_word or unit is None or unit == "count" and (subj is None or dangling) else None
+    if dangling and following is not None and following[1] - following[0] >= lex.subject_min_len:
+        subj = following
     if measure_word and following is not None and following[1] - following[0] >= lex.subject_min_len and (
             subj is None or metric_match.match(m[subj[0]:subj[1]], unit, "level") is None):
         subj = following  # 布放70余台外币兑换机: the counted noun follows its measure word
@@ -135,6 +151,26 @@ def locate_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, unit: str | None, 
                    following, heading)
 
 
+@cache
+def _joiners() -> tuple[str, ...]:
+    """The enumeration words that join two items (及, 和, 以及), not the marks of a range or a space."""
+    return tuple(w for w in load_lexicon().enumeration if "\u4e00" <= w[0] <= "\u9fff")
+
+
+def _dangling(m: str, a: int, b: int, lex: Lexicon) -> bool:
+    """m[a:b] is a measure and a joining word (客户规模及): not a verb ending in one (惠及)."""
+    for j in _joiners():
+        if m.endswith(j, a, b):
+            return m.endswith(tuple(lex.phrasing["measure_tails"]) + lex.generic_heads, a, b - len(j))
+    return False
+
+
+def _aside_open(m: str, lo: int, pos: int) -> int:
+    """Where the bracket still open at `pos` opened (after `lo`), or -1."""
+    o = max(m.rfind("(", lo, pos), m.rfind("（", lo, pos))
+    return o if o >= 0 and m.find(")", o, pos) < 0 and m.find("）", o, pos) < 0 else -1
+
+
 def subject_of(d: Doc, lex: Lexicon, at: Place, loc: Located, measure_word: str | None,
                last_subject: dict) -> Subject | None:
     """The located span as the next steps read it (the item of a list, with the quoted product it
@@ -146,6 +182,8 @@ def subject_of(d: Doc, lex: Lexicon, at: Place, loc: Located, measure_word: str 
             subj = (subj[1] - lex.subject_max_len, subj[1])
         last_subject[at.fs] = subj
         last_subject["prev"] = subj
+        if _aside_open(m, at.fs, subj[0]) < 0:
+            last_subject[-1 - at.fs] = subj  # the sentence's last subject outside a bracket
     subject_m = m[subj[0]:subj[1]] if subj else None
     if subject_m in lex.chrome_subjects or subject_m is None and measure_word in lex.chrome_measure_words:
         return None
@@ -433,6 +471,33 @@ def _following_phrase(d: Doc, pos: int, limit: int, past_of: bool = False) -> tu
 
 
 _LIST_FILLER = frozenset("、，,()（）[]【】和及与或 0123456789")
+
+
+def _copula_only(m: str, a: int, b: int, lex: Lexicon) -> bool:
+    """m[a:b] is only 分别 and maybe a copula (分别为): the clause names no measure of its own."""
+    rest = m[a:b].strip()
+    for w in lex.attribution.respectively:
+        if rest.startswith(w):
+            rest = rest[len(w):]
+            return not rest or rest in lex.phrasing["value_list_copulas"]
+    return False
+
+
+_FILLER_MAX = 3  # 其次为, 依次是: what a clause of bank names may hold besides them
+
+
+def _names_banks(d: Doc, a: int, b: int) -> bool:
+    """m[a:b] names banks and little else: no figure, no measure (其次为无锡农商银行、张家港农商银行;
+    not 江苏银行、苏州银行增速最高)."""
+    k = bisect.bisect_left(d.span_starts, a)
+    names = [e for e in between(d.entity_starts, d.entities, a, b) if e[2]]
+    if not names or k < len(d.span_starts) and d.span_starts[k] < b:
+        return False
+    rest, pos = 0, a
+    for s, e, _ in names:
+        rest += sum(ch not in _LIST_FILLER for ch in d.m[pos:s])
+        pos = e
+    return rest + sum(ch not in _LIST_FILLER for ch in d.m[pos:b]) <= _FILLER_MAX
 
 
 def _only_banks_between(d: Doc, a: int, b: int) -> bool:

@@ -30,7 +30,6 @@ from flows.dates import year_before
 from flows.lexicon import TableWords, load_lexicon
 from flows.models import DocContext, Mention
 
-_NUMBER = re.compile(r"\s*(?P<num>[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?)\s*(?P<pct>%?)\s*")
 _LIST_MARK = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])\s*")
 _HAN = re.compile("[\u4e00-\u9fff]")
 
@@ -40,6 +39,7 @@ class _Column:
     kind: str  # change | point | range
     begin: date | None
     finish: date | None
+    pp: bool = False  # a change column in percentage points (变化百分点)
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,28 @@ class _Unit:
 
 
 def has_table(text: str) -> bool:
-    """The cheap gate: separators enough for two rows, or a 单位 line and a report's own column
-    header (本报告期末, 上年同期: a table flattened to one line of words); most documents have
-    neither (the prose words 上年末, 同期 are common, 单位 is not: it is looked for first)."""
+    """The cheap gate: separators enough for two rows, a 单位 line and a report's own column
+    header (本报告期末, 上年同期: a table flattened to one line of words), or two column heads side
+    by side, spaces apart (2022年 2021年: a table whose cells are spaces apart); most documents
+    have none (the prose words 上年末, 同期 are common, 单位 is not: it is looked for first)."""
     words = load_lexicon().tables
-    return any(text.count(sep) >= 2 * words.min_rows for sep in words.separators) or _may_be_flat(text, words)
+    return any(text.count(sep) >= 2 * words.min_rows for sep in words.separators) or _may_be_flat(text, words) \
+        or _spaced_gate().search(text) is not None
 
 
 def _may_be_flat(text: str, words: TableWords) -> bool:
     return any(w in text for w in words.unit_markers) and _flat_gate().search(text) is not None
+
+
+@cache
+def _number() -> re.Pattern:
+    """A cell's figure: a number, signed or not, and its percent sign, basis-point word (-7BP) or
+    scale and currency word (1,362.90亿元, 0.64元), if the cell writes one."""
+    words = load_lexicon().tables
+    scales = "|".join(map(re.escape, words.scales))  # longest first
+    bps = "|".join(map(re.escape, sorted(words.bp_words, key=len, reverse=True)))
+    return re.compile(rf"\s*(?P<num>[-−+]?\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|[-−+]?\d+(?:\.\d+)?)\s*"
+                      rf"(?:(?P<pct>%)|(?P<bp>{bps})|(?P<scale>{scales}))?\s*")
 
 
 @cache
@@ -67,10 +80,21 @@ def _flat_gate() -> re.Pattern:
     return re.compile("|".join(map(re.escape, sorted(heads, key=len, reverse=True))))
 
 
+@cache
+def _spaced_gate() -> re.Pattern:
+    """Two column heads side by side, spaces apart, on one line (2022年 2021年, 本期 上年同期)."""
+    words = load_lexicon().tables
+    heads = [re.escape(h) for kind, hs in words.columns if kind != "change" for h in hs]
+    head = "(?:" + "|".join([*words.spaced_heads, *heads]) + ")"
+    return re.compile(rf"(?<!\S){head}[ \t\u3000]+{head}(?!\S)")
+
+
 def _rows(text: str, words: TableWords) -> list[tuple[int, int, list[tuple[int, int]]]]:
-    """(line start, line end, cell spans) of the lines split into at least min_cells cells."""
+    """(line start, line end, cell spans) of the lines split into at least min_cells cells: by a
+    separator, or (in a text with a spaced header) by runs of spaces."""
     out = []
     pos = 0
+    spaced = _spaced_gate().search(text) is not None
     for line in text.split("\n"):
         end = pos + len(line)
         for sep in words.separators:
@@ -82,8 +106,26 @@ def _rows(text: str, words: TableWords) -> list[tuple[int, int, list[tuple[int, 
                     a += len(part) + len(sep)
                 out.append((pos, end, cells))
                 break
+        else:
+            if spaced:
+                cells = [(pos + x.start(), pos + x.end()) for x in _TOKEN.finditer(line)]
+                if len(cells) >= words.min_cells:
+                    out.append((pos, end, cells))
         pos = end + 1
     return out
+
+
+def header_frame(text: str, m: str, ctx: DocContext) -> PeriodHit | None:
+    """The period of the first figure column of the page's first table whose header writes its
+    periods out (指标 | 2024年 | 同比变化): a results summary's reporting period, for a page
+    whose prose states none."""
+    words = load_lexicon().tables
+    for ls, _, cells in _rows(text, words):
+        cols = _header(m, cells, ctx, None, words)
+        first = next((c for c in cols or () if c is not None and c.kind != "change"), None)
+        if first is not None and first.finish is not None:
+            return PeriodHit(ls, ls, first.kind, first.begin, first.finish, "table")
+    return None
 
 
 def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, entity: str | None) -> list[Mention]:
@@ -117,7 +159,7 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
         unit = _row_unit(m[lab_a:lab_b].strip(), table_unit, words)
         for j, (ca, cb) in enumerate(cells[1:len(header) + 1]):
             col = header[j]
-            x = _NUMBER.fullmatch(m, ca, cb) if col is not None else None
+            x = _number().fullmatch(m, ca, cb) if col is not None else None
             if x is None:
                 continue
             mention = _cell(text, x, col, header, unit, subject, label_m, ls, le, entity)
@@ -178,7 +220,7 @@ def _flat_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
                 col = cols[j]
                 if col is None:
                     continue
-                x = _NUMBER.fullmatch(m, ca, cb)
+                x = _number().fullmatch(m, ca, cb)
                 if x is None:
                     continue
                 mention = _cell(text, x, col, cols, unit, subject, label_m, la, row_end, entity,
@@ -198,7 +240,7 @@ def _flat_header(m: str, toks: list[tuple[int, int]], i: int, ctx: DocContext, f
         k += 1  # 项目: the labels' column
     while k < len(toks):
         cell = m[toks[k][0]:toks[k][1]]
-        if _NUMBER.fullmatch(cell):
+        if _number().fullmatch(cell):
             break
         col = _column(cell, ctx, frame, words, explicit=False)
         if col is None:
@@ -216,7 +258,7 @@ def _flat_row(m: str, toks: list[tuple[int, int]], i: int, n: int, words: TableW
     of the cell's words), the token after the row) for a row starting at token i: its label is
     the last word before the figures (a page number or a broken header word before it is not)."""
     k = i
-    while k < len(toks) and not _NUMBER.fullmatch(m, *toks[k]) and not _direction(m, toks, k, words):
+    while k < len(toks) and not _number().fullmatch(m, *toks[k]) and not _direction(m, toks, k, words):
         if _flat_gate().search(m, *toks[k]):
             return None  # a column name: a header comes, no row
         k += 1
@@ -232,7 +274,7 @@ def _flat_row(m: str, toks: list[tuple[int, int]], i: int, n: int, words: TableW
         if sign:
             cells.append((toks[k + 1][0], toks[k + 1][1], sign, toks[k + 2][1]))
             k += 3
-        elif _NUMBER.fullmatch(m, a, b):
+        elif _number().fullmatch(m, a, b):
             cells.append((a, b, 0, b))
             k += 1
         else:
@@ -244,7 +286,7 @@ def _flat_row(m: str, toks: list[tuple[int, int]], i: int, n: int, words: TableW
 
 def _direction(m: str, toks: list[tuple[int, int]], k: int, words: TableWords) -> int:
     """-1 or +1 when tokens k..k+2 read 下降 1.53 个百分点 (a change cell written out), else 0."""
-    if k + 2 >= len(toks) or not _NUMBER.fullmatch(m, *toks[k + 1]) \
+    if k + 2 >= len(toks) or not _number().fullmatch(m, *toks[k + 1]) \
             or m[toks[k + 2][0]:toks[k + 2][1]] not in words.pp_words:
         return 0
     w = m[toks[k][0]:toks[k][1]]
@@ -264,7 +306,7 @@ def _header(m: str, cells: list[tuple[int, int]], ctx: DocContext, frame: Period
             words: TableWords) -> list[_Column | None] | None:
     """The columns a header line names (a first cell naming none, 项目, is the labels' column),
     or None when the line is no header (fewer than two columns named, or figures in it)."""
-    if any(_NUMBER.fullmatch(m, a, b) for a, b in cells):
+    if any(_number().fullmatch(m, a, b) for a, b in cells):
         return None  # a row of figures (its label is not period-scanned for nothing)
     cols: list[_Column | None] = []
     named = 0
@@ -284,11 +326,13 @@ def _header(m: str, cells: list[tuple[int, int]], ctx: DocContext, frame: Period
 
 def _compared(cols: list[_Column | None]) -> list[_Column | None]:
     """The columns with each change column dated: it compares the first two columns that hold
-    figures (from the second's end to the first's)."""
+    figures (from the second's end to the first's), or ends with the only one."""
     figures = [c for c in cols if c is not None and c.kind != "change"]
-    if len(figures) < 2:
+    if not figures:
         return cols
-    return [_Column("change", figures[1].finish, figures[0].finish) if c is not None and c.kind == "change"
+    # one column of figures (指标 | 2024年 | 同比变化): the change is over the year to its end
+    before = figures[1].finish if len(figures) > 1 else None
+    return [_Column("change", before, figures[0].finish, c.pp) if c is not None and c.kind == "change"
             else c for c in cols]
 
 
@@ -298,7 +342,7 @@ def _column(cell: str, ctx: DocContext, frame: PeriodHit | None, words: TableWor
         if not any(h in cell for h in heads):
             continue
         if kind == "change":
-            return _Column("change", None, None)
+            return _Column("change", None, None, any(w in cell for w in words.pp_words))
         if frame is None or frame.finish is None:
             return None
         f, b = frame.finish, frame.begin
@@ -324,7 +368,7 @@ def _label(text: str, m: str, cells: list[tuple[int, int]], ls: int, prev_row_en
     """(subject as written, its matching copy, the label cell's span) of a row of figures; a line
     of label words alone right above it (a label broken in two) opens the label."""
     a, b = cells[0]
-    if not _HAN.search(m, a, b) or not any(_NUMBER.fullmatch(m, ca, cb) for ca, cb in cells[1:]):
+    if not _HAN.search(m, a, b) or not any(_number().fullmatch(m, ca, cb) for ca, cb in cells[1:]):
         return None
     words = load_lexicon().tables
     lead = ""
@@ -339,8 +383,8 @@ def _label(text: str, m: str, cells: list[tuple[int, int]], ls: int, prev_row_en
 
 
 def _clean_label(raw: str, raw_m: str, words: TableWords) -> tuple[str, str]:
-    """The label as a subject: no list mark or lead (一、, 其中:), no unit in its closing bracket
-    ((元) goes, (%,加权平均) -> (加权平均))."""
+    """The label as a subject: no list mark or lead (一、, 其中:), no footnote number ((1)), no unit
+    in its closing bracket ((元) goes, (%,加权平均) -> (加权平均))."""
     mark = _LIST_MARK.match(raw_m)
     if mark:
         raw, raw_m = raw[mark.end():], raw_m[mark.end():]
@@ -348,6 +392,9 @@ def _clean_label(raw: str, raw_m: str, words: TableWords) -> tuple[str, str]:
         if raw_m.startswith(w):
             raw, raw_m = raw[len(w):], raw_m[len(w):]
             break
+    note = _NOTE_END.search(raw_m)
+    if note is not None:  # 平均总资产回报率(1): a footnote's number
+        raw, raw_m = raw[:note.start()], raw_m[:note.start()]
     x = _BRACKET_END.search(raw_m)
     first = _label_unit(raw_m, words)
     if x is not None and first is not None:
@@ -360,6 +407,7 @@ def _clean_label(raw: str, raw_m: str, words: TableWords) -> tuple[str, str]:
 
 
 _BRACKET_END = re.compile(r"[(（]([^()（）]{1,24})[)）]$")
+_NOTE_END = re.compile(r"\s*[(（]\d{1,2}[)）]$")
 _ITEM_SEP = re.compile("[,，、]")
 
 
@@ -417,8 +465,14 @@ def _cell(text: str, x: re.Match, col: _Column, cols: list[_Column | None], unit
           negative: bool = False, surface_end: int = -1) -> Mention | None:
     num = x.group("num").replace(",", "").replace("−", "-")
     pct = bool(x.group("pct"))
-    if pp:  # 下降 1.53 个百分点
+    scale = x.group("scale")
+    if pp or col.pp:  # 下降 1.53 个百分点, a 变化百分点 column
         value, unit_code = Decimal(num) * (-1 if negative else 1), "pp"
+    elif x.group("bp"):  # -7BP
+        value, unit_code = Decimal(num) / 100, "pp"
+    elif scale:  # 1,362.90亿元 (a table's currency, else the yuan)
+        value, unit_code = Decimal(num) * load_lexicon().tables.scales[scale], unit.unit if unit is not None \
+            and unit.unit != "percent" else "CNY"
     elif col.kind == "change" or pct:
         if not (pct or col.kind == "change" or unit is not None and unit.unit == "percent"):
             return None
@@ -443,8 +497,7 @@ def _cell(text: str, x: re.Match, col: _Column, cols: list[_Column | None], unit
     else:
         start, end = col.begin, col.finish
     s, e = x.span("num")
-    if x.group("pct"):
-        e = x.end("pct")
+    e = max(e, x.end("pct"), x.end("bp"), x.end("scale"))  # 3.5%, -7BP, 1,362.90亿元
     if surface_end > e:
         e = surface_end  # 1.53 个百分点
     return Mention(s, e, text[s:e], text[ls:le], ls, value, unit_code, None, "exact", kind, start, end, subject,

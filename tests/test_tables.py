@@ -171,3 +171,62 @@ def test_an_html_tables_rows_reach_the_reader_as_lines_of_cells():
     assert (assets.value, assets.period_end, assets.metric_key) == (Decimal(812_345_678_000), date(2018, 6, 30),
                                                                     "total_assets")
     assert rows["5.29%"][0].kind == "change"
+
+
+SPACED = (
+    "财务概要\n"
+    "2022年业绩亮点\n\n"
+    "盈利能力指标(%) 2022年 2021年 变化百分点\n"
+    "平均总资产回报率(1)  0.97% 1.02% -0.05%\n"
+    "成本收入比 27.43% 26.36% 1.07%\n\n"
+    "资产质量指标(%) 2022年 2021年 变化百分点\n"
+    "不良贷款率(3) 1.38% 1.42% -0.04%\n"
+    "  注:(1) 净利润除以期初及期末总资产余额的平均数。\n"
+)
+
+
+def test_a_table_whose_cells_are_spaces_apart_reads_years_and_a_change_in_points():
+    rows = _rows(SPACED, DocContext(url="https://www.icbc-ltd.com/column/1.html"))
+    (roa,) = rows["0.97%"]
+    assert (roa.subject, roa.metric_key, roa.kind, roa.period_end) == ("平均总资产回报率", "roa", "level",
+                                                                     date(2022, 12, 31))  # (1): a footnote
+    assert rows["1.02%"][0].period_end == date(2021, 12, 31)
+    (change,) = rows["-0.05%"]
+    assert (change.value, change.unit, change.kind, change.period_end) == (
+        Decimal("-0.05"), "pp", "change", date(2022, 12, 31))  # 变化百分点: points, not percent
+    assert rows["1.38%"][0].metric_key == "npl_ratio"
+    assert roa.entity == "ICBC"  # the bank's own site, naming no other bank
+    assert all(len(v) == 1 for v in rows.values())  # no prose reading besides
+
+
+def test_two_years_side_by_side_in_prose_open_no_table():
+    text = "示例银行2022年 2021年连续两年增长，截至2022年末总资产1.2万亿元，较上年末增长5.1%。\n"
+    rows = _rows(text, DocContext(published_at=date(2023, 3, 30), published_precision="day"))
+    assert rows["1.2万亿元"][0].value == Decimal("1.2E12")
+    assert rows["5.1%"][0].kind == "change"
+
+
+SUMMARY = (
+    "指标 | 2024年 | 同比变化 |\n"
+    "---|---|---|\n"
+    "营业收入 | 1,362.90亿元 | -3.21% |\n"
+    "净息差 | 1.39% | -7BP |\n"
+    "每股收益 | 0.64元 | -11.11% |\n"
+    "1. 利息净收入 :986.90亿元(占比72.4%),同比下降3.65%,主要受资产收益率下行影响。\n"
+)
+
+
+def test_a_summary_tables_cells_write_their_units_and_its_year_dates_the_prose():
+    rows = _rows(SUMMARY)  # an undated page: the table's year is its reporting period
+    (revenue,) = rows["1,362.90亿元"]
+    assert (revenue.value, revenue.unit, revenue.kind, revenue.period_end, revenue.metric_key) == (
+        Decimal("1.3629E11"), "CNY", "flow", date(2024, 12, 31), "operating_income")
+    (growth,) = rows["-3.21%"]
+    assert (growth.kind, growth.period_end) == ("change", date(2024, 12, 31))  # one column: its year
+    (bp,) = rows["-7BP"]
+    assert (bp.value, bp.unit, bp.kind) == (Decimal("-0.07"), "pp", "change")
+    assert (rows["0.64元"][0].value, rows["0.64元"][0].unit) == (Decimal("0.64"), "CNY")
+    (nii,) = rows["986.90亿元"]
+    assert nii.period_end == date(2024, 12, 31)
+    (fall,) = rows["3.65%"]
+    assert fall.subject == "利息净收入"  # not 占比: the bracket before it closed
