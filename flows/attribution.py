@@ -574,16 +574,10 @@ def sharing_banks(ix: Institutions, m: str, fs: int, start: int, entity: str | N
     a bank outside the registry (中原银行) stands as None; [] for a figure of one bank or one item
     of a 分别 list."""
     hits = ix.hits
-    lo = bisect.bisect_left(ix.starts, fs)
-    i = bisect.bisect_left(ix.starts, start) - 1
-    while i >= lo and (hits[i][1] > start or ix.is_target(m, i)):
-        i -= 1
-    if i < lo:
+    run = _list_before(ix, m, fs, start, span_starts)
+    if run is None or _totalled(m, hits[run[1]][1], start):
         return []
-    f, z = ix.first[i], ix.last[i]
-    if z <= f or hits[z][0] >= start or _any_in(span_starts, hits[f][1], hits[z][0]) \
-            or respective(ix, span_starts, hits[z][1], start) >= 0:
-        return []
+    f, z = run
     out: list[str | None] = []
     for k in range(f, z + 1):
         code = hits[k][2]
@@ -592,6 +586,34 @@ def sharing_banks(ix: Institutions, m: str, fs: int, start: int, entity: str | N
         elif code is not None and code not in out:
             out.append(code)
     return out if entity in out and len(out) > 1 else []
+
+
+def _list_before(ix: Institutions, m: str, fs: int, start: int, span_starts: list[int]) -> tuple[int, int] | None:
+    """(first, last) hit of the list of banks (two or more) the figure at `start` follows in its
+    sentence with no figure between, not as a 分别 list; None when there is none."""
+    hits = ix.hits
+    lo = bisect.bisect_left(ix.starts, fs)
+    i = bisect.bisect_left(ix.starts, start) - 1
+    while i >= lo and (hits[i][1] > start or ix.is_target(m, i)):
+        i -= 1
+    if i < lo:
+        return None
+    f, z = ix.first[i], ix.last[i]
+    if z <= f or hits[z][0] >= start or _any_in(span_starts, hits[f][1], hits[z][0]) \
+            or respective(ix, span_starts, hits[z][1], start) >= 0:
+        return None
+    return f, z
+
+
+def _totalled(m: str, a: int, b: int) -> bool:
+    return any(0 <= m.find(w, a, b) for w in load_lexicon().attribution.list_totals)
+
+
+def list_total(ix: Institutions, m: str, fs: int, start: int, span_starts: list[int]) -> bool:
+    """The figure at `start` is the total of the list of banks before it (工行、建行、农行、中行、
+    邮储合计客户数达20.14亿户): nobody's."""
+    run = _list_before(ix, m, fs, start, span_starts)
+    return run is not None and _totalled(m, ix.hits[run[1]][1], start)
 
 
 def respective(ix: Institutions, span_starts: list[int], a: int, start: int) -> int:
@@ -606,8 +628,7 @@ def respective(ix: Institutions, span_starts: list[int], a: int, start: int) -> 
 def _past_total(m: str, ix: Institutions, start: int) -> bool:
     """A total word (合计) stands between the last 分别 before `start` and `start`."""
     k = bisect.bisect_right(ix.respectively, start) - 1
-    a = ix.respectively[k]
-    return any(0 <= m.find(w, a, start) for w in load_lexicon().attribution.list_totals)
+    return _totalled(m, ix.respectively[k], start)
 
 
 def _any_in(starts: list[int], a: int, b: int) -> bool:

@@ -285,6 +285,9 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
             listed = attribution.sharing_banks(d.institutions, m, fs, sp.start, mention.entity, d.span_starts)
             if listed:
                 out.extend(_member_row(mention, code) for code in listed)  # a row for each bank listed
+            elif mention.entity is not None and attribution.list_total(d.institutions, m, fs, sp.start,
+                                                                       d.span_starts):
+                out.append(_member_row(mention, None))  # 工行、建行…合计…: the list's total, nobody's
             else:
                 out.append(mention)
     if tabled:

@@ -59,7 +59,16 @@ def has_table(text: str) -> bool:
 
 
 def _may_be_flat(text: str, words: TableWords) -> bool:
-    return any(w in text for w in words.unit_markers) and _flat_gate().search(text) is not None
+    return any(w in text for w in words.unit_markers) and (
+        _flat_gate().search(text) is not None or _dated_gate().search(text) is not None)
+
+
+@cache
+def _dated_gate() -> re.Pattern:
+    """Two years, then a change column's word, close together on one line: the header of a table
+    flattened with its periods written out (2024 年 1-6 月 2023 年 1-6 月 增减变动幅度)."""
+    change = "|".join(map(re.escape, dict(load_lexicon().tables.columns).get("change", ())))
+    return re.compile(rf"(?:19|20)\d{{2}} ?年[^\n]{{0,16}}?(?:19|20)\d{{2}} ?年[^\n]{{0,16}}?(?:{change})")
 
 
 @cache
@@ -187,8 +196,10 @@ def _flat_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
     pos = 0
     cols: list[_Column | None] | None = None  # a table goes on over a line break (a PDF's page end)
     misses = 0
+    # a period phrase written over several words (2024 年 1-6 月) is one header cell
+    dates = {p.start: p.end for p in scan_periods(m) if not p.basis} if _dated_gate().search(m) else {}
     for line in m.split("\n"):
-        toks = [(x.start() + pos, x.end() + pos) for x in _TOKEN.finditer(line)]
+        toks = _merged([(x.start() + pos, x.end() + pos) for x in _TOKEN.finditer(line)], dates)
         base = pos
         pos += len(line) + 1
         i = 0
@@ -230,25 +241,48 @@ def _flat_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
     return out
 
 
+def _merged(toks: list[tuple[int, int]], dates: dict[int, int]) -> list[tuple[int, int]]:
+    """The tokens with the words of each period phrase that starts at a token joined into one."""
+    if not dates:
+        return toks
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(toks):
+        a, b = toks[i]
+        end = dates.get(a, b)
+        while i + 1 < len(toks) and toks[i + 1][1] <= end:
+            i += 1
+        out.append((a, max(b, toks[i][1])))
+        i += 1
+    return out
+
+
 def _flat_header(m: str, toks: list[tuple[int, int]], i: int, ctx: DocContext, frame: PeriodHit | None,
                  words: TableWords) -> tuple[list[_Column | None], int] | None:
     """(columns, the token after them) when a run of at least two report column names starts at
     token i (after an optional 项目-like first word that names no column)."""
     cols: list[_Column | None] = []
     k = i
-    if k + 1 < len(toks) and _column(m[toks[k][0]:toks[k][1]], ctx, frame, words, explicit=False) is None:
-        k += 1  # 项目: the labels' column
+    first = m[toks[k][0]:toks[k][1]]
+    if k + 1 < len(toks) and _column(first, ctx, frame, words, explicit=" " in first.strip()) is None:
+        k += 1  # 项目: the labels' column (not a period written over several words)
+    dated = 0
     while k < len(toks):
         cell = m[toks[k][0]:toks[k][1]]
         if _number().fullmatch(cell):
             break
         col = _column(cell, ctx, frame, words, explicit=False)
+        if col is None and " " in cell.strip():  # a period written over several words: 2024 年 1-6 月
+            col = _column(cell, ctx, frame, words)
+            dated += col is not None
         if col is None:
             break
         cols.append(col)
         k += 1
     if len(cols) < 2 or not any(c.kind != "change" for c in cols if c is not None):
         return None
+    if dated and not any(c.kind == "change" for c in cols if c is not None):
+        return None  # written-out periods side by side head a table only with a change column
     return _compared(cols), k
 
 
@@ -463,6 +497,7 @@ def _row_unit(label_m: str, table_unit: _Unit | None, words: TableWords) -> _Uni
 def _cell(text: str, x: re.Match, col: _Column, cols: list[_Column | None], unit: _Unit | None, subject: str,
           label_m: str, ls: int, le: int, entity: str | None, pp: bool = False,
           negative: bool = False, surface_end: int = -1) -> Mention | None:
+    grouped = "," in x.group("num")
     num = x.group("num").replace(",", "").replace("−", "-")
     pct = bool(x.group("pct"))
     scale = x.group("scale")
@@ -476,6 +511,8 @@ def _cell(text: str, x: re.Match, col: _Column, cols: list[_Column | None], unit
     elif col.kind == "change" or pct:
         if not (pct or col.kind == "change" or unit is not None and unit.unit == "percent"):
             return None
+        if grouped:
+            return None  # 604,815,988 under a change column: the header was misread, no rate
         value, unit_code = Decimal(num), "percent"
     elif unit is None:
         return None

@@ -230,3 +230,27 @@ def test_a_summary_tables_cells_write_their_units_and_its_year_dates_the_prose()
     assert nii.period_end == date(2024, 12, 31)
     (fall,) = rows["3.65%"]
     assert fall.subject == "利息净收入"  # not 占比: the bracket before it closed
+
+
+FLASH = (
+    "示例银行股份有限公司 2024年半年度业绩快报公告 一、2024年半年度主要财务数据和指标 单位:人民币千元 "
+    "2024 年 1-6 月 2023 年 1-6 月 增减变动幅度 项目 (未经审计) (未经审计) (%) "
+    "营业收入 6,412,222 6,076,109 5.53 营业利润 2,407,542 2,062,791 16.71 "
+    "基本每股收益(元) 0.46 0.41 12.20 "
+    "2023 年 12 月 31 2024 年 6 月 30 日 增减变动幅度 项目 日 (未经审计) (%) (经审计) "
+    "资产总额 647,543,776 604,815,988 7.06 注:1、非经常性损益"
+)
+
+
+def test_a_flattened_table_whose_header_writes_its_periods_over_several_words():
+    rows = _rows(FLASH)
+    (revenue,) = rows["6,412,222"]
+    assert (revenue.value, revenue.kind, revenue.period_start, revenue.period_end, revenue.metric_key) == (
+        Decimal(6_412_222_000), "flow", date(2024, 1, 1), date(2024, 6, 30), "operating_income")
+    assert rows["6,076,109"][0].period_end == date(2023, 6, 30)
+    (growth,) = rows["5.53"]
+    assert (growth.unit, growth.kind, growth.period_end) == ("percent", "change", date(2024, 6, 30))
+    assert (rows["0.46"][0].value, rows["0.46"][0].unit) == (Decimal("0.46"), "CNY")
+    # a header scrambled by the conversion (31 … 日 apart) reads one column at most, and a grouped
+    # figure under a change column is no rate
+    assert not any(x.unit == "percent" for x in rows.get("604,815,988", []))
