@@ -491,6 +491,7 @@ def _change(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, loc: Located
     cstart, qstart, prev_end, prev, subj = at.cstart, at.qstart, at.prev_end, at.prev, s.span
     window_cues = _between(d.cue_starts, d.cues, prev_end, qstart)
     direction = None
+    dir_end = -1
     for s_, e, cls in window_cues:
         if "nodir" in cls:
             continue
@@ -506,6 +507,9 @@ def _change(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, loc: Located
             direction = "neg"
         elif "pos" in cls:
             direction = "pos"
+        else:
+            continue
+        dir_end = e
     if sp.kind == "number":
         # 低约8个基点, 录得5%的跌幅: written next to the number, it wins over the clause's words
         # (利润增速出现了8个百分点以上的下降)
@@ -536,7 +540,18 @@ def _change(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, loc: Located
             basis_date = dated[-1].finish
     if m.endswith(lex.flat_at, 0, qstart) or _stated_level(lex, m, qstart, sp.end, unit):
         direction = basis = None  # 环比持平于1.23%, 低于首半年2.32厘水平: the level is stated
+    elif direction and 0 <= dir_end <= _adjacent_basis_start(d, qstart):
+        direction = basis = None  # 低于2006年末的7.98%: the compared level, dated by its basis
     return direction, basis, basis_date
+
+
+def _adjacent_basis_start(d: _Doc, qstart: int) -> int:
+    """Start of the dated basis written right before the number (2006年末的7.98%), or -1."""
+    k = bisect.bisect_right(d.period_starts, qstart) - 1
+    if k < 0:
+        return -1
+    h = d.periods[k]
+    return h.start if h.type == "adjacent" and qstart - 1 <= h.end <= qstart else -1
 
 
 def _inside_share_name(lex: Lexicon, m: str, cue_end: int, qstart: int) -> bool:

@@ -453,6 +453,10 @@ def _following_phrase(d: Doc, pos: int, limit: int, past_of: bool = False) -> tu
     """The noun phrase right after a number (使7.55亿全量个人客户都能...); `past_of`: a unit-less
     number measures the noun after an of-mark too (5000多亿的储蓄存款)."""
     lex = load_lexicon()
+    for w in lex.qualifier_suffix_words:  # 千万户以上: the qualifier is no noun
+        if d.m.startswith(w, pos):
+            pos += len(w)
+            break
     stop = min(limit, pos + lex.subject_max_len)
     x = scanners().subject_stop.search(d.m, pos, stop)
     if past_of and x is not None and x.start() == pos and x.group() in lex.of_marks:
