@@ -120,6 +120,12 @@ def locate_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, unit: str | None, 
             carried = last_subject.get(-1 - fs)
         if carried and carried[0] >= previous_sentence_start(d, fs):
             subj = carried
+    if subj is None and m.startswith("的", sp.end):
+        # 2875亿元的净利润创出了历史新高: the measure named right after the number
+        subj = _measure_named_in(m, sp.end + 1, at.clause_end, lex, first=True)
+    if subj is None and at.cstart > fs and _only_period_before(d, cstart, qstart):
+        # 该行利息净收入便进入下行通道，2025年前三季度为688.81亿元: the measure the sentence named
+        subj = _measure_named_in(m, fs, at.cstart, lex)
     if subj is None and at.cstart > fs and _copula_only(m, at.cstart, qstart, lex) \
             and _names_banks(d, clause_start(d, at.cstart - 1, fs), at.cstart - 1):
         # 其次为无锡农商银行、张家港农商银行，分别为437.87%和417.02%: the measure the paragraph
@@ -475,6 +481,23 @@ def _following_phrase(d: Doc, pos: int, limit: int, past_of: bool = False) -> tu
 
 
 _LIST_FILLER = frozenset("、，,()（）[]【】和及与或 0123456789")
+
+
+def _measure_named_in(m: str, lo: int, hi: int, lex: Lexicon, first: bool = False) -> tuple[int, int] | None:
+    """The last metric name in m[lo:hi] (`first`: the one starting at lo), unless a measure tail
+    after it makes it part of another measure (净利润增速, 利息净收入占比)."""
+    hits = [h for h in metric_match.name_hits(m, lo, hi) if h[1] <= hi]
+    if first:
+        hits = hits[:1] if hits and hits[0][0] == lo else []
+    if not hits:
+        return None
+    s, e = hits[-1]
+    return None if m.startswith(_measure_tails(), e) else (s, e)
+
+
+@cache
+def _measure_tails() -> tuple[str, ...]:
+    return tuple(load_lexicon().phrasing["measure_tails"])
 
 
 def _copula_only(m: str, a: int, b: int, lex: Lexicon) -> bool:
