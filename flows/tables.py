@@ -104,8 +104,12 @@ def _rows(text: str, words: TableWords) -> list[tuple[int, int, list[tuple[int, 
     out = []
     pos = 0
     spaced = _spaced_gate().search(text) is not None
+    stacked, taken = _stacked_rows(text, words)
     for line in text.split("\n"):
         end = pos + len(line)
+        if pos in taken:
+            pos = end + 1
+            continue
         for sep in words.separators:
             if line.count(sep) >= words.min_cells - 1:
                 cells = []
@@ -121,7 +125,78 @@ def _rows(text: str, words: TableWords) -> list[tuple[int, int, list[tuple[int, 
                 if len(cells) >= words.min_cells:
                     out.append((pos, end, cells))
         pos = end + 1
+    if stacked:
+        out = sorted(out + stacked)
     return out
+
+
+_STACK_MIN = 6  # lines of one cell each that make a stacked table (a header and a row of two)
+
+
+def _stacked_rows(text: str, words: TableWords) -> tuple[list[tuple[int, int, list[tuple[int, int]]]], set[int]]:
+    """A table whose cells stand one to a line, each closed by a separator (a converter's pipe
+    table: 招商银行 |, 3,374.88 |, -0.48% |): its rows regrouped as (first line start, last line
+    end, cells), and the starts of the lines they take. A row is a label and as many figures as the
+    first row holds; the lines before the first row are the header (with the labels' column or
+    without it)."""
+    lines: list[tuple[int, int]] = []  # (start, end) of a lone cell, or (-1, line start) for a break
+    pos = 0
+    for line in text.split("\n"):
+        cell = _lone_cell(line, words)
+        lines.append((pos + cell[0], pos + cell[1]) if cell is not None else (-1, pos))
+        pos += len(line) + 1
+    rows: list[tuple[int, int, list[tuple[int, int]]]] = []
+    taken: set[int] = set()
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j][0] >= 0:
+            j += 1
+        if j - i >= _STACK_MIN:
+            found = _regroup(text, lines[i:j])
+            for cells in found:
+                end = text.find("\n", cells[-1][1])
+                rows.append((text.rfind("\n", 0, cells[0][0]) + 1, len(text) if end < 0 else end, cells))
+            if found:
+                for a, _ in lines[i:j]:
+                    taken.add(text.rfind("\n", 0, a) + 1)
+        i = j + 1
+    return rows, taken
+
+
+def _lone_cell(line: str, words: TableWords) -> tuple[int, int] | None:
+    """(start, end) in `line` of its one cell when the line is a cell closed by a separator
+    (招商银行 |, 2020年 | |), else None."""
+    for sep in words.separators:
+        k = line.find(sep)
+        if k <= 0 or line[k:].strip().strip(sep).strip():
+            continue
+        a = len(line) - len(line.lstrip())
+        b = len(line[:k].rstrip())
+        return (a, b) if b > a else None
+    return None
+
+
+def _regroup(text: str, cells: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """The rows (header first) of a run of lone cells: a word then k figures is a row."""
+    figure = [_number().fullmatch(text, a, b) is not None for a, b in cells]
+    if True not in figure:
+        return []
+    first = figure.index(True) - 1  # the first row's label
+    k = 0
+    while first + 1 + k < len(cells) and figure[first + 1 + k]:
+        k += 1
+    if first < 1 or k < 1:
+        return []
+    header = cells[:first]
+    if len(header) not in (k, k + 1):
+        return []
+    out = [header]
+    i = first
+    while i + 1 + k <= len(cells) and not figure[i] and all(figure[i + 1:i + 1 + k]):
+        out.append(cells[i:i + 1 + k])
+        i += 1 + k
+    return out if len(out) > 2 else []
 
 
 def header_frame(text: str, m: str, ctx: DocContext) -> PeriodHit | None:
@@ -146,32 +221,42 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
     if len(rows) < words.min_rows + 1:
         rows = []
     out: list[Mention] = []
-    header: list[_Column | None] | None = None
+    header: list[_Column | None] | None = None  # columns of periods
+    measures: list[_Measure | None] | None = None  # or columns of measures, a bank to a row
     header_end = -1
     table_unit = None
     for k, (ls, le, cells) in enumerate(rows):
         columns = _header(m, cells, ctx, frame, words)
-        if columns is not None:
-            header, header_end = columns, le
+        named = _measure_header(text, m, cells, words) if columns is None else None
+        if columns is not None or named is not None:
+            header, measures, header_end = columns, named, le
             table_unit = _unit_above(m, ls, words)
             continue
-        if header is None:
+        if header is None and measures is None:
             continue
         if m.count("\n", header_end, ls) > _gap_allowed(m, header_end, ls):
-            header = None  # prose between: the table ended
+            header = measures = None  # prose between: the table ended
             continue
         header_end = le  # the table goes on (a row of figures or of words: 公司类型 | 银行 | …)
+        if measures is not None:
+            out.extend(_bank_row(text, m, cells, measures, frame, table_unit, ls, le))
+            continue
+        assert header is not None
         label = _label(text, m, cells, ls, rows[k - 1][1] if k else -1)
         if label is None:
             continue
         subject, label_m, (lab_a, lab_b) = label
         unit = _row_unit(m[lab_a:lab_b].strip(), table_unit, words)
+        row_entity = entity
+        bank = _bank_at(label_m)
+        if bank is not None and bank[0] < len(label_m):  # 中信银行营业收入(亿元): the bank's row
+            row_entity, subject, label_m = bank[1], subject[bank[0]:], label_m[bank[0]:]
         for j, (ca, cb) in enumerate(cells[1:len(header) + 1]):
             col = header[j]
             x = _number().fullmatch(m, ca, cb) if col is not None else None
             if x is None:
                 continue
-            mention = _cell(text, x, col, header, unit, subject, label_m, ls, le, entity)
+            mention = _cell(text, x, col, header, unit, subject, label_m, ls, le, row_entity)
             if mention is not None:
                 out.append(mention)
     if _may_be_flat(m, words):
@@ -179,6 +264,95 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
         out.extend(x for x in _flat_mentions(text, m, ctx, frame, entity, words)
                    if not any(a <= x.char_start < b for a, b in read))  # a tab row is read once
         out.sort(key=lambda x: x.char_start)
+    return out
+
+
+@dataclass(frozen=True)
+class _Measure:
+    subject: str  # as written, without its unit bracket
+    subject_m: str
+    unit: _Unit | None  # from its bracket: 营业收入(亿元)
+    change: bool  # 营业收入增速: a growth rate
+
+
+def _measure_header(text: str, m: str, cells: list[tuple[int, int]], words: TableWords
+                    ) -> list[_Measure | None] | None:
+    """The measures a header names when its rows are banks (银行名称 | 营业收入(亿元) | 营业收入增速):
+    its first cell names the banks' column (tables.toml bank_columns), the others what is
+    measured; None for any other line."""
+    first = m[cells[0][0]:cells[0][1]].strip()
+    if not any(w in first for w in words.bank_columns) or len(cells) < 2:
+        return None
+    out: list[_Measure | None] = []
+    for a, b in cells[1:]:
+        cell, cell_m = text[a:b].strip(), m[a:b].strip()
+        if not cell_m:
+            out.append(None)
+            continue
+        if not _HAN.search(cell_m) or _number().fullmatch(cell_m):
+            return None
+        unit = _label_unit(cell_m, words)
+        bracket = _BRACKET_END.search(cell_m) if unit is not None else None
+        if bracket is not None:
+            cell, cell_m = cell[:bracket.start()].strip(), cell_m[:bracket.start()].strip()
+        out.append(_Measure(cell, cell_m, _row_unit(f"({unit})", None, words) if unit else None,
+                            any(w in cell_m for w in words.growth_words)))
+    return out if any(x is not None for x in out) else None
+
+
+def _bank_at(label_m: str) -> tuple[int, str | None] | None:
+    """(end, code) of the bank naming the start of a row label (招商银行; a bank outside the
+    registry: code None), or None."""
+    from flows.attribution import OTHER, index_names  # local: attribution is heavier than tables
+
+    hits = index_names(label_m)
+    if hits and hits[0][0] == 0:
+        return hits[0][1], None if hits[0][2] == OTHER else hits[0][2]
+    if len(label_m) <= _BANK_NAME_MAX and label_m.endswith(load_lexicon().attribution.other_bank_suffixes):
+        return len(label_m), None  # 示例银行: a bank outside the registry
+    return None
+
+
+_BANK_NAME_MAX = 12  # a longer label ending in 银行 is a phrase, not a bank's name
+
+
+def _bank_row(text: str, m: str, cells: list[tuple[int, int]], measures: list[_Measure | None],
+              frame: PeriodHit | None, table_unit: _Unit | None, ls: int, le: int) -> list[Mention]:
+    """The figures of a row of a bank table (招商银行 | 3,374.88 | -0.48%): each cell is its
+    column's measure for the row's bank, over the document's reporting period."""
+    a, b = cells[0]
+    label_m = m[a:b].strip()
+    bank = _bank_at(label_m)
+    if bank is None or bank[0] < len(label_m):
+        return []  # a row that is no bank (合计, 行业平均)
+    out: list[Mention] = []
+    for j, (ca, cb) in enumerate(cells[1:len(measures) + 1]):
+        measure = measures[j]
+        x = _number().fullmatch(m, ca, cb) if measure is not None else None
+        if x is None or measure is None:
+            continue
+        num = Decimal(x.group("num").replace(",", "").replace("−", "-"))
+        unit = measure.unit or table_unit
+        if x.group("pct") or measure.change or unit is not None and unit.unit == "percent":
+            value, unit_code = num, "percent"
+        elif unit is None:
+            continue
+        else:
+            value, unit_code = num * unit.scale, unit.unit
+        rule = metric_match.match(measure.subject_m, unit_code, "change" if measure.change else "level")
+        if measure.change:
+            kind = "change"
+        elif rule is not None and rule.nature == "flow" or unit_code not in ("percent", "pp") and frame is not None \
+                and rule is None:
+            kind = "flow" if rule is not None else "level"
+        else:
+            kind = "level"
+        start = frame.begin if frame is not None and kind == "flow" else None
+        end = frame.finish if frame is not None else None
+        s, e = x.span("num")
+        e = max(e, x.end("pct"), x.end("bp"), x.end("scale"))
+        out.append(Mention(s, e, text[s:e], text[ls:le], ls, value, unit_code, None, "exact", kind, start, end,
+                           measure.subject, rule.key if rule is not None else None, bank[1]))
     return out
 
 

@@ -254,3 +254,37 @@ def test_a_flattened_table_whose_header_writes_its_periods_over_several_words():
     # a header scrambled by the conversion (31 … 日 apart) reads one column at most, and a grouped
     # figure under a change column is no rate
     assert not any(x.unit == "percent" for x in rows.get("604,815,988", []))
+
+
+BANKS = (
+    "目前,12家全国性股份制商业银行2024年度业绩报告已全部披露完毕。\n"
+    "银行名称 |\n营业收入(亿元) |\n营业收入增速 |\n"
+    "招商银行 |\n3,374.88 |\n-0.48% |\n"
+    "中信银行 |\n2,136.46 |\n3.76% |\n"
+    "示例银行 |\n254.82 |\n1.94% |\n"
+    "具体来看,2020年至2021年,兴业银行的营业收入分别为2,031.37亿元、2,212.36亿元。\n"
+    "2024年 |\n2023年 | |\n"
+    "中信银行营业收入(亿元) |\n2,136.46 |\n2,058.96 |\n"
+    "兴业银行营业收入(亿元) |\n2,122.26 |\n2,108.31 |\n"
+)
+
+
+def test_a_table_of_banks_with_one_cell_to_a_line_gives_each_row_its_bank():
+    rows = _rows(BANKS)
+    (cmb,) = rows["3,374.88"]
+    assert (cmb.value, cmb.unit, cmb.kind, cmb.entity, cmb.metric_key, cmb.period_end) == (
+        Decimal("3.37488E11"), "CNY", "flow", "CMB", "operating_income", date(2024, 12, 31))
+    (growth,) = rows["-0.48%"]
+    assert (growth.value, growth.kind, growth.entity, growth.metric_key) == (
+        Decimal("-0.48"), "change", "CMB", "operating_income")
+    assert rows["254.82"][0].entity is None  # a bank outside the registry keeps its row, no code
+    # a table of years whose labels open with a bank: the bank is the row's, not in the subject
+    both = {(x.entity, x.period_end, x.subject) for x in rows["2,136.46"]}
+    assert ("CITIC", date(2024, 12, 31), "营业收入") in both
+    (cib_2023,) = rows["2,108.31"]
+    assert (cib_2023.entity, cib_2023.period_end, cib_2023.subject) == ("CIB", date(2023, 12, 31), "营业收入")
+
+
+def test_a_header_naming_no_bank_column_opens_no_bank_table():
+    text = "项目 |\n营业收入(亿元) |\n营业收入增速 |\n招商银行 |\n3,374.88 |\n-0.48% |\n中信银行 |\n2,136.46 |\n3.76% |\n"
+    assert all(x.entity is None or x.kind != "change" for v in _rows(text).values() for x in v)
