@@ -225,6 +225,38 @@ def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], ti
     return None
 
 
+def later_frames(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], lex: Lexicon,
+                 first: PeriodHit | None) -> list[PeriodHit]:
+    """The reporting periods of results stories stacked on one page after the first (交通银行
+    公布，今年上半年… then, in a later paragraph, 交通银行公布，2024年…): a framing phrase in the
+    opening of a paragraph's first sentence, after a disclosure verb (公布) and with a results cue,
+    for a period that ends later than the frame before it (a look back at last year frames nothing;
+    a line broken inside a sentence opens no paragraph)."""
+    if first is None or first.finish is None:
+        return []
+    w = _words()
+    cues = w.cues
+    out: list[PeriodHit] = []
+    current = first.finish
+    k = 0
+    for h in hits:
+        if h.start <= first.end or h.finish is None or h.finish <= current or h.type in ("adjacent", "disclosure") \
+                or h.resolver not in _FRAMING:
+            continue
+        while k + 1 < len(full) and full[k + 1][0] <= h.start:
+            k += 1
+        s, e = full[k] if full else (0, len(m))
+        if s > 0 and (m[s - 1] != "\n" or s > 1 and m[s - 2] not in FULL_SENTENCE_ENDS) \
+                or h.start - s > _FRAME_OPENING or not cues.search(m, s, e) or not w.disclosure.search(m, s, h.start):
+            continue
+        out.append(PeriodHit(h.start, h.end, "range", h.begin or date(h.finish.year, 1, 1), h.finish, h.resolver))
+        current = h.finish
+    return out
+
+
+_FRAME_OPENING = 24  # how far into its paragraph's first sentence a later story's period may stand
+
+
 def frame_state(frame: PeriodHit) -> PeriodState:
     """The period state a figure takes from its document's reporting period."""
     return PeriodState(as_of=frame.finish, range_start=frame.begin, has_range=True, has_point=False)

@@ -37,10 +37,14 @@ def period_of(sp: Span, d: Doc, lex: Lexicon, at: Place,
     # 截至目前，在全部42家上市银行中: the present of its sentence, which no report's period dates
     st_fs = dates_between(d, fs, qstart) if st.as_of is None else None
     now = st_fs is not None and st_fs.now
-    if st.as_of is None and d.frame is not None and not now:
+    frame = d.frame
+    for later in d.later_frames:  # a later story stacked on the page: its period from its opening on
+        if later.start < qstart:
+            frame = later
+    if st.as_of is None and frame is not None and not now:
         # results coverage: the report's period dates the undated figure (今年累放…: to its end)
-        st = frame_state(d.frame) if not st.has_range else PeriodState(
-            as_of=d.frame.finish, range_start=st.range_start, has_range=True, has_point=st.has_point)
+        st = frame_state(frame) if not st.has_range else PeriodState(
+            as_of=frame.finish, range_start=st.range_start, has_range=True, has_point=st.has_point)
 
     k = bisect.bisect_right(d.period_starts, qstart) - 1
     if k >= 0 and d.periods[k].finish is not None and d.periods[k].type in ("adjacent", "point", "range") \

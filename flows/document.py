@@ -132,6 +132,7 @@ class Doc:
     name_hits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # see flows.normalise._sentence_name
     topics: list[tuple[int, int]] = field(default_factory=list)  # topic nouns (flows.subject.with_topic)
     topic_starts: list[int] = field(default_factory=list)
+    later_frames: list[PeriodHit] = field(default_factory=list)  # stacked stories' periods after it
 
 
 # ---------------------------------------------------------------- per figure

@@ -20,7 +20,8 @@ from decimal import Decimal
 from flows import attribution, metric_match
 from flows.context import PeriodHit as _PeriodHit
 from flows.context import PeriodState as _PeriodState
-from flows.context import PeriodMatch, assumed_publication, mark_sources, period_hits, results_frame, scan_periods
+from flows.context import (PeriodMatch, assumed_publication, later_frames, mark_sources, period_hits, results_frame,
+                           scan_periods)
 from flows.dates import dates_between, figure_dates, period_of
 from flows.document import DIRECTIONS as _DIRECTIONS
 from flows.document import Doc as _Doc
@@ -249,6 +250,7 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     d = _index(text, m, ctx, spans)
     if tabled and d.frame is None:
         d.frame = header_frame(text, m, ctx)  # 指标 | 2024年 | 同比变化: the table dates the page's prose
+    d.later_frames = later_frames(m, d.periods, d.full, lex, d.frame)
     d.currency = document_currency(text, m, ctx, d.institutions.main,
                                    [s for s, _, cls in d.cues if "same" in cls])
     d.topics = topic_hits(m)
