@@ -123,7 +123,10 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
                 [e[0] for e in ents], institutions, title_end, lead_as_of,
                 {**{s: e for s, e, cls in cues if "basis" in cls},
                  **_dated_basis_starts(m, _basis_spans(m, bases, found, cues)),
-                 **{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods}}, repeats,
+                 **{s: e for s, e, _ in ents}, **{h.start: h.end for h in periods},
+                 # 从2020年0.86%降至2024年0.68%: a from-word and its period open no subject
+                 **{h.start - len(w): h.end for h in periods for w in lex.from_words if m.startswith(w, h.start - len(w))}},
+                repeats,
                 bases, [h.start for h in bases], [sp.start for sp in spans], [sp.end for sp in spans], {},
                 char_positions(m, CLAUSE_ENDS), results_frame(m, periods, full, title_end, lex),
                 quoted_names(m))

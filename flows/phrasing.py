@@ -123,8 +123,9 @@ def locate_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, unit: str | None, 
     if subj is None and m.startswith("的", sp.end):
         # 2875亿元的净利润创出了历史新高: the measure named right after the number
         subj = _measure_named_in(m, sp.end + 1, at.clause_end, lex, first=True)
-    if subj is None and at.cstart > fs and _only_period_before(d, cstart, qstart):
-        # 该行利息净收入便进入下行通道，2025年前三季度为688.81亿元: the measure the sentence named
+    if subj is None and at.cstart > fs and _period_clause(d, cstart, qstart, lex):
+        # 该行利息净收入便进入下行通道，2025年前三季度为688.81亿元 (从2020年0.86%降至…): the
+        # measure the sentence named
         subj = _measure_named_in(m, fs, at.cstart, lex)
     if subj is None and at.cstart > fs and _copula_only(m, at.cstart, qstart, lex) \
             and _names_banks(d, clause_start(d, at.cstart - 1, fs), at.cstart - 1):
@@ -434,6 +435,15 @@ def _only_period_before(d: Doc, a: int, b: int) -> bool:
     if len(hits) != 1 or hits[0].start != a or hits[0].end > b:
         return False
     return _only_trail_words(d.m, hits[0].end, b)
+
+
+def _period_clause(d: Doc, a: int, b: int, lex: Lexicon) -> bool:
+    """m[a:b] is a period phrase, maybe after a from-word (从2020年), and trail words only."""
+    for w in lex.from_words:
+        if d.m.startswith(w, a):
+            a += len(w)
+            break
+    return _only_period_before(d, a, b)
 
 
 def _only_trail_words(m: str, a: int, b: int) -> bool:
