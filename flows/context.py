@@ -164,7 +164,9 @@ def assumed_publication(m: str, frame: PeriodHit | None, hits: list[PeriodHit]) 
 def _publication_from_years(m: str, frame: PeriodHit | None, hits: list[PeriodHit]) -> date | None:
     if frame is not None and frame.finish is not None:
         f = frame.finish
-        if (f.month, f.day) == (12, 31) and frame.begin == date(f.year, 1, 1) and _disclosure_in(m, 0, len(m)):
+        if (f.month, f.day) == (12, 31) and frame.begin == date(f.year, 1, 1) and (
+                _disclosure_in(m, 0, len(m)) or _ANNUAL_REPORT.match(m, frame.end - 1)):
+            # news of a year's reports, or 国开行2011年度报告显示…: written once the report is out
             return date(f.year + 1, *load_lexicon().annual_report_due)
         # …到2018年一季度末 on a page framed by 2017: written after the latest day it states
         later = [h.finish for h in hits if h.finish is not None and h.type == "point" and h.finish.year > f.year
@@ -172,6 +174,9 @@ def _publication_from_years(m: str, frame: PeriodHit | None, hits: list[PeriodHi
         return max(later) if later else date(f.year, 12, 31)
     year = document_year([h for h in hits if h.resolver != "since_year" and not _future(m, h.start)])
     return date(year, 12, 31) if year is not None else None
+
+
+_ANNUAL_REPORT = re.compile("(?:年度|度|年) ?(?:报告|年报)(?!期)")  # 2011年度报告, 2011年年报 (from the frame's last character)
 
 
 def _bracketed_year(m: str, hits: list[PeriodHit]) -> int | None:

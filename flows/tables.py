@@ -95,7 +95,7 @@ def _spaced_gate() -> re.Pattern:
     words = load_lexicon().tables
     heads = [re.escape(h) for kind, hs in words.columns if kind != "change" for h in hs]
     head = "(?:" + "|".join([*words.spaced_heads, *heads]) + ")"
-    return re.compile(rf"(?<!\S){head}[ \t\u3000]+{head}(?!\S)")
+    return re.compile(rf"{head}[ \t\u3000]+{head}(?!\S)")  # literal-first: a fast scan
 
 
 def _rows(text: str, words: TableWords) -> list[tuple[int, int, list[tuple[int, int]]]]:
@@ -117,7 +117,12 @@ def _rows(text: str, words: TableWords) -> list[tuple[int, int, list[tuple[int, 
                 for part in line.split(sep):
                     cells.append((a, a + len(part)))
                     a += len(part) + len(sep)
-                out.append((pos, end, cells))
+                if line.lstrip().startswith(sep):
+                    cells = cells[1:]  # | 淨資產收益率 (%) | 4.892 |: a markdown row opens with its separator
+                while cells and not text[cells[-1][0]:cells[-1][1]].strip():
+                    cells.pop()  # and closes with it
+                if len(cells) >= words.min_cells - 1:
+                    out.append((pos, end, cells))
                 break
         else:
             if spaced:
@@ -565,8 +570,8 @@ def _column(cell: str, ctx: DocContext, frame: PeriodHit | None, words: TableWor
         return None
     hits, _ = period_hits(cell, ctx, scan_periods(cell))
     hits = [h for h in hits if h.finish is not None and h.type in ("point", "range")]
-    if len(hits) != 1:
-        return None
+    if not hits or any(h.finish != hits[0].finish for h in hits):
+        return None  # no period, or two (2023年 2024年 in one cell); 2025/06 - 中期 is one
     h = hits[0]
     return _Column("point" if h.type == "point" else "range", h.begin, h.finish)
 

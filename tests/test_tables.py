@@ -288,3 +288,21 @@ def test_a_table_of_banks_with_one_cell_to_a_line_gives_each_row_its_bank():
 def test_a_header_naming_no_bank_column_opens_no_bank_table():
     text = "项目 |\n营业收入(亿元) |\n营业收入增速 |\n招商银行 |\n3,374.88 |\n-0.48% |\n中信银行 |\n2,136.46 |\n3.76% |\n"
     assert all(x.entity is None or x.kind != "change" for v in _rows(text).values() for x in v)
+
+
+MARKDOWN = (
+    "| 2025/06 - 中期 | 2024/12 | 2023/12 | 盈利能力分析 |\n"
+    "| 淨資產收益率 ROE (%) | 4.892 | 9.201 | 9.999 |\n"
+    "| 不良貸款比例 (%) | 1.080 | 1.070 | 1.070 |\n"
+    "| 備註: | 即時報價更新時間為 24/10/2025 16:30 |\n"
+)
+
+
+def test_a_markdown_table_opening_rows_with_its_separator_reads_year_month_columns():
+    rows = _rows(MARKDOWN)
+    (roe,) = rows["4.892"]
+    assert (roe.value, roe.unit, roe.kind, roe.period_end, roe.metric_key) == (
+        Decimal("4.892"), "percent", "level", date(2025, 6, 30), "roe")
+    assert rows["9.201"][0].period_end == date(2024, 12, 31)
+    assert [x.period_end for x in rows["1.070"]] == [date(2024, 12, 31), date(2023, 12, 31)]
+    assert rows["1.080"][0].metric_key == "npl_ratio"
