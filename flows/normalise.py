@@ -547,6 +547,9 @@ def _change(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, loc: Located
         direction = basis = None  # 环比持平于1.23%, 低于首半年2.32厘水平: the level is stated
     elif direction and 0 <= dir_end <= _adjacent_basis_start(d, qstart):
         direction = basis = None  # 低于2006年末的7.98%: the compared level, dated by its basis
+    elif direction and prev is not None and at.same_clause and prev.kind == "change" and unit not in ("percent", "pp") \
+            and prev.unit != unit and m[prev.end:sp.start].strip() in lex.level_after_change:
+        direction = basis = None  # 增长了22.30%达到6.25万亿元: the change, then the new level
     return direction, basis, basis_date
 
 
