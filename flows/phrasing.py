@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from flows import metric_match
-from flows.document import (CHANGE_CUES, PUNCT, Doc, Place, between, clause_end, clause_start,
+from flows.document import (CHANGE_CUES, DIRECTIONS, PUNCT, Doc, Place, between, clause_end, clause_start,
                             previous_sentence_start, scanners)
 from flows.extract import Span
 from flows.lexicon import Lexicon, load_lexicon, one_of_chars
@@ -114,6 +114,10 @@ def locate_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, unit: str | None, 
         # 较年初增加超1400万户: the subject of the previous clause, or of the previous line
         # in a bullet summary ("• 较年初增加：超1400万户")
         carried = last_subject.get(fs) or last_subject.get("prev")
+        if carried is None or carried[0] < fs:
+            # 去年的净利息收益率不降反升，较上年提高5个基点至2.75%: the measure this sentence
+            # said moved, not the last sentence's subject
+            carried = _moved_measure(d, fs, at.cstart, lex) or carried
         o = _aside_open(m, fs, carried[0]) if carried else -1
         if o >= 0 and _aside_open(m, o, qstart) < 0:
             # 利息净收入986.90亿元(占比72.4%),同比下降3.65%: the bracket closed, its subject with it
@@ -503,6 +507,22 @@ def _measure_named_in(m: str, lo: int, hi: int, lex: Lexicon, first: bool = Fals
         return None
     s, e = hits[-1]
     return None if m.startswith(_measure_tails(), e) else (s, e)
+
+
+_MOVE_GAP = 2  # characters between a name and the direction word that says it moved (不降反升)
+
+
+def _moved_measure(d: Doc, lo: int, hi: int, lex: Lexicon) -> tuple[int, int] | None:
+    """The last metric name in m[lo:hi] that a direction word follows right after (净利息收益率
+    不降反升), not one named as a cause (主要缘于其发放贷款和垫款、金融投资等的增长)."""
+    named = _measure_named_in(d.m, lo, hi, lex)
+    if named is None:
+        return None
+    k = bisect.bisect_left(d.cue_starts, named[1])
+    if k < len(d.cues) and d.cues[k][0] - named[1] <= _MOVE_GAP and d.cues[k][0] < hi \
+            and not d.cues[k][2].isdisjoint(DIRECTIONS):
+        return named
+    return None
 
 
 @cache

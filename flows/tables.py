@@ -73,13 +73,14 @@ def _dated_gate() -> re.Pattern:
 
 @cache
 def _number() -> re.Pattern:
-    """A cell's figure: a number, signed or not, and its percent sign, basis-point word (-7BP) or
-    scale and currency word (1,362.90亿元, 0.64元), if the cell writes one."""
+    """A cell's figure: a number, signed or in brackets (an accountant's negative: (8,434)), and
+    its percent sign, basis-point word (-7BP) or scale and currency word (1,362.90亿元, 0.64元), if
+    the cell writes one."""
     words = load_lexicon().tables
     scales = "|".join(map(re.escape, words.scales))  # longest first
     bps = "|".join(map(re.escape, sorted(words.bp_words, key=len, reverse=True)))
-    return re.compile(rf"\s*(?P<num>[-−+]?\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|[-−+]?\d+(?:\.\d+)?)\s*"
-                      rf"(?:(?P<pct>%)|(?P<bp>{bps})|(?P<scale>{scales}))?\s*")
+    return re.compile(rf"\s*(?P<open>[(（])?(?P<num>[-−+]?\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|[-−+]?\d+(?:\.\d+)?)"
+                      rf"(?(open)[)）])\s*(?:(?P<pct>%)|(?P<bp>{bps})|(?P<scale>{scales}))?\s*")  # (8,434): negative
 
 
 @cache
@@ -174,16 +175,17 @@ def _lone_cell(line: str, words: TableWords) -> tuple[int, int] | None:
     (招商银行 |, 2020年 | |), else None."""
     for sep in words.separators:
         k = line.find(sep)
-        if k <= 0 or line[k:].strip().strip(sep).strip():
+        if k < 0 or line[k:].strip().strip(sep).strip():
             continue
         a = len(line) - len(line.lstrip())
         b = len(line[:k].rstrip())
-        return (a, b) if b > a else None
+        return (a, b) if b >= a else None  # a line of separators alone: an empty cell
     return None
 
 
 def _regroup(text: str, cells: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
-    """The rows (header first) of a run of lone cells: a word then k figures is a row."""
+    """The rows (header first) of a run of lone cells: a word then k figures is a row; a word then
+    k empty cells (每股计 | | |) heads a section of rows and is passed over."""
     figure = [_number().fullmatch(text, a, b) is not None for a, b in cells]
     if True not in figure:
         return []
@@ -193,13 +195,17 @@ def _regroup(text: str, cells: list[tuple[int, int]]) -> list[list[tuple[int, in
         k += 1
     if first < 1 or k < 1:
         return []
-    header = cells[:first]
+    header = [c for c in cells[:first] if c[1] > c[0]]
     if len(header) not in (k, k + 1):
         return []
     out = [header]
     i = first
-    while i + 1 + k <= len(cells) and not figure[i] and all(figure[i + 1:i + 1 + k]):
-        out.append(cells[i:i + 1 + k])
+    while i + 1 + k <= len(cells) and cells[i][1] > cells[i][0] and not figure[i]:
+        row = cells[i + 1:i + 1 + k]
+        if all(figure[i + 1:i + 1 + k]):
+            out.append(cells[i:i + 1 + k])
+        elif any(b > a for a, b in row):
+            break
         i += 1 + k
     return out if len(out) > 2 else []
 
@@ -256,12 +262,15 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
         bank = _bank_at(label_m)
         if bank is not None and bank[0] < len(label_m):  # 中信银行营业收入(亿元): the bank's row
             row_entity, subject, label_m = bank[1], subject[bank[0]:], label_m[bank[0]:]
+        # 0.76% | 0.77% | (0.01): a change cell without its % in a row of percents is in points
+        rates = any("%" in m[ca:cb] for ca, cb in cells[1:len(header) + 1])
         for j, (ca, cb) in enumerate(cells[1:len(header) + 1]):
             col = header[j]
             x = _number().fullmatch(m, ca, cb) if col is not None else None
-            if x is None:
+            if x is None or col is None:
                 continue
-            mention = _cell(text, x, col, header, unit, subject, label_m, ls, le, row_entity)
+            mention = _cell(text, x, col, header, unit, subject, label_m, ls, le, row_entity,
+                            pp=rates and col.kind == "change" and not x.group("pct"))
             if mention is not None:
                 out.append(mention)
     if _may_be_flat(m, words):
@@ -336,7 +345,7 @@ def _bank_row(text: str, m: str, cells: list[tuple[int, int]], measures: list[_M
         x = _number().fullmatch(m, ca, cb) if measure is not None else None
         if x is None or measure is None:
             continue
-        num = Decimal(x.group("num").replace(",", "").replace("−", "-"))
+        num = Decimal(x.group("num").replace(",", "").replace("−", "-")) * (-1 if x.group("open") else 1)
         unit = measure.unit or table_unit
         if x.group("pct") or measure.change or unit is not None and unit.unit == "percent":
             value, unit_code = num, "percent"
@@ -355,6 +364,8 @@ def _bank_row(text: str, m: str, cells: list[tuple[int, int]], measures: list[_M
         start = frame.begin if frame is not None and kind == "flow" else None
         end = frame.finish if frame is not None else None
         s, e = x.span("num")
+        if x.group("open"):
+            s, e = x.start("open"), e + 1  # (8,434)
         e = max(e, x.end("pct"), x.end("bp"), x.end("scale"))
         out.append(Mention(s, e, text[s:e], text[ls:le], ls, value, unit_code, None, "exact", kind, start, end,
                            measure.subject, rule.key if rule is not None else None, bank[1]))
@@ -677,13 +688,13 @@ def _cell(text: str, x: re.Match, col: _Column, cols: list[_Column | None], unit
           label_m: str, ls: int, le: int, entity: str | None, pp: bool = False,
           negative: bool = False, surface_end: int = -1) -> Mention | None:
     grouped = "," in x.group("num")
-    num = x.group("num").replace(",", "").replace("−", "-")
+    num = ("-" if x.group("open") else "") + x.group("num").replace(",", "").replace("−", "-")
     pct = bool(x.group("pct"))
     scale = x.group("scale")
-    if pp or col.pp:  # 下降 1.53 个百分点, a 变化百分点 column
-        value, unit_code = Decimal(num) * (-1 if negative else 1), "pp"
-    elif x.group("bp"):  # -7BP
+    if x.group("bp"):  # -7BP
         value, unit_code = Decimal(num) / 100, "pp"
+    elif pp or col.pp:  # 下降 1.53 个百分点, a 变化百分点 column
+        value, unit_code = Decimal(num) * (-1 if negative else 1), "pp"
     elif scale:  # 1,362.90亿元 (a table's currency, else the yuan)
         value, unit_code = Decimal(num) * load_lexicon().tables.scales[scale], unit.unit if unit is not None \
             and unit.unit != "percent" else "CNY"
@@ -713,6 +724,8 @@ def _cell(text: str, x: re.Match, col: _Column, cols: list[_Column | None], unit
     else:
         start, end = col.begin, col.finish
     s, e = x.span("num")
+    if x.group("open"):
+        s, e = x.start("open"), e + 1  # (8,434)
     e = max(e, x.end("pct"), x.end("bp"), x.end("scale"))  # 3.5%, -7BP, 1,362.90亿元
     if surface_end > e:
         e = surface_end  # 1.53 个百分点

@@ -306,3 +306,24 @@ def test_a_markdown_table_opening_rows_with_its_separator_reads_year_month_colum
     assert rows["9.201"][0].period_end == date(2024, 12, 31)
     assert [x.period_end for x in rows["1.070"]] == [date(2024, 12, 31), date(2023, 12, 31)]
     assert rows["1.080"][0].metric_key == "npl_ratio"
+
+
+SECTIONS = (
+    "单位:百万元人民币\n项目 |\n2019年 |\n2018年 |\n增减 |\n"
+    "营业收入 |\n187,584 |\n164,854 |\n13.79 |\n"
+    "经营活动产生的现金流量净额 |\n116,969 |\n(8,434) |\n14.32 |\n"
+    "盈利能力指标 |\n|\n|\n|\n"
+    "平均总资产回报率 |\n0.76% |\n0.77% |\n(0.01) |\n"
+)
+
+
+def test_a_stacked_table_passes_section_rows_and_reads_bracketed_negatives_and_point_changes():
+    rows = _rows(SECTIONS)
+    (revenue,) = rows["187,584"]
+    assert (revenue.value, revenue.period_end) == (Decimal(187_584_000_000), date(2019, 12, 31))
+    (outflow,) = rows["(8,434)"]
+    assert (outflow.value, outflow.period_end) == (Decimal(-8_434_000_000), date(2018, 12, 31))
+    (roa,) = rows["0.76%"]  # after the 盈利能力指标 section row
+    assert (roa.metric_key, roa.period_end) == ("roa", date(2019, 12, 31))
+    (fall,) = rows["(0.01)"]  # a change cell without its % in a row of percents: points
+    assert (fall.value, fall.unit, fall.kind) == (Decimal("-0.01"), "pp", "change")
