@@ -345,7 +345,7 @@ def _bank_row(text: str, m: str, cells: list[tuple[int, int]], measures: list[_M
         x = _number().fullmatch(m, ca, cb) if measure is not None else None
         if x is None or measure is None:
             continue
-        num = Decimal(x.group("num").replace(",", "").replace("−", "-")) * (-1 if x.group("open") else 1)
+        num = _signed(x)
         unit = measure.unit or table_unit
         if x.group("pct") or measure.change or unit is not None and unit.unit == "percent":
             value, unit_code = num, "percent"
@@ -354,19 +354,10 @@ def _bank_row(text: str, m: str, cells: list[tuple[int, int]], measures: list[_M
         else:
             value, unit_code = num * unit.scale, unit.unit
         rule = metric_match.match(measure.subject_m, unit_code, "change" if measure.change else "level")
-        if measure.change:
-            kind = "change"
-        elif rule is not None and rule.nature == "flow" or unit_code not in ("percent", "pp") and frame is not None \
-                and rule is None:
-            kind = "flow" if rule is not None else "level"
-        else:
-            kind = "level"
+        kind = "change" if measure.change else "flow" if rule is not None and rule.nature == "flow" else "level"
         start = frame.begin if frame is not None and kind == "flow" else None
         end = frame.finish if frame is not None else None
-        s, e = x.span("num")
-        if x.group("open"):
-            s, e = x.start("open"), e + 1  # (8,434)
-        e = max(e, x.end("pct"), x.end("bp"), x.end("scale"))
+        s, e = _surface(x)
         out.append(Mention(s, e, text[s:e], text[ls:le], ls, value, unit_code, None, "exact", kind, start, end,
                            measure.subject, rule.key if rule is not None else None, bank[1]))
     return out
@@ -684,30 +675,42 @@ def _row_unit(label_m: str, table_unit: _Unit | None, words: TableWords) -> _Uni
     return _Unit(table_unit.unit, 1) if per_share else table_unit
 
 
+def _signed(x: re.Match) -> Decimal:
+    """A cell's number, negative when written in brackets ((8,434))."""
+    num = Decimal(x.group("num").replace(",", "").replace("−", "-"))
+    return -num if x.group("open") else num
+
+
+def _surface(x: re.Match) -> tuple[int, int]:
+    """Where a cell's figure is written: its brackets, % sign, basis-point or scale word included."""
+    s, e = x.span("num")
+    if x.group("open"):
+        s, e = x.start("open"), e + 1  # (8,434)
+    return s, max(e, x.end("pct"), x.end("bp"), x.end("scale"))  # 3.5%, -7BP, 1,362.90亿元
+
+
 def _cell(text: str, x: re.Match, col: _Column, cols: list[_Column | None], unit: _Unit | None, subject: str,
           label_m: str, ls: int, le: int, entity: str | None, pp: bool = False,
           negative: bool = False, surface_end: int = -1) -> Mention | None:
     grouped = "," in x.group("num")
-    num = ("-" if x.group("open") else "") + x.group("num").replace(",", "").replace("−", "-")
+    num = _signed(x)
     pct = bool(x.group("pct"))
     scale = x.group("scale")
     if x.group("bp"):  # -7BP
-        value, unit_code = Decimal(num) / 100, "pp"
+        value, unit_code = num / 100, "pp"
     elif pp or col.pp:  # 下降 1.53 个百分点, a 变化百分点 column
-        value, unit_code = Decimal(num) * (-1 if negative else 1), "pp"
+        value, unit_code = num * (-1 if negative else 1), "pp"
     elif scale:  # 1,362.90亿元 (a table's currency, else the yuan)
-        value, unit_code = Decimal(num) * load_lexicon().tables.scales[scale], unit.unit if unit is not None \
+        value, unit_code = num * load_lexicon().tables.scales[scale], unit.unit if unit is not None \
             and unit.unit != "percent" else "CNY"
     elif col.kind == "change" or pct:
-        if not (pct or col.kind == "change" or unit is not None and unit.unit == "percent"):
-            return None
         if grouped:
             return None  # 604,815,988 under a change column: the header was misread, no rate
-        value, unit_code = Decimal(num), "percent"
+        value, unit_code = num, "percent"
     elif unit is None:
         return None
     else:
-        value, unit_code = Decimal(num) * unit.scale, unit.unit
+        value, unit_code = num * unit.scale, unit.unit
     if col.kind == "change":
         kind = "change"
     elif unit_code in ("percent", "pp"):
@@ -723,10 +726,7 @@ def _cell(text: str, x: re.Match, col: _Column, cols: list[_Column | None], unit
         start, end = (col.begin if unit_code in ("percent", "pp") and col.kind == "range" else None), col.finish
     else:
         start, end = col.begin, col.finish
-    s, e = x.span("num")
-    if x.group("open"):
-        s, e = x.start("open"), e + 1  # (8,434)
-    e = max(e, x.end("pct"), x.end("bp"), x.end("scale"))  # 3.5%, -7BP, 1,362.90亿元
+    s, e = _surface(x)
     if surface_end > e:
         e = surface_end  # 1.53 个百分点
     return Mention(s, e, text[s:e], text[ls:le], ls, value, unit_code, None, "exact", kind, start, end, subject,
