@@ -117,7 +117,7 @@ def locate_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, unit: str | None, 
         if carried is None or carried[0] < fs:
             # 去年的净利息收益率不降反升，较上年提高5个基点至2.75%: the measure this sentence
             # said moved, not the last sentence's subject
-            carried = _moved_measure(d, fs, at.cstart, lex) or carried
+            carried = _moved_measure(d, fs, at.cstart) or carried
         o = _aside_open(m, fs, carried[0]) if carried else -1
         if o >= 0 and _aside_open(m, o, qstart) < 0:
             # 利息净收入986.90亿元(占比72.4%),同比下降3.65%: the bracket closed, its subject with it
@@ -126,11 +126,11 @@ def locate_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, unit: str | None, 
             subj = carried
     if subj is None and m.startswith("的", sp.end):
         # 2875亿元的净利润创出了历史新高: the measure named right after the number
-        subj = _measure_named_in(m, sp.end + 1, at.clause_end, lex, first=True)
+        subj = _measure_named_in(m, sp.end + 1, at.clause_end, first=True)
     if subj is None and at.cstart > fs and _period_clause(d, cstart, qstart, lex):
         # 该行利息净收入便进入下行通道，2025年前三季度为688.81亿元 (从2020年0.86%降至…): the
         # measure the sentence named
-        subj = _measure_named_in(m, fs, at.cstart, lex)
+        subj = _measure_named_in(m, fs, at.cstart)
     if subj is None and at.cstart > fs and _copula_only(m, at.cstart, qstart, lex) \
             and _names_banks(d, clause_start(d, at.cstart - 1, fs), at.cstart - 1):
         # 其次为无锡农商银行、张家港农商银行，分别为437.87%和417.02%: the measure the paragraph
@@ -172,7 +172,7 @@ def _dangling(m: str, a: int, b: int, lex: Lexicon) -> bool:
     """m[a:b] is a measure and a joining word (客户规模及): not a verb ending in one (惠及)."""
     for j in _joiners():
         if m.endswith(j, a, b):
-            return m.endswith(tuple(lex.phrasing["measure_tails"]) + lex.generic_heads, a, b - len(j))
+            return m.endswith(_measure_tails() + lex.generic_heads, a, b - len(j))
     return False
 
 
@@ -497,7 +497,7 @@ def _following_phrase(d: Doc, pos: int, limit: int, past_of: bool = False) -> tu
 _LIST_FILLER = frozenset("、，,()（）[]【】和及与或 0123456789")
 
 
-def _measure_named_in(m: str, lo: int, hi: int, lex: Lexicon, first: bool = False) -> tuple[int, int] | None:
+def _measure_named_in(m: str, lo: int, hi: int, first: bool = False) -> tuple[int, int] | None:
     """The last metric name in m[lo:hi] (`first`: the one starting at lo), unless a measure tail
     after it makes it part of another measure (净利润增速, 利息净收入占比)."""
     hits = [h for h in metric_match.name_hits(m, lo, hi) if h[1] <= hi]
@@ -512,10 +512,10 @@ def _measure_named_in(m: str, lo: int, hi: int, lex: Lexicon, first: bool = Fals
 _MOVE_GAP = 2  # characters between a name and the direction word that says it moved (不降反升)
 
 
-def _moved_measure(d: Doc, lo: int, hi: int, lex: Lexicon) -> tuple[int, int] | None:
+def _moved_measure(d: Doc, lo: int, hi: int) -> tuple[int, int] | None:
     """The last metric name in m[lo:hi] that a direction word follows right after (净利息收益率
     不降反升), not one named as a cause (主要缘于其发放贷款和垫款、金融投资等的增长)."""
-    named = _measure_named_in(d.m, lo, hi, lex)
+    named = _measure_named_in(d.m, lo, hi)
     if named is None:
         return None
     k = bisect.bisect_left(d.cue_starts, named[1])
@@ -547,27 +547,27 @@ def _names_banks(d: Doc, a: int, b: int) -> bool:
     """m[a:b] names banks and little else: no figure, no measure (其次为无锡农商银行、张家港农商银行;
     not 江苏银行、苏州银行增速最高)."""
     k = bisect.bisect_left(d.span_starts, a)
-    names = [e for e in between(d.entity_starts, d.entities, a, b) if e[2]]
-    if not names or k < len(d.span_starts) and d.span_starts[k] < b:
+    if k < len(d.span_starts) and d.span_starts[k] < b:
         return False
-    rest, pos = 0, a
-    for s, e, _ in names:
-        rest += sum(ch not in _LIST_FILLER for ch in d.m[pos:s])
-        pos = e
-    return rest + sum(ch not in _LIST_FILLER for ch in d.m[pos:b]) <= _FILLER_MAX
+    return 0 <= _besides_banks(d, a, b) <= _FILLER_MAX
 
 
 def _only_banks_between(d: Doc, a: int, b: int) -> bool:
     """m[a:b] holds bank names and list punctuation only (and at least one bank)."""
+    return _besides_banks(d, a, b) == 0
+
+
+def _besides_banks(d: Doc, a: int, b: int) -> int:
+    """How many characters of m[a:b] are neither a bank's name nor list punctuation; -1 when it
+    names no bank."""
     names = [e for e in between(d.entity_starts, d.entities, a, b) if e[2]]
     if not names:
-        return False
-    pos = a
+        return -1
+    rest, pos = 0, a
     for s, e, _ in names:
-        if any(ch not in _LIST_FILLER for ch in d.m[pos:s]):
-            return False
+        rest += sum(ch not in _LIST_FILLER for ch in d.m[pos:s])
         pos = e
-    return all(ch in _LIST_FILLER for ch in d.m[pos:b])
+    return rest + sum(ch not in _LIST_FILLER for ch in d.m[pos:b])
 
 
 def _phrase(d: Doc, sp: Span, subj: tuple[int, int], product: tuple[int, int] | None, prev_end: int,
