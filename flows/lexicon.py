@@ -202,7 +202,7 @@ def _table_words(rules_dir: Path) -> TableWords:
         bp_words=_words(data, "bp_words", f),
         bank_columns=_words(data, "bank_columns", f),
         growth_words=_words(data, "growth_words", f),
-        spaced_heads=_patterns(data, "spaced_heads", f),
+        spaced_heads=_regexes(data, "spaced_heads", f),
     )
 
 
@@ -646,14 +646,15 @@ def _rel_years(data: dict) -> dict[str, int]:
     return dict(table)
 
 
-def _regexes(data: dict, path: str, file: str, group: str) -> tuple[str, ...]:
+def _regexes(data: dict, path: str, file: str, group: str | None = None) -> tuple[str, ...]:
+    """A list of patterns, each compiled once to check it (and that it has `group`, if given)."""
     out = _words(data, path, file)
     for i, pattern in enumerate(out):
         try:
             rx = re.compile(pattern)
         except re.error as exc:
             raise RuleError(f"{file}: [{path}] item {i}: bad pattern: {exc}") from exc
-        if group not in rx.groupindex:
+        if group is not None and group not in rx.groupindex:
             raise RuleError(f"{file}: [{path}] item {i}: needs a (?P<{group}>...) group")
     return out
 
@@ -715,16 +716,6 @@ def _pattern(data: dict, path: str, file: str) -> str:
     except re.error as exc:
         raise RuleError(f"{file}: [{path}] bad pattern: {exc}") from exc
     return pattern
-
-
-def _patterns(data: dict, path: str, file: str) -> tuple[str, ...]:
-    out = _words(data, path, file)
-    for pattern in out:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise RuleError(f"{file}: [{path}] bad pattern {pattern!r}: {exc}") from exc
-    return out
 
 
 def _period_rules(data: dict, file: str) -> tuple[PeriodRule, ...]:

@@ -36,7 +36,7 @@ from flows.document import PUNCT as _PUNCT
 from flows.document import scanners
 from flows.extract import CLAUSE_ENDS, SENTENCE_ENDS, Span, find_spans, full_sentences, matching_copy, split_sentences
 from flows.lexicon import Lexicon, MetricRule, char_positions, load_lexicon
-from flows.tables import has_table, header_frame, table_mentions
+from flows.tables import has_table, header_frame, table_mentions, table_rows
 from flows.models import DocContext, Mention
 from flows.script import phrase_to_simplified
 from flows.numerals import as_plain, parse_number, parse_scaled
@@ -251,8 +251,9 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     if not spans and not tabled:
         return []
     d = _index(text, m, ctx, spans)
-    if tabled and d.frame is None:
-        d.frame = header_frame(text, m, ctx)  # 指标 | 2024年 | 同比变化: the table dates the page's prose
+    table_lines = table_rows(text) if tabled else []
+    if table_lines and d.frame is None:
+        d.frame = header_frame(table_lines, m, ctx)  # 指标 | 2024年 | 同比变化: the table dates the page's prose
     d.later_frames = later_frames(m, d.periods, d.full, lex, d.frame)
     d.currency = document_currency(text, m, ctx, d.institutions.main,
                                    [s for s, _, cls in d.cues if "same" in cls])
@@ -299,7 +300,8 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
         # a text table's figures are read by their row and column, not as prose (flows/tables.py)
         banks = {c for _, _, c in d.entities if c is not None and c != attribution.OTHER}
         cells = table_mentions(text, m, d.ctx, d.frame,  # the page's bank: its main one, else the one it names
-                               d.institutions.main or (next(iter(banks)) if len(banks) == 1 else None))
+                               d.institutions.main or (next(iter(banks)) if len(banks) == 1 else None),
+                               table_lines, d.periods)
         if cells:
             # the rows read as a table (a line, or a run of a flattened line): their prose reading goes
             rows = sorted({(c.sentence_start, c.sentence_start + len(c.sentence)) for c in cells})

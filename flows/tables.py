@@ -25,6 +25,7 @@ from decimal import Decimal
 from functools import cache
 
 from flows import metric_match
+from flows.attribution import OTHER, index_names
 from flows.context import PeriodHit, period_hits, scan_periods
 from flows.dates import year_before
 from flows.lexicon import TableWords, load_lexicon
@@ -210,12 +211,18 @@ def _regroup(text: str, cells: list[tuple[int, int]]) -> list[list[tuple[int, in
     return out if len(out) > 2 else []
 
 
-def header_frame(text: str, m: str, ctx: DocContext) -> PeriodHit | None:
+def table_rows(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """(line start, line end, cell spans) of the lines of `text` that hold table cells: found once a
+    page, for `header_frame` and `table_mentions`."""
+    return _rows(text, load_lexicon().tables)
+
+
+def header_frame(rows: list[tuple[int, int, list[tuple[int, int]]]], m: str, ctx: DocContext) -> PeriodHit | None:
     """The period of the first figure column of the page's first table whose header writes its
     periods out (指标 | 2024年 | 同比变化): a results summary's reporting period, for a page
-    whose prose states none."""
+    whose prose states none. `rows`: `table_rows` of the page."""
     words = load_lexicon().tables
-    for ls, _, cells in _rows(text, words):
+    for ls, _, cells in rows:
         cols = _header(m, cells, ctx, None, words)
         first = next((c for c in cols or () if c is not None and c.kind != "change"), None)
         if first is not None and first.finish is not None:
@@ -223,12 +230,13 @@ def header_frame(text: str, m: str, ctx: DocContext) -> PeriodHit | None:
     return None
 
 
-def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, entity: str | None) -> list[Mention]:
+def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, entity: str | None,
+                   rows: list[tuple[int, int, list[tuple[int, int]]]], periods: list[PeriodHit]) -> list[Mention]:
     """The figures of every table in `text` (m: its matching copy), in text order. `frame`: the
-    document's reporting period (for 本报告期末 and the like); `entity`: the document's bank."""
+    document's reporting period (for 本报告期末 and the like); `entity`: the document's bank;
+    `rows`: `table_rows` of the page; `periods`: its period phrases (flows.context.period_hits)."""
     lex = load_lexicon()
     words = lex.tables
-    rows = _rows(text, words)
     if len(rows) < words.min_rows + 1:
         rows = []
     out: list[Mention] = []
@@ -275,7 +283,7 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
                 out.append(mention)
     if _may_be_flat(m, words):
         read = [(x.sentence_start, x.sentence_start + len(x.sentence)) for x in out]
-        out.extend(x for x in _flat_mentions(text, m, ctx, frame, entity, words)
+        out.extend(x for x in _flat_mentions(text, m, ctx, frame, entity, words, periods)
                    if not any(a <= x.char_start < b for a, b in read))  # a tab row is read once
         out.sort(key=lambda x: x.char_start)
     return out
@@ -317,8 +325,6 @@ def _measure_header(text: str, m: str, cells: list[tuple[int, int]], words: Tabl
 def _bank_at(label_m: str) -> tuple[int, str | None] | None:
     """(end, code) of the bank naming the start of a row label (招商银行; a bank outside the
     registry: code None), or None."""
-    from flows.attribution import OTHER, index_names  # local: attribution is heavier than tables
-
     hits = index_names(label_m)
     if hits and hits[0][0] == 0:
         return hits[0][1], None if hits[0][2] == OTHER else hits[0][2]
@@ -367,7 +373,7 @@ _TOKEN = re.compile(r"\S+")
 
 
 def _flat_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, entity: str | None,
-                   words: TableWords) -> list[Mention]:
+                   words: TableWords, periods: list[PeriodHit]) -> list[Mention]:
     """A table flattened to words separated by spaces (a PDF's 主要财务数据 copied as one line):
     a header run of column names (项目 本报告期 上年同期 本报告期比上年同期增减(%)), then rows of
     a label and one cell per column, until the run breaks. Only the report's own column names
@@ -378,7 +384,7 @@ def _flat_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
     cols: list[_Column | None] | None = None  # a table goes on over a line break (a PDF's page end)
     misses = 0
     # a period phrase written over several words (2024 年 1-6 月) is one header cell
-    dates = {p.start: p.end for p in scan_periods(m) if not p.basis} if _dated_gate().search(m) else {}
+    dates = {p.start: p.end for p in periods} if _dated_gate().search(m) else {}
     for line in m.split("\n"):
         toks = _merged([(x.start() + pos, x.end() + pos) for x in _TOKEN.finditer(line)], dates)
         base = pos
