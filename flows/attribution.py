@@ -270,6 +270,8 @@ def index(text: str, m: str, ctx: DocContext, title_end: int, span_starts: list[
         main = _main(text, m, ctx, hits, first, title_end, span_starts, lex.attribution)
     if main is None:
         main = _site_bank(ctx.url, hits, lex.bank_sites)
+    if main is None and not any(h[2] != OTHER for h in hits):
+        main = _coded_bank(m, lex.stock_codes)
     return Institutions(hits, starts, first, last, aggregates, aggregate_ends, non_bank, non_bank_ends,
                         self_refs, respectively, main, bank_names, {})
 
@@ -461,6 +463,29 @@ def _site_bank(url: str | None, hits: list[tuple[int, int, str]], sites: dict[st
     if code is None or any(h[2] != code and h[2] != OTHER for h in hits):
         return None
     return code
+
+
+# a listed bank's stock code as pages write it: 编号为601288, 股票代码：600036, (01288), 1288.HK, 601398.SH
+_STOCK_CODE = re.compile(r"(?:编号|代码|代號|編號)(?:为|為|是)?[:：]? ?(?P<a>\d{4,6})(?![\d.])"
+                         r"|[(（](?P<c>\d{5,6})(?:\.(?:HK|SH|SZ))?[)）]"
+                         r"|(?<![\d.])(?P<b>\d{4,6})\.(?:HK|SH|SZ)(?![A-Za-z])")
+
+
+def _code_key(code: str) -> str:
+    """A written code as stock_codes.csv keys it: 6 digits as written, Hong Kong's zero-padded to 5."""
+    return code if len(code) == 6 else code.rjust(5, "0")
+
+
+def _coded_bank(m: str, codes: dict[str, str]) -> str | None:
+    """The bank a page names only by the stock code it writes (集团股份亦在上海证券交易所上市，编号为
+    601288): stock_codes.csv, when every code the page writes is that bank's. (A code only in the
+    page's address, a quote page's ?code=601166, names no bank the reader sees.)"""
+    found: set[str] = set()
+    for x in _STOCK_CODE.finditer(m):
+        code = codes.get(_code_key(x.group("a") or x.group("b") or x.group("c")))
+        if code is not None:
+            found.add(code)
+    return found.pop() if len(found) == 1 else None
 
 
 def _counts_for_main(m: str, span_starts: list[int], s: int, e: int) -> bool:

@@ -170,9 +170,9 @@ def _publication_from_years(m: str, frame: PeriodHit | None, hits: list[PeriodHi
             return date(f.year + 1, *load_lexicon().annual_report_due)
         # …到2018年一季度末 on a page framed by 2017: written after the latest day it states
         later = [h.finish for h in hits if h.finish is not None and h.type == "point" and h.finish.year > f.year
-                 and not _future(m, h.start)]
+                 and not _future(m, h.start, h.end)]
         return max(later) if later else date(f.year, 12, 31)
-    year = document_year([h for h in hits if h.resolver != "since_year" and not _future(m, h.start)])
+    year = document_year([h for h in hits if h.resolver != "since_year" and not _future(m, h.start, h.end)])
     return date(year, 12, 31) if year is not None else None
 
 
@@ -191,12 +191,14 @@ def _bracketed_year(m: str, hits: list[PeriodHit]) -> int | None:
     return None
 
 
-def _future(m: str, start: int) -> bool:
-    """利息补贴将在2026年7月底届期: a date the page looks ahead to (periods.toml future_words just
-    before it) says nothing of when the page was written."""
+def _future(m: str, start: int, end: int) -> bool:
+    """利息补贴将在2026年7月底届期, 2024-2026年EPS预测: a date the page looks ahead to
+    (periods.toml future_words just before it, future_after just after) says nothing of when the
+    page was written."""
     lex = load_lexicon()
     before = m[max(0, start - lex.future_reach):start]
-    return any(w in before for w in lex.future_words)
+    after = m[end:end + lex.future_reach + 2]
+    return any(w in before for w in lex.future_words) or any(w in after for w in lex.future_after)
 
 
 def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], title_end: int,

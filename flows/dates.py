@@ -129,10 +129,44 @@ def dates_between(d: Doc, a: int, b: int) -> PeriodState:
     hi = bisect.bisect_left(d.period_starts, b)
     if hi > lo and d.periods[hi - 1].end > b:
         hi -= 1
+    if any(0 <= _aside_end(d, i) <= b for i in range(lo, hi)):
+        # …降至11.98%(2023年为12.07%)，…: a bracket's date dates the bracket's own figure only
+        return period_state([d.periods[i] for i in range(lo, hi) if not 0 <= _aside_end(d, i) <= b])
     st = d.states.get((lo, hi))
     if st is None:
         st = d.states[(lo, hi)] = period_state(d.periods[lo:hi])
     return st
+
+
+_ASIDE_REACH = 16
+_OPEN_BRACKETS = "(（"
+_CLOSE_BRACKETS = ")）"
+
+
+def _aside_end(d: Doc, i: int) -> int:
+    """Where the bracket closes that period phrase `i` stands in with a figure of its own after it
+    ((2023年为12.07%), not 业绩摘要(截至2007年12月31日止年度)), or -1."""
+    got = d.asides.get(i)
+    if got is not None:
+        return got
+    m = d.m
+    h = d.periods[i]
+    got = -1
+    k = h.start - 1
+    floor = max(0, h.start - _ASIDE_REACH)
+    while k >= floor and m[k] not in _OPEN_BRACKETS and m[k] not in _CLOSE_BRACKETS and m[k] != "\n":
+        k -= 1
+    if k >= floor and m[k] in _OPEN_BRACKETS:
+        j = h.end
+        ceil = min(len(m), h.end + _ASIDE_REACH)
+        digit = False
+        while j < ceil and m[j] not in _CLOSE_BRACKETS and m[j] not in _OPEN_BRACKETS and m[j] != "\n":
+            digit = digit or m[j].isdigit()
+            j += 1
+        if j < ceil and m[j] in _CLOSE_BRACKETS and digit:
+            got = j
+    d.asides[i] = got
+    return got
 
 
 def _prior_same_period(d: Doc, cstart: int, qstart: int) -> bool:

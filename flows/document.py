@@ -127,6 +127,7 @@ class Doc:
     frame: PeriodHit | None = None  # the document's reporting period (flows.context)
     quotes: list[tuple[int, int]] = field(default_factory=list)  # quoted names (flows.subject)
     states: dict[tuple[int, int], PeriodState] = field(default_factory=dict)  # see flows.dates.dates_between
+    asides: dict[int, int] = field(default_factory=dict)  # see flows.dates._aside_end
     currency: DocCurrency | None = None  # what a bare 元 is in (flows.values); None: CNY
     continues: dict[int, bool] = field(default_factory=dict)  # paragraph start -> see flows.dates.continues_previous
     name_hits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # see flows.normalise._sentence_name

@@ -252,7 +252,8 @@ def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool,
             return False  # 2 9家: a number a PDF conversion broke, or a cell of a row of bare numbers
         start -= 1  # 超 1400 万户
     before = m[max(0, start - 4):start]
-    if before and (before[-1].isascii() and before[-1].isalpha() or before[-1] in "/._#"):
+    if before and (before[-1].isascii() and before[-1].isalpha() or before[-1] in "/._#") \
+            and not (before[-1] == "/" and _slash_list_item(lex, m, start, unit_cls)):
         return False  # A500, 9.0.1, 1/2: codes, versions and fractions of codes
     if len(before) >= 2 and before[-1] in "+-" and before[-2].isascii() and before[-2].isalpha() \
             and not (len(before) >= 3 and before[-3].isascii() and before[-3].isalpha()):
@@ -523,6 +524,19 @@ def _bare_lower_bounds(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, span
         return spans
     out.sort(key=lambda s: s.start)
     return out
+
+
+def _slash_list_item(lex: Lexicon, m: str, start: int, unit_cls: str | None) -> bool:
+    """9.5%/11.61%, 分别提升7/4/9bp: a figure after a slash that continues a list of figures (a
+    figure with its unit before the slash, or a unit of its own in a clause that says 分别), not
+    the denominator of a fraction or a code."""
+    if start >= 2 and m[start - 2] in "%％":
+        return True
+    if unit_cls is None or start < 2 or not m[start - 2].isdigit():
+        return False
+    clause = m[max(0, start - 24):start]
+    cut = max(clause.rfind(c) for c in CLAUSE_ENDS)
+    return any(w in clause[cut + 1:] for w in lex.shared_list_openers)
 
 
 def _bare_number_before(p: _Patterns, m: str, mask: bytearray, end: int) -> re.Match[str] | None:

@@ -11,6 +11,7 @@ import bisect
 import re
 from functools import cache, lru_cache
 
+from flows import metric_match
 from flows.lexicon import load_lexicon, matches_from, one_of_chars
 
 # The phrase rewrites below are pure functions of short strings, and a page names the same few
@@ -87,11 +88,11 @@ def product_prefix(m: str, quotes: list[tuple[int, int]], subject: str, floor: i
     return name
 
 
-_ITEM_SEP = re.compile(r"[、，, ]+")  # not 和/及/与: they stand inside words (参与者)
+_ITEM_SEP = re.compile(r"[、，, /]+")  # not 和/及/与: they stand inside words (参与者)
 _RESPECTIVELY = "分别"
 _JOINERS = "和及"  # join the last item of a list to the one before (not 与: 参与者)
 # for the subject field only: 和/及/与 join two items too (淨利息收益率和淨利差分別收窄19點子及17點子)
-ITEM_SEP_WIDE = re.compile(r"[、，, ]+|[和及](?=[^、，, ]{2})")
+ITEM_SEP_WIDE = re.compile(r"[、，, /]+|[和及](?=[^、，, /]{2})")
 
 
 def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP,
@@ -118,6 +119,12 @@ def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP
     width = parts[0][1] - parts[0][0]
     last = parts[-1]
     items = parts[:-1]
+    elided = _elided_names(m, items, last)
+    if elided is not None:
+        # 核心一级、一级和资本充足率, 核心一级/一级/资本充足率: each item is the last name's
+        # modifier (核心一级资本充足率), the last name is a measure of its own
+        items, last = elided
+        return (items[k], last) if k < len(items) else ((None, last) if k == len(items) else None)
     if measure_tail(m[parts[0][0]:parts[0][1]]):
         # 總資本比率、一級資本比率及普通股權一級資本比率: each item names its own measure, no tail
         # is shared; the last part may hold two, joined by 及
@@ -139,6 +146,27 @@ def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP
     if k >= len(items):
         return None
     return (items[k], tail) if tail is not None else (None, items[k])
+
+
+def _elided_names(m: str, items: list[tuple[int, int]],
+                  last: tuple[int, int]) -> tuple[list[tuple[int, int]], tuple[int, int]] | None:
+    """(items, last name) when a list elides the name its items share: every item with the last
+    name after it is a metric name (核心一级 + 资本充足率) and none is one alone; the last part may
+    hold the last item and the name joined by 和/及 (一级和资本充足率)."""
+    names = metric_match.matcher().by_name
+    text = m[last[0]:last[1]]
+    if text not in names:
+        j = next((i for i in range(last[0] + 1, last[1] - 1) if m[i] in _JOINERS and m[i + 1:last[1]] in names), -1)
+        if j < 0:
+            return None
+        items = items + [(last[0], j)]
+        last = (j + 1, last[1])
+        text = m[last[0]:last[1]]
+    for s, e in items:
+        item = m[s:e]
+        if item in names or item + text not in names:
+            return None
+    return items, last
 
 
 # ---------------------------------------------------------------- phrasing for the reader

@@ -181,3 +181,33 @@ def test_pinyin_glosses_are_dropped_from_a_glossed_page():
     assert (title, paragraphs) == ("集團資產負債穩健增長", ["資產總額20.29萬億元，條件成立"])
     plain = "條件(a)成立\n銀行(bank)與MAU(月活)"
     assert clean_text(plain, "text") == ("條件(a)成立", ["銀行(bank)與MAU(月活)"])
+
+
+# A page typed at a fixed width: each line full to 24 characters, sentences running on.
+_WRAPPED = (
+    "恒远银行中期业绩\n"
+    "期內恒远银行淨利息收入增長2%至154億元,淨利息收益率擴\n"
+    "闊20個基點至2.29%。非利息收入增加4%,主要因為來自交\n"
+    "易活動的收入增加。淨服務費收入下跌4%至25.64億元。成本\n"
+    "效益比率為36.8%,按年升0.9個百分點。\n"
+    "*平均股東權益回報率回落至12.4%*\n"
+)
+
+
+def test_a_page_typed_at_a_fixed_width_joins_its_broken_sentences():
+    title, paragraphs = clean_text(_WRAPPED, "text")
+    assert title == "恒远银行中期业绩"
+    assert paragraphs == [
+        "期內恒远银行淨利息收入增長2%至154億元,淨利息收益率擴闊20個基點至2.29%。非利息收入增加4%,"
+        "主要因為來自交易活動的收入增加。淨服務費收入下跌4%至25.64億元。成本效益比率為36.8%,按年升0.9個百分點。",
+        "*平均股東權益回報率回落至12.4%*",
+    ]
+
+
+def test_lines_of_uneven_length_are_never_joined():
+    lines = ["截至6月末,个人客户数达7.55亿户,较年初增加超1400万户", "手机银行月活客户1.2亿户,同比增长12%",
+             "对公客户数突破1000万户,较上年末增长5%左右的水平", "信用卡发卡量8000万张,同比增长3%",
+             "个人客户金融资产规模突破15.5万亿元人民币"]
+    assert len({len(x) for x in lines}) == len(lines)  # no common width
+    _, paragraphs = clean_text("标题\n" + "\n".join(lines), "text")
+    assert paragraphs == lines

@@ -94,6 +94,18 @@ def test_unknown_entity_code(rules_copy):
         load_lexicon_from(rules_copy)
 
 
+@pytest.mark.parametrize("row, message", [
+    ("601999,XYZ", r"stock_codes\.csv:\d+: unknown institution code 'XYZ'"),
+    ("1398,ICBC", r"stock_codes\.csv:\d+: a code is 6 digits .* not '1398'"),
+    ("601288,ICBC", r"stock_codes\.csv:\d+: code '601288' maps to two institutions"),
+])
+def test_a_bad_stock_code_row_names_file_and_line(rules_copy, row, message):
+    p = rules_copy / "stock_codes.csv"
+    p.write_text(p.read_text(encoding="utf-8") + row + "\n", encoding="utf-8")
+    with pytest.raises(RuleError, match=message):
+        load_lexicon_from(rules_copy)
+
+
 def test_bad_toml_names_file_and_line(rules_copy):
     p = rules_copy / "units.toml"
     p.write_text("broken = = 1\n" + p.read_text(encoding="utf-8"), encoding="utf-8")
