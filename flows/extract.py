@@ -434,7 +434,7 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
     if p.table_marker is not None and _matches(p.table_marker, m):
         spans.extend(_table_cells(p, lex, m, mask))
     spans.sort(key=lambda s: s.start)
-    return _bare_list_items(p, lex, m, mask, _shared_units(p, lex, m, _bare_lower_bounds(p, lex, m, mask, spans)))
+    return _scaled_list_units(lex, m, _bare_list_items(p, lex, m, mask, _shared_units(p, lex, m, _bare_lower_bounds(p, lex, m, mask, spans))))
 
 
 def _table_cells(p: _Patterns, lex: Lexicon, m: str, mask: bytearray) -> list[Span]:
@@ -578,6 +578,18 @@ def _bare_list_items(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, spans:
                            scale_start=sp.scale_start))
         mask[x.start():x.end()] = b"\x01" * (x.end() - x.start())
     return spans if out is None else out
+
+
+def _scaled_list_units(lex: Lexicon, m: str, spans: list[Span]) -> list[Span]:
+    """金额为1,317亿、2,852亿、6亿及210亿澳门元: scaled figures listed right before one that writes
+    its currency are in that currency (taken from the right, through the whole list)."""
+    for k in range(len(spans) - 2, -1, -1):
+        sp, nx = spans[k], spans[k + 1]
+        if sp.unit_class is None and sp.scale is not None and sp.kind == "number" \
+                and nx.unit_class == "currency" and nx.scale is not None and not nx.prefix_unit \
+                and m[sp.end:nx.start].strip() in lex.list_marks:
+            spans[k] = sp._replace(unit_word=nx.unit_word, unit_class=nx.unit_class)
+    return spans
 
 
 def _shared_units(p: _Patterns, lex: Lexicon, m: str, spans: list[Span]) -> list[Span]:
