@@ -111,6 +111,9 @@ def figure_dates(sp: Span, d: Doc, at: Place, kind: str, basis: str | None, basi
         elif period_ratio and start is not None:
             # 淨息差由1.7%擴闊至1.9% for an interim: the same period a year before
             start, end = year_before(start), year_before(end)
+        elif st.range_start is not None and st.range_start.year == end.year:
+            # 第三季逾放比自0.26%降至0.24%, 上半年不良率从1.5%降至1.4%: the level on the eve of the period
+            start, end = None, st.range_start - timedelta(days=1)
         else:
             start, end = None, date(end.year - 1, 12, 31)  # 从10.72%降至10.07%: the level a year-end before
     return start, end
