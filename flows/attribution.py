@@ -308,6 +308,17 @@ def _joined_to_total(ix: Institutions, m: str, sc: _Scanners, pos: int, floor: i
     return k >= 0 and ix.aggregates[k] >= floor and m[ix.aggregate_ends[k]:pos] in sc.list_marks
 
 
+def _restating_total_end(ix: Institutions, m: str, list_end: int) -> int:
+    """The end of a total right after a list of banks and 等 (…厦门银行等4家银行), or -1: with 分别
+    after it, the total restates the banks and their figures are dealt out to them."""
+    if not m.startswith("等", list_end):
+        return -1
+    k = bisect.bisect_left(ix.aggregates, list_end + 1)
+    if k < len(ix.aggregates) and ix.aggregates[k] - list_end <= 4:
+        return ix.aggregate_ends[k]
+    return -1
+
+
 def _apposition(m: str, sc: _Scanners, a: int, b: int) -> bool:
     """北京银行、江苏银行、上海银行|3|家银行的总资产, …交通银行|五大|国有商业银行: a total right after
     names, only a number (and a restating word) between, restates them (工行、建行等4家国有大行 is a
@@ -537,6 +548,7 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
         i -= 1
     entity: str | None
     in_clause = False
+    dealt_after = -1  # where a 分别 list's restating total ends (渝农商行、南京银行…等4家银行…分别为)
     if i >= lo:
         in_clause = hits[i][0] >= cstart
         f, z = ix.first[i], ix.last[i]
@@ -548,6 +560,7 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
             if n >= 0:
                 # 农业银行、建设银行、中国银行分别为25.6万户、23.15万户: n-th figure, n-th bank
                 i = f + n % (z - f + 1)
+                dealt_after = _restating_total_end(ix, m, hits[z][1])
         # (a list with figures between its banks, 成都银行(18.92%)、青岛银行(14.8%), gives each its item's)
         entity = hits[i][2]
     elif ix.self_refs and _any_in(ix.self_refs, fs, start):
@@ -561,7 +574,7 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
     if not in_clause and _cue(ix.non_bank, ix.non_bank_ends, cstart, qstart, subj) \
             and not (ix.self_refs and _any_in(ix.self_refs, fs, fe)):
         return None  # 全国个人养老金账户开户数, 银行业理财规模: not the bank's own figure
-    after = max(cstart, hits[i][1]) if in_clause else cstart
+    after = max(cstart, hits[i][1], dealt_after) if in_clause else cstart
     carried = None
     if subj is not None and not in_clause:
         # a subject carried from before the clause, from its last name on (…上市农商行巨头上海农商银行

@@ -179,6 +179,9 @@ def _publication_from_years(m: str, frame: PeriodHit | None, hits: list[PeriodHi
 _ANNUAL_REPORT = re.compile("(?:年度|度|年) ?(?:报告|年报)(?!期)")  # 2011年度报告, 2011年年报 (from the frame's last character)
 
 
+_GLOSSED_RELATIVE = "今去明"  # 今(101)年, 去(100)年: a relative year glossed with its number
+
+
 def _bracketed_year(m: str, hits: list[PeriodHit]) -> int | None:
     """The year a Taiwan page is written in when it glosses a relative year with its number
     (去(98)年 = 2009, so the page is of 2010; 今(2025)年): periods.toml [relative_years] counts back."""
@@ -524,7 +527,10 @@ def scan_periods(m: str) -> list[PeriodMatch]:
         assert g is not None  # every branch is a named group
         typ, resolver = sc.period_rules[g]
         framed = typ != "reset" and is_comparison_basis(m, x.start(), x.end())  # 与2023年相比
-        is_basis = framed or typ != "reset" and sc.basis_before.search(m[max(0, x.start() - 3):x.start()])
+        lead = x.start()
+        if lead > 0 and m[lead] in "(（" and m[lead - 1] in _GLOSSED_RELATIVE:
+            lead -= 1  # 较去(100)年同期: the relative word before a glossed year is part of the phrase
+        is_basis = framed or typ != "reset" and sc.basis_before.search(m[max(0, lead - 3):lead])
         # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date; a dated one
         # (较2021年末) is kept as the start of a change
         # 与2014年46.68%的增速相比, 相比上年19%的增速: a basis written right before a number dates
@@ -539,13 +545,13 @@ def scan_periods(m: str) -> list[PeriodMatch]:
             if v:
                 groups[short] = v
         if is_basis and not framed and not adjacent and (
-                typ != "point" or not sc.dated_basis_before.search(m, max(0, x.start() - 3), x.start())):
+                typ != "point" or not sc.dated_basis_before.search(m, max(0, lead - 3), lead)):
             # 比二季度增加: a basis that dates nothing (period_hits keeps no date of it), listed so
             # that a subject opening with it skips it
             out.append(PeriodMatch(x.start(), x.end(), typ, resolver, groups, True, False, False))
             continue
         keeps = not adjacent or framed or typ == "point" and sc.dated_basis_before.search(
-            m, max(0, x.start() - 3), x.start()) is not None
+            m, max(0, lead - 3), lead) is not None
         out.append(PeriodMatch(x.start(), x.end(), typ, resolver, groups, bool(is_basis), bool(adjacent), keeps))
     return out
 
