@@ -308,6 +308,21 @@ def _joined_to_total(ix: Institutions, m: str, sc: _Scanners, pos: int, floor: i
     return k >= 0 and ix.aggregates[k] >= floor and m[ix.aggregate_ends[k]:pos] in sc.list_marks
 
 
+def _total_carried(ix: Institutions, m: str, span_starts: list[int], a: int, cstart: int) -> bool:
+    """A total across banks (银行业, 六大行) in [a, cstart) whose own figure follows it before
+    `cstart`: the clause goes on about that total (not 按中国银行业监管口径计算, which states none)."""
+    k = bisect.bisect_left(ix.aggregates, cstart) - 1
+    last = ix.aggregates[k] if k >= 0 else -1
+    words = load_lexicon().attribution.carry_words
+    j = bisect.bisect_left(ix.non_bank, cstart) - 1
+    while j >= 0 and ix.non_bank[j] >= a:
+        if m[ix.non_bank[j]:ix.non_bank_ends[j]] in words:
+            last = max(last, ix.non_bank[j])
+            break
+        j -= 1
+    return last >= a and _any_in(span_starts, last, cstart)
+
+
 def _restating_total_end(ix: Institutions, m: str, list_end: int) -> int:
     """The end of a total right after a list of banks and 等 (…厦门银行等4家银行), or -1: with 分别
     after it, the total restates the banks and their figures are dealt out to them."""
@@ -566,6 +581,8 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
     elif ix.self_refs and _any_in(ix.self_refs, fs, start):
         entity = _last_bank(ix, m, para, fs) or ix.main  # 该行…: the bank named last in the paragraph
     elif ix.main is not None:
+        if _total_carried(ix, m, span_starts, max(fs, cstart - load_lexicon().attribution.carry_reach), cstart):
+            return None  # 9月末银行业不良贷款余额3.6万亿元,不良贷款率1.9%: the sentence speaks of a total
         entity = ix.main
     else:
         entity = _last_bank(ix, m, para, fs)  # a roundup: the paragraph's bank

@@ -116,6 +116,8 @@ def figure_dates(sp: Span, d: Doc, at: Place, kind: str, basis: str | None, basi
             start, end = None, st.range_start - timedelta(days=1)
         else:
             start, end = None, date(end.year - 1, 12, 31)  # 从10.72%降至10.07%: the level a year-end before
+    if start is not None and end is not None and start > end:
+        start = None  # 前三季度…。2015年底累计放贷128.17亿元: a point before the period dates it alone
     return start, end
 
 
