@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.lexicon import UNITS
+from flows.lexicon import UNITS, load_lexicon
 from flows.models import DocContext, Mention
 from flows.normalise import extract_mentions
 
@@ -171,6 +171,19 @@ def test_period_scan_from_its_start_places_finds_what_the_alternation_finds(piec
            for x in _period_matches(text)]
     assert got == [(x.span(), x.lastgroup, {k: v for k, v in x.groupdict().items() if v is not None})
                    for x in bare.finditer(text)]
+
+
+def test_every_period_rule_opens_with_characters_the_scan_can_gate_on():
+    """A rule that may open with anything (a lookbehind or a \\d first: write the guard after the
+    first character, `[0123456789](?<![A-Za-z.][0123456789])`) turns the two-character gate off,
+    and the whole alternation is then entered at every position of every page (x4 the
+    extraction time when it happened)."""
+    from flows.context import period_scans
+    from flows.lexicon import first_pairs
+
+    ungated = [r.name for r in load_lexicon().period_rules if first_pairs(r.pattern) is None]
+    assert ungated == []
+    assert period_scans().starts is not None
 
 
 def test_period_scan_compiles_no_pattern_per_document(monkeypatch):
