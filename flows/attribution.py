@@ -324,12 +324,13 @@ def _total_carried(ix: Institutions, m: str, span_starts: list[int], a: int, cst
 
 
 def _restating_total_end(ix: Institutions, m: str, list_end: int) -> int:
-    """The end of a total right after a list of banks and 等 (…厦门银行等4家银行), or -1: with 分别
-    after it, the total restates the banks and their figures are dealt out to them."""
+    """The end of a total right after a list of banks and 等 (…厦门银行等4家银行; within
+    attribution.toml list_count_reach), or -1: with 分别 after it, the total restates the banks and
+    their figures are dealt out to them."""
     if not m.startswith("等", list_end):
         return -1
     k = bisect.bisect_left(ix.aggregates, list_end + 1)
-    if k < len(ix.aggregates) and ix.aggregates[k] - list_end <= 4:
+    if k < len(ix.aggregates) and ix.aggregates[k] - list_end <= load_lexicon().attribution.list_count_reach:
         return ix.aggregate_ends[k]
     return -1
 
