@@ -35,12 +35,13 @@ def build(sources: list[str], target: Path = TARGET) -> str:
              *sources],
             opt_level="3",
             target_dir=str(work / "c"),
+            separate=True,  # a C file per module, compiled in parallel below (2 cores: half the wait)
         )
         setup(
             name="bankmetrics-native",
             ext_modules=extensions,
-            script_args=["--quiet", "build_ext", "--build-lib", str(work / "lib"), "--build-temp",
-                         str(work / "obj")],
+            script_args=["--quiet", "build_ext", "--parallel", str(os.cpu_count() or 1), "--build-lib",
+                         str(work / "lib"), "--build-temp", str(work / "obj")],
         )
         staging = target.with_name(target.name + ".new")
         shutil.rmtree(staging, ignore_errors=True)
