@@ -179,19 +179,23 @@ def _publication_from_years(m: str, frame: PeriodHit | None, hits: list[PeriodHi
 _ANNUAL_REPORT = re.compile("(?:年度|度|年) ?(?:报告|年报)(?!期)")  # 2011年度报告, 2011年年报 (from the frame's last character)
 
 
-_GLOSSED_RELATIVE = "今去明"  # 今(101)年, 去(100)年: a relative year glossed with its number
-
-
 def _bracketed_year(m: str, hits: list[PeriodHit]) -> int | None:
     """The year a Taiwan page is written in when it glosses a relative year with its number
     (去(98)年 = 2009, so the page is of 2010; 今(2025)年): periods.toml [relative_years] counts back."""
-    rel = load_lexicon().relative_years
     for h in hits:
         if h.finish is not None and h.type == "range" and h.start > 0 and m[h.start] in "(（":
-            back = rel.get(m[h.start - 1] + "年")
+            back = _glossed_relative(m, h.start)
             if back is not None:
                 return h.finish.year + back
     return None
+
+
+def _glossed_relative(m: str, start: int) -> int | None:
+    """How many years back the relative word before a bracketed year counts (去(98)年: 1, 今(101)年:
+    0; periods.toml [relative_years]), or None when no such word stands right before `start`."""
+    if start < 1 or m[start] not in "(（":
+        return None
+    return load_lexicon().relative_years.get(m[start - 1] + "年")
 
 
 def _future(m: str, start: int, end: int) -> bool:
@@ -200,7 +204,7 @@ def _future(m: str, start: int, end: int) -> bool:
     page was written."""
     lex = load_lexicon()
     before = m[max(0, start - lex.future_reach):start]
-    after = m[end:end + lex.future_reach + 2]
+    after = m[end:end + lex.future_reach + 2]  # room for a word's length after the reach (2024-2026年EPS预测)
     return any(w in before for w in lex.future_words) or any(w in after for w in lex.future_after)
 
 
@@ -528,7 +532,7 @@ def scan_periods(m: str) -> list[PeriodMatch]:
         typ, resolver = sc.period_rules[g]
         framed = typ != "reset" and is_comparison_basis(m, x.start(), x.end())  # 与2023年相比
         lead = x.start()
-        if lead > 0 and m[lead] in "(（" and m[lead - 1] in _GLOSSED_RELATIVE:
+        if _glossed_relative(m, lead) is not None:
             lead -= 1  # 较去(100)年同期: the relative word before a glossed year is part of the phrase
         is_basis = framed or typ != "reset" and sc.basis_before.search(m[max(0, lead - 3):lead])
         # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date; a dated one

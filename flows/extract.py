@@ -534,7 +534,13 @@ def _slash_list_item(lex: Lexicon, m: str, start: int, unit_cls: str | None) -> 
         return True
     if unit_cls is None or start < 2 or not m[start - 2].isdigit():
         return False
-    clause = m[max(0, start - 24):start]
+    return _list_opened(lex, m, start, 24)
+
+
+def _list_opened(lex: Lexicon, m: str, pos: int, reach: int) -> bool:
+    """A word that deals figures out in order (units.toml shared_list_openers: 分别, 依次) stands
+    in the clause before `pos`, within `reach` characters."""
+    clause = m[max(0, pos - reach):pos]
     cut = max(clause.rfind(c) for c in CLAUSE_ENDS)
     return any(w in clause[cut + 1:] for w in lex.shared_list_openers)
 
@@ -568,9 +574,7 @@ def _bare_list_items(p: _Patterns, lex: Lexicon, m: str, mask: bytearray, spans:
         x = _bare_number_before(p, m, mask, y.start())
         if x is None:
             continue
-        clause = m[max(0, x.start() - 16):x.start()]
-        cut = max(clause.rfind(c) for c in CLAUSE_ENDS)
-        if not any(w in clause[cut + 1:] for w in lex.shared_list_openers):
+        if not _list_opened(lex, m, x.start(), 16):
             continue
         if out is None:
             out = list(spans)
