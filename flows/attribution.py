@@ -580,13 +580,16 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
         # (a list with figures between its banks, 成都银行(18.92%)、青岛银行(14.8%), gives each its item's)
         entity = hits[i][2]
     elif ix.self_refs and _any_in(ix.self_refs, fs, start):
-        entity = _last_bank(ix, m, para, fs) or ix.main  # 该行…: the bank named last in the paragraph
+        # 该行…: the bank named last in the paragraph (or, in prose naming none, the paragraph before)
+        entity = _last_bank(ix, m, para, fs) or ix.main or _paragraph_before(ix, m, sc, para, start, measure_word)
     elif ix.main is not None:
         if _total_carried(ix, m, span_starts, max(fs, cstart - load_lexicon().attribution.carry_reach), cstart):
             return None  # 9月末银行业不良贷款余额3.6万亿元,不良贷款率1.9%: the sentence speaks of a total
         entity = ix.main
     else:
         entity = _last_bank(ix, m, para, fs)  # a roundup: the paragraph's bank
+        if entity is None:
+            entity = _paragraph_before(ix, m, sc, para, start, measure_word)
     if entity is None or entity == OTHER:
         return None
     if not in_clause and _cue(ix.non_bank, ix.non_bank_ends, cstart, qstart, subj) \
@@ -685,6 +688,34 @@ def _past_total(m: str, ix: Institutions, start: int) -> bool:
     """A total word (合计) stands between the last 分别 before `start` and `start`."""
     k = bisect.bisect_right(ix.respectively, start) - 1
     return _totalled(m, ix.respectively[k], start)
+
+
+_PROSE_ENDS = FULL_SENTENCE_ENDS.replace("\n", "")  # a paragraph of prose ends in one of these
+
+
+def _paragraph_before(ix: Institutions, m: str, sc: _Scanners, para: int, start: int,
+                      measure_word: str | None) -> str | None:
+    """工商銀行（1398）發佈第三季業績…。\n前三季，淨利潤2,718.82億元: a paragraph naming no
+    institution goes on about the one bank the paragraph before it named, when both are prose (a
+    headline, 南京银行14.31%增速领跑, introduces what follows) and the figure does not count banks."""
+    if para < 2 or m[para - 2] not in _PROSE_ENDS or not _prose_line(m, start) or _any_in(ix.starts, para, start) \
+            or measure_word is not None and measure_word in sc.count_measure_words:
+        return None
+    return _only_bank(ix, m.rfind("\n", 0, para - 1) + 1, para)
+
+
+def _prose_line(m: str, pos: int) -> bool:
+    """The line holding `pos` is prose (ends in 。, or where the page stops), not a headline."""
+    e = m.find("\n", pos)
+    return e < 0 or e > 0 and m[e - 1] in _PROSE_ENDS
+
+
+def _only_bank(ix: Institutions, a: int, b: int) -> str | None:
+    """The registry bank m[a:b] names, when it names institutions and all of them are that bank."""
+    lo = bisect.bisect_left(ix.starts, a)
+    hi = bisect.bisect_left(ix.starts, b)
+    codes = {ix.hits[i][2] for i in range(lo, hi)}
+    return next(iter(codes)) if len(codes) == 1 else None
 
 
 def _any_in(starts: list[int], a: int, b: int) -> bool:

@@ -9,6 +9,7 @@ comments and page chrome (navigation, share bars, related links, footers, as lis
 from __future__ import annotations
 
 import re
+import unicodedata
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -52,10 +53,24 @@ class CleanRules:
     title_separators: tuple[str, ...]
     pinyin_gloss: re.Pattern[str]
     pinyin_gloss_min: int
+    compatibility: re.Pattern[str]
+    compatibility_table: dict[int, str]
     wrap_min_width: int
     wrap_band: int
     wrap_share: float
     wrap_ends: str
+
+
+def _compatibility_table(ranges: str) -> dict[int, str]:
+    """Each character of the class `ranges` with a one-character NFKC form, mapped to it."""
+    pattern = re.compile(ranges)
+    table = {}
+    for cp in range(0x2E80, 0x3000):  # the class may name any part of these blocks
+        ch = chr(cp)
+        folded = unicodedata.normalize("NFKC", ch)
+        if pattern.fullmatch(ch) and folded != ch and len(folded) == 1:
+            table[cp] = folded
+    return table
 
 
 @cache
@@ -75,6 +90,8 @@ def load_rules() -> CleanRules:
             title_separators=tuple(data["title_site_separators"]),
             pinyin_gloss=re.compile(data["pinyin_gloss"]),
             pinyin_gloss_min=int(data["pinyin_gloss_min"]),
+            compatibility=re.compile(data["compatibility_ranges"]),
+            compatibility_table=_compatibility_table(data["compatibility_ranges"]),
             wrap_min_width=int(data["hard_wrap"]["min_width"]),
             wrap_band=int(data["hard_wrap"]["band"]),
             wrap_share=float(data["hard_wrap"]["share"]),
@@ -360,6 +377,10 @@ def _clean(raw_text: str, fmt: str, sidecar_title: str | None) -> tuple[str, lis
         title = title if title is not None else found
     else:
         body = "\n".join(raw_text.splitlines())
+    if rules.compatibility.search(body) is not None:  # ⾸次: a PDF's radical look-alikes, read as 首次
+        body = body.translate(rules.compatibility_table)
+    if title is not None and rules.compatibility.search(title) is not None:
+        title = title.translate(rules.compatibility_table)
     unglossed, glosses = rules.pinyin_gloss.subn("", body)
     if glosses >= rules.pinyin_gloss_min:  # 資產(chǎn)負(fù)債: a glossed page reads without its glosses
         body = unglossed

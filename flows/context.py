@@ -291,6 +291,10 @@ class _PeriodScans:
     period_groups: dict[str, tuple[tuple[str, str], ...]]  # p3 -> (("p3_y", "y"), ...)
     basis_before: re.Pattern
     dated_basis_before: re.Pattern
+    basis_joiners: frozenset[str]
+    basis_tails: tuple[str, ...]
+    cause_openers: tuple[str, ...]
+    cause_closers: tuple[str, ...]
 
 
 # a group a pattern names apart only because a regex cannot name two groups alike: read as the other
@@ -332,6 +336,10 @@ def period_scans() -> _PeriodScans:
         period_rules=rules,
         basis_before=re.compile(rf"(?:{alternation(lex.basis_prefixes)}) ?$"),  # 较 2023 年末
         dated_basis_before=re.compile(rf"(?:{alternation(lex.dated_basis_prefixes)}) ?$"),
+        basis_joiners=lex.basis_joiners,
+        basis_tails=lex.basis_tails,
+        cause_openers=lex.cause_openers,
+        cause_closers=lex.cause_closers,
     )
 
 
@@ -396,8 +404,10 @@ def _year(groups: dict, end_month: int, pub: date | None, precision: str | None)
         if pub is None:
             return None
         return pub.year - load_lexicon().relative_years.get(rel, 0)
-    if pub is None or precision == "year":
-        return None  # 6月末 with only a year known could be this year's or last year's
+    if pub is None:
+        return None
+    if precision == "year":
+        return pub.year  # 截至5月末 on a page dated 2016 only: the year the page states (GOLD_FORMAT)
     # compare by month: a sidecar often gives only the month of publication
     return pub.year if end_month <= pub.month else pub.year - 1
 
@@ -521,20 +531,48 @@ def _as_at(m: str, start: int, end: int) -> bool:
     return False
 
 
+_CAUSE_REACH = 20  # 受2012年两次降息的后续影响: the phrase to the closing word
+
+
+def _names_cause(m: str, lead: int, end: int, sc: _PeriodScans) -> bool:
+    """The phrase at m[lead:end] is inside a cause: an opener right before it, a closing word
+    after it before the clause ends."""
+    if not any(m.startswith(w, lead - len(w)) for w in sc.cause_openers if lead >= len(w)):
+        return False
+    stop = end
+    limit = min(len(m), end + _CAUSE_REACH)
+    while stop < limit and m[stop] not in CLAUSE_ENDS:
+        stop += 1
+    return any(m.find(w, end, stop) >= 0 for w in sc.cause_closers)
+
+
+def _joined_basis(m: str, end: int, lead: int, sc: _PeriodScans) -> bool:
+    """m[end:lead], between a basis and the next phrase, joins them (和, 同期和)."""
+    for t in sc.basis_tails:
+        if m.startswith(t, end):
+            end += len(t)
+            break
+    return m[end:lead] in sc.basis_joiners
+
+
 def scan_periods(m: str) -> list[PeriodMatch]:
     """The period phrases of `m` that date figures or are comparison bases, in text order.
     What they find does not depend on the document's context: `period_hits` resolves them."""
     sc = period_scans()
-    out = []
+    out: list[PeriodMatch] = []
     for x in _period_matches(m):
         g = x.lastgroup
         assert g is not None  # every branch is a named group
         typ, resolver = sc.period_rules[g]
         framed = typ != "reset" and is_comparison_basis(m, x.start(), x.end())  # 与2023年相比
-        lead = x.start()
+        lead = first = x.start()
         if _glossed_relative(m, lead) is not None:
             lead -= 1  # 较去(100)年同期: the relative word before a glossed year is part of the phrase
+        elif lead >= 2 and _glossed_relative(m, lead - 1) is not None:
+            lead = first = lead - 2  # 由去(2024)年底53%: the phrase read from its year on; its word and bracket too
         is_basis = framed or typ != "reset" and sc.basis_before.search(m[max(0, lead - 3):lead])
+        if not is_basis and typ != "reset" and out and out[-1].basis and _joined_basis(m, out[-1].end, lead, sc):
+            is_basis = True  # 相较2024年同期和2025年二季度均有下滑: the second basis of the comparison
         # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date; a dated one
         # (较2021年末) is kept as the start of a change
         # 与2014年46.68%的增速相比, 相比上年19%的增速: a basis written right before a number dates
@@ -548,15 +586,19 @@ def scan_periods(m: str) -> list[PeriodMatch]:
             v = x.group(full)
             if v:
                 groups[short] = v
+        if not is_basis and _names_cause(m, lead, e, sc):
+            # 受2012年两次降息的后续影响: a cause's date, not the period of the figures after it
+            out.append(PeriodMatch(first, x.end(), typ, resolver, groups, True, False, False))
+            continue
         if is_basis and not framed and not adjacent and (
                 typ != "point" or not sc.dated_basis_before.search(m, max(0, lead - 3), lead)):
             # 比二季度增加: a basis that dates nothing (period_hits keeps no date of it), listed so
             # that a subject opening with it skips it
-            out.append(PeriodMatch(x.start(), x.end(), typ, resolver, groups, True, False, False))
+            out.append(PeriodMatch(first, x.end(), typ, resolver, groups, True, False, False))
             continue
         keeps = not adjacent or framed or typ == "point" and sc.dated_basis_before.search(
             m, max(0, lead - 3), lead) is not None
-        out.append(PeriodMatch(x.start(), x.end(), typ, resolver, groups, bool(is_basis), bool(adjacent), keeps))
+        out.append(PeriodMatch(first, x.end(), typ, resolver, groups, bool(is_basis), bool(adjacent), keeps))
     return out
 
 

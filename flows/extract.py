@@ -532,6 +532,10 @@ def _slash_list_item(lex: Lexicon, m: str, start: int, unit_cls: str | None) -> 
     the denominator of a fraction or a code."""
     if start >= 2 and m[start - 2] in "%％":
         return True
+    for w in lex.times:  # 0.47X/0.41X/0.36X: a multiple with its unit before the slash
+        k = start - 1 - len(w)
+        if k >= 1 and m.startswith(w, k) and m[k - 1].isdigit():
+            return True
     if unit_cls is None or start < 2 or not m[start - 2].isdigit():
         return False
     return _list_opened(lex, m, start, 24)

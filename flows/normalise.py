@@ -137,9 +137,15 @@ def _basis_spans(m: str, bases: list[_PeriodHit], found: list[PeriodMatch],
     """The dated comparison bases (较2024年末), and any other a direction word follows (比二季度
     增加, 比上半年末下降 on a page whose year is unknown): a subject opening with one skips it."""
     moves = {s for s, _, cls in cues if not cls.isdisjoint(_DIRECTIONS)}
-    return [(h.start, h.end) for h in bases] + [
-        (p.start, p.end) for p in found
-        if p.basis and (p.end in moves or m.startswith(_BASIS_RUN, p.end))]
+    joiners = load_lexicon().basis_joiners
+    out = [(h.start, h.end) for h in bases]
+    last = -1  # the end of the last basis taken: 比二季度、一季度分别提高 takes 一季度 too
+    for p in found:
+        if p.basis and (p.end in moves or m.startswith(_BASIS_RUN, p.end)
+                        or last >= 0 and m[last:p.start] in joiners):
+            out.append((p.start, p.end))
+            last = p.end
+    return out
 
 
 _BASIS_RUN = ("、", "(", "（")  # 比二季度、一季度分别提高; 比4月末(调控前)下降
@@ -150,10 +156,15 @@ def _dated_basis_starts(m: str, bases: list[tuple[int, int]]) -> dict[int, int]:
     that a subject opening with it skips it (较2024年末下降12个基点: the subject is carried), whether
     or not the page's date resolves it."""
     out = {}
-    for start, end in bases:
+    joiners = load_lexicon().basis_joiners
+    prev_end = -1
+    for start, end in sorted(bases):
         for k in range(1, 3):
             if start - k >= 0 and m[start - k:start] in ("较", "比", "相比", "对比", "与"):
                 out[start - k] = end
+        if prev_end >= 0 and prev_end in out.values() and m[prev_end:start] in joiners:
+            out[prev_end] = out[start] = end  # 比二季度、一季度分别提高: the second basis of the comparison too
+        prev_end = end
     return out
 
 
@@ -327,13 +338,14 @@ def _member_row(mention: Mention, code: str | None) -> Mention:
 
 
 def _signed_by_minus(m: str, start: int) -> bool:
-    """同比-3.28%: a minus written before the number (not a range 5%-8% or a code T-1)."""
+    """同比-3.28%, 7.58%、-3.43%: a minus written before the number (not a range 5%-8% or a
+    code T-1)."""
     if start > 0 and m[start - 1] in load_lexicon().minus_words:
         return True  # 剪刀差为负156亿元
     if start < 2 or m[start - 1] not in "-−":
         return False
     ch = m[start - 2]
-    return "\u4e00" <= ch <= "\u9fff" or ch in "：:（( "
+    return "\u4e00" <= ch <= "\u9fff" or ch in "：:（( 、，,；;"
 
 
 def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dict,
@@ -509,7 +521,7 @@ def _change(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, loc: Located
         if _inside_share_name(lex, m, e, qstart):
             continue  # 对外贸易贷款新增额占…比重为94.44%: part of what the share is of
         if "better" in cls or "worse" in cls:  # 不良贷款率改善0.1个百分点: down
-            direction = improvement_direction(lex, m, cstart, s_, "worse" in cls)
+            direction = improvement_direction(lex, m, cstart, s_, "worse" in cls, subj)
         elif "neg" in cls:
             direction = "neg"
         elif "pos" in cls:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from flows import metric_match
+from flows.attribution import OTHER
 from flows.document import (CHANGE_CUES, DIRECTIONS, PUNCT, Doc, Place, between, clause_end, clause_start,
                             previous_sentence_start, scanners)
 from flows.extract import Span
@@ -21,7 +22,7 @@ from flows.lexicon import Lexicon, load_lexicon, one_of_chars
 from flows.subject import (ITEM_SEP_WIDE, abbreviation_after, after_headline_gap, after_last_bank,
                            after_place_frame, after_segment_marks, change_suffix, change_tail,
                            comparison_topic, counted_phrase, drop_glosses, drop_measure_verbs, drop_period_lead,
-                           drop_possessive, drop_time_words, full_name, inherit_sibling, launched_service,
+                           drop_possessive, drop_time_words, full_name, group_carried, inherit_sibling, launched_service,
                            measure_after, measure_of, measure_tail, more_than_before, one_in_phrase,
                            only_institution, opens_with_basis, opens_with_share, product_prefix,
                            ranking_measure, resolve_anaphora, respective_parts, share_of_whole,
@@ -231,6 +232,14 @@ def phrased_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
     phrased = _phrased_around(sp, d, lex, at, loc, s, phrased, unit, measure_word, last_phrase)
     if named is not None:
         phrased = _with_sentence_name(d, lex, at, phrased, unit, named)
+    if phrased and entity is None and last_phrase is not None and fs in last_phrase \
+            and after_segment_marks(d.m, last_phrase[fs][1], at.qstart) == last_phrase[fs][1]:
+        # 城市商业银行不良贷款余额607.2亿元,…,不良贷款率3.7%: the group the sentence opened with (in
+        # the same bullet: a footnote mark or a dash opens another)
+        carried = group_carried(phrased, last_phrase[fs][0])
+        if carried != phrased and not any(code == OTHER and text[a:b] in carried[:len(carried) - len(phrased)]
+                                          for a, b, code in between(d.entity_starts, d.entities, fs, sp.start)):
+            phrased = carried  # (界首农商行 is a bank outside the registry, named: shown as a registry bank is)
     if phrased and last_phrase is not None:
         last_phrase[fs] = (shared if shared is not None else phrased, sp.end)
         if measures and measures[-1] and measures[-1] in phrased:
@@ -326,7 +335,9 @@ def _phrased_around(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
         # the clause names: 華南金則以4.20%的現金殖利率領先 -> 華南金現金殖利率)
         after_name = measure_after(m, sp.end, at.clause_end)
         if after_name is not None:
-            phrased = _clean_subject((phrased or "") + text[after_name[0]:after_name[1]])
+            after = text[after_name[0]:after_name[1]]
+            # (净息差, carried from the sentence before, and 以2.57%的净息差高居榜首: said once)
+            phrased = _clean_subject(after if phrased and after.startswith(phrased) else (phrased or "") + after)
     if phrased is None and last_phrase is not None and fs in last_phrase and (
             last_phrase[fs][1] == last_end and _says_only_change(d, last_end, qstart)
             or _after_bank_bracket(d, qstart)):

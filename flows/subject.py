@@ -207,6 +207,10 @@ class _Phrasing:
         # not 银行业 (the sector); a gloss after the name goes with it (国际金融业务分行(OBU))
         self.institution_lead = re.compile(rf"[^，,。；;]{{0,6}}?(?:{inst})(?![业業])(?:[（(][^（()）]*[)）])?")
         self.institution_max = 9
+        self.bare_institutions = frozenset(ph["bare_institutions"])
+        self.business_lines = tuple(ph["business_lines"])
+        self.own_institution = re.compile(alternation(ph["own_institution_words"]))
+        self.group_lead = re.compile(rf"(?:[\d一二三四五六七八九十两兩]+家?|{alternation(ph['group_modifiers'])})+(?:{inst})$")
         self.object_verbs = re.compile(alternation(ph["object_verbs"]))
         self.possessive_after = tuple(ph["possessive_after"])
         self.measure_verb = re.compile(alternation(ph["measure_verbs"]))
@@ -368,6 +372,27 @@ def inherit_sibling(s: str, prev: str | None) -> str:
     if not all("\u4e00" <= ch <= "\u9fff" for ch in prev[:j]):
         return s
     return prev[:j] + body
+
+
+_GLOSS = re.compile(r"[（(][^（()）]*[)）]")
+
+
+def group_carried(s: str, prev: str | None) -> str:
+    """不良贷款率 after 城市商业银行不良贷款余额 in one sentence -> 城市商业银行不良贷款率: a figure
+    that no bank of the registry owns measures the group of banks its sentence opened with (a bank's
+    own figures show no name, so the caller asks only for figures without an entity)."""
+    ph = phrasing()
+    if not prev or len(s) < 2 or measure_of(s) != s or only_institution(s, False) or ph.own_institution.search(s):
+        return s
+    rest = measure_of(prev)
+    if rest == prev:
+        return s
+    lead = _GLOSS.sub("", prev[:len(prev) - len(rest)])  # 主要商业银行(国有商业银行和股份制商业银行)
+    group = ph.group_lead.search(lead)
+    if group is None or lead.endswith(ph.business_lines) or (
+            group.start() > 0 and "\u4e00" <= lead[group.start() - 1] <= "\u9fff" and lead[group.start() - 1] not in "的之"):
+        return s  # (上海商业银行: a name ending in a group's words)
+    return group.group() + s  # 改革后的4家大型商业银行 -> 4家大型商业银行
 
 
 @_phrase_cache

@@ -170,9 +170,13 @@ def span_currency(sp: Span, lex: Lexicon, m: str, doc: DocCurrency | None,
     return (doc.at(m, sp.start) if doc is not None else "CNY"), factor
 
 
-def improvement_direction(lex: Lexicon, m: str, clause_start: int, cue_start: int, worse: bool) -> str:
-    """改善 / 恶化 a ratio: 'neg' when it went down (a lower-is-better ratio improved), else 'pos'."""
-    lower_better = any(m.find(w, clause_start, cue_start) >= 0 for w in lex.lower_is_better)
+def improvement_direction(lex: Lexicon, m: str, clause_start: int, cue_start: int, worse: bool,
+                          subj: tuple[int, int] | None = None) -> str:
+    """改善 / 恶化 a ratio: 'neg' when it went down (a lower-is-better ratio improved), else 'pos'.
+    The ratio is named in the clause before the cue, or is the figure's subject carried from the
+    clause before (成本對收入比率為26.17%，按年改善2.11個百分點)."""
+    lower_better = any(m.find(w, clause_start, cue_start) >= 0 for w in lex.lower_is_better) or (
+        subj is not None and any(m.find(w, subj[0], subj[1]) >= 0 for w in lex.lower_is_better))
     return "neg" if lower_better != worse else "pos"
 
 

@@ -211,3 +211,10 @@ def test_lines_of_uneven_length_are_never_joined():
     assert len({len(x) for x in lines}) == len(lines)  # no common width
     _, paragraphs = clean_text("标题\n" + "\n".join(lines), "text")
     assert paragraphs == lines
+
+
+def test_kangxi_radical_look_alikes_read_as_the_han_characters():
+    """A PDF's text writes 首次 as ⾸次 (U+2F78): the clean text reads it as the character."""
+    title, paragraphs = clean_text("滙豐季績\n⾸次季度股息每股0.1美元，營業⽀出76億美元。", "text")
+    assert paragraphs == ["首次季度股息每股0.1美元，營業支出76億美元。"]
+    assert clean_text("⼀季度", "text")[0] == "一季度"

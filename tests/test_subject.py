@@ -11,8 +11,8 @@ import pytest
 
 from flows.models import DocContext
 from flows.normalise import extract_mentions
-from flows.subject import (counted_phrase, drop_possessive, drop_time_words, inherit_sibling, measure_of,
-                           only_institution)
+from flows.subject import (counted_phrase, drop_possessive, drop_time_words, group_carried, inherit_sibling,
+                           measure_of, only_institution)
 
 
 def _subject(text: str, surface: str) -> str | None:
@@ -23,6 +23,19 @@ def _subject(text: str, surface: str) -> str | None:
 
 
 CASES = [
+    # a group of banks (no registry bank) the sentence opened with: its later figures measure it too
+    ("城市商业银行不良贷款余额607.2亿元,比年初减少51.5亿元,不良贷款率3.7%,比年初下降1.1个百分点。", "3.7%",
+     "城市商业银行不良贷款率"),
+    ("改革后的4家大型商业银行资本充足率为13.29%,拨备覆盖率为84.49%。", "84.49%", "4家大型商业银行拨备覆盖率"),
+    ("本國銀行逾期放款金額為764.51億元，逾期放款比率為0.28%。", "0.28%", "本國銀行逾期放款比率"),
+    # a second comparison basis is skipped like the first; a measure said once
+    ("三季度,华夏银行净利差为2.10%,比二季度、一季度分别提高25个BP、30个BP。", "30个BP", "净利差"),
+    ("A股上市银行的净息差普遍下滑。常熟银行以2.57%的净息差高居榜首。", "2.57%", "净息差高"),
+    # ... not a bank's own name outside the registry, a business line, another institution, another bullet
+    ("截至2024年末,界首农商行总资产突破247.79亿元,但资本充足率降至11.98%。", "11.98%", "资本充足率"),
+    ("城市商业银行资产总额12万亿元,其他类金融机构资产总额13.18万亿元。", "13.18万亿元", "其他类金融机构资产总额"),
+    ("上市银行营业收入增长1% [3] 农商行营收下降2% [4] - 净利息收入同比减少1.3%。", "1.3%",
+     "上市银行净利息收入"),  # the page's topic, not the group of the bullet before
     # a count followed by what its items did: the relative clause (counted_heads, relative_verbs)
     ("全省已有近3000名客户经理建立“线上工作室”，服务更便捷。", "3000名", "建立线上工作室的客户经理"),
     ("报告期内，12家城商行实现营业收入两位数增长。", "12家", "实现营业收入两位数增长的城商行"),
@@ -224,6 +237,13 @@ def test_helpers() -> None:
     assert inherit_sibling("交易笔数", "外卡收单交易规模") == "外卡收单交易笔数"
     assert inherit_sibling("贷款余额", "贷款总额") == "贷款余额"  # same start: nothing to inherit
     assert measure_of("上市银行营业收入") == "营业收入"
+    assert group_carried("不良贷款率", "国有商业银行不良贷款余额") == "国有商业银行不良贷款率"
+    assert group_carried("不良贷款率", "主要商业银行(国有商业银行和股份制商业银行)不良贷款余额") \
+        == "主要商业银行不良贷款率"  # the gloss stays with the first figure
+    assert group_carried("资本充足率", "京城銀行總資產") == "资本充足率"  # a bank, not a group
+    assert group_carried("净利润", "上海商业银行营业收入") == "净利润"  # ... whose name ends as a group's
+    assert group_carried("交易笔数", "国有手机银行交易金额") == "交易笔数"  # a business line
+    assert group_carried("上市银行净利润", "城商行营收") == "上市银行净利润"  # names its own
     assert measure_of("银行业平均净息差") == "银行业平均净息差"  # the sector, not a bank
     assert drop_time_words("土銀去年稅前盈餘") == "土銀稅前盈餘"
     assert drop_time_words("净息差较去年缩小的银行") == "净息差较去年缩小的银行"  # a comparison keeps its basis
