@@ -207,7 +207,6 @@ class _Phrasing:
         # not 银行业 (the sector); a gloss after the name goes with it (国际金融业务分行(OBU))
         self.institution_lead = re.compile(rf"[^，,。；;]{{0,6}}?(?:{inst})(?![业業])(?:[（(][^（()）]*[)）])?")
         self.institution_max = 9
-        self.bare_institutions = frozenset(ph["bare_institutions"])
         self.business_lines = tuple(ph["business_lines"])
         self.own_institution = re.compile(alternation(ph["own_institution_words"]))
         self.group_lead = re.compile(rf"(?:[\d一二三四五六七八九十两兩]+家?|{alternation(ph['group_modifiers'])})+(?:{inst})$")
