@@ -55,6 +55,8 @@ class CleanRules:
     pinyin_gloss_min: int
     compatibility: re.Pattern[str]
     compatibility_table: dict[int, str]
+    lost_decimal: re.Pattern[str]
+    lost_decimal_min: int
     wrap_min_width: int
     wrap_band: int
     wrap_share: float
@@ -71,6 +73,17 @@ def _compatibility_table(ranges: str) -> dict[int, str]:
         if pattern.fullmatch(ch) and folded != ch and len(folded) == 1:
             table[cp] = folded
     return table
+
+
+_DECIMAL = re.compile(r"\d\.\d")
+
+
+def _decimals_restored(body: str, rules: CleanRules) -> str:
+    """The body with each figure's lost decimal point put back (1 51万亿元 -> 1.51万亿元), when
+    enough figures show the loss; else the body as it is."""
+    if len(rules.lost_decimal.findall(body)) < rules.lost_decimal_min:
+        return body
+    return rules.lost_decimal.sub(r"\1.\2", body)
 
 
 @cache
@@ -92,6 +105,8 @@ def load_rules() -> CleanRules:
             pinyin_gloss_min=int(data["pinyin_gloss_min"]),
             compatibility=re.compile(data["compatibility_ranges"]),
             compatibility_table=_compatibility_table(data["compatibility_ranges"]),
+            lost_decimal=re.compile(data["lost_decimal"]),
+            lost_decimal_min=int(data["lost_decimal_min"]),
             wrap_min_width=int(data["hard_wrap"]["min_width"]),
             wrap_band=int(data["hard_wrap"]["band"]),
             wrap_share=float(data["hard_wrap"]["share"]),
@@ -381,6 +396,8 @@ def _clean(raw_text: str, fmt: str, sidecar_title: str | None) -> tuple[str, lis
         body = body.translate(rules.compatibility_table)
     if title is not None and rules.compatibility.search(title) is not None:
         title = title.translate(rules.compatibility_table)
+    if " " in body and _DECIMAL.search(body) is None:
+        body = _decimals_restored(body, rules)  # 总资产1 51万亿元: a copy that lost its decimal points
     unglossed, glosses = rules.pinyin_gloss.subn("", body)
     if glosses >= rules.pinyin_gloss_min:  # 資產(chǎn)負(fù)債: a glossed page reads without its glosses
         body = unglossed

@@ -56,7 +56,7 @@ def has_table(text: str) -> bool:
     have none (the prose words 上年末, 同期 are common, 单位 is not: it is looked for first)."""
     words = load_lexicon().tables
     return any(text.count(sep) >= 2 * words.min_rows for sep in words.separators) or _may_be_flat(text, words) \
-        or _spaced_gate().search(text) is not None
+        or _spaced_gate().search(text) is not None or _spaced_bank_header(text)
 
 
 def _may_be_flat(text: str, words: TableWords) -> bool:
@@ -100,12 +100,26 @@ def _spaced_gate() -> re.Pattern:
     return re.compile(rf"{head}[ \t\u3000]+{head}(?!\S)")  # literal-first: a fast scan
 
 
+@cache
+def _bank_header_gate() -> re.Pattern:
+    """A line opening a bank table's header, spaces apart: 银行名称 资产总额(亿元) 增长率(%."""
+    cells = "|".join(map(re.escape, load_lexicon().tables.bank_header_cells))
+    return re.compile(rf"(?:{cells})[ \t\u3000]+[^\n]*?[(（]")  # literal-first: a fast scan
+
+
+def _spaced_bank_header(text: str) -> bool:
+    for x in _bank_header_gate().finditer(text):
+        if x.start() == 0 or text[x.start() - 1] == "\n":
+            return True
+    return False
+
+
 def _rows(text: str, words: TableWords) -> list[tuple[int, int, list[tuple[int, int]]]]:
     """(line start, line end, cell spans) of the lines split into at least min_cells cells: by a
     separator, or (in a text with a spaced header) by runs of spaces."""
     out = []
     pos = 0
-    spaced = _spaced_gate().search(text) is not None
+    spaced = _spaced_gate().search(text) is not None or _spaced_bank_header(text)
     stacked, taken = _stacked_rows(text, words)
     for line in text.split("\n"):
         end = pos + len(line)
@@ -263,6 +277,10 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
         assert header is not None
         label = _label(text, m, cells, ls, rows[k - 1][1] if k else -1)
         if label is None:
+            heading = m[cells[0][0]:cells[0][1]].strip()
+            if heading and not any(_number().fullmatch(m, ca, cb) for ca, cb in cells[1:]):
+                # 全年经营成果(人民币百万元) | (经重述) | …: a section row stating the unit of the rows below
+                table_unit = _section_unit(heading, words) or table_unit
             continue
         subject, label_m, (lab_a, lab_b) = label
         unit = _row_unit(m[lab_a:lab_b].strip(), table_unit, words)
@@ -317,9 +335,21 @@ def _measure_header(text: str, m: str, cells: list[tuple[int, int]], words: Tabl
         bracket = _BRACKET_END.search(cell_m) if unit is not None else None
         if bracket is not None:
             cell, cell_m = cell[:bracket.start()].strip(), cell_m[:bracket.start()].strip()
-        out.append(_Measure(cell, cell_m, _row_unit(f"({unit})", None, words) if unit else None,
-                            any(w in cell_m for w in words.growth_words)))
+        change = any(w in cell_m for w in words.growth_words)
+        before = out[-1] if out else None
+        if change and before is not None and not before.change and _only_growth(cell_m, words):
+            # 资产总额(亿元) 增长率(%): a growth column naming no measure is the growth of the one before
+            cell, cell_m = before.subject, before.subject_m
+        out.append(_Measure(cell, cell_m, _row_unit(f"({unit})", None, words) if unit else None, change))
     return out if any(x is not None for x in out) else None
+
+
+def _only_growth(cell_m: str, words: TableWords) -> bool:
+    """The header cell holds a growth word and nothing else but a unit bracket (增长率(%, 同比增速)."""
+    rest = re.sub(r"[(（][^()（）]*[)）]?$", "", cell_m)
+    for w in sorted(words.growth_words, key=len, reverse=True):
+        rest = rest.replace(w, "")
+    return not _HAN.search(rest)
 
 
 def _bank_at(label_m: str) -> tuple[int, str | None] | None:
@@ -334,6 +364,7 @@ def _bank_at(label_m: str) -> tuple[int, str | None] | None:
 
 
 _BANK_NAME_MAX = 12  # a longer label ending in 银行 is a phrase, not a bank's name
+_SHARE_CLASS = re.compile(r"[(（][AH+]{1,3}[)）]$")
 
 
 def _bank_row(text: str, m: str, cells: list[tuple[int, int]], measures: list[_Measure | None],
@@ -341,7 +372,7 @@ def _bank_row(text: str, m: str, cells: list[tuple[int, int]], measures: list[_M
     """The figures of a row of a bank table (招商银行 | 3,374.88 | -0.48%): each cell is its
     column's measure for the row's bank, over the document's reporting period."""
     a, b = cells[0]
-    label_m = m[a:b].strip()
+    label_m = _SHARE_CLASS.sub("", m[a:b].strip())  # 北京银行(A), 重庆银行(A+H): where it is listed
     bank = _bank_at(label_m)
     if bank is None or bank[0] < len(label_m):
         return []  # a row that is no bank (合计, 行业平均)
@@ -527,6 +558,9 @@ def _header(m: str, cells: list[tuple[int, int]], ctx: DocContext, frame: Period
             words: TableWords) -> list[_Column | None] | None:
     """The columns a header line names (a first cell naming none, 项目, is the labels' column),
     or None when the line is no header (fewer than two columns named, or figures in it)."""
+    years = _year_heads(m, cells)
+    if years is not None:
+        return years  # 2007 | 2006 | 2005: a summary table's bare years
     if any(_number().fullmatch(m, a, b) for a, b in cells):
         return None  # a row of figures (its label is not period-scanned for nothing)
     cols: list[_Column | None] = []
@@ -543,6 +577,25 @@ def _header(m: str, cells: list[tuple[int, int]], ctx: DocContext, frame: Period
     if named < 2:
         return None
     return _compared(cols)
+
+
+_BARE_YEAR = re.compile(r"\s*((?:19|20)\d\d)\s*")
+
+
+def _year_heads(m: str, cells: list[tuple[int, int]]) -> list[_Column | None] | None:
+    """Year columns when every cell that is not empty is a bare year and they run one year apart
+    (2007 | 2006 | 2005): the financial years of a report's summary table; else None."""
+    years = []
+    for a, b in cells:
+        if m[a:b].strip():
+            x = _BARE_YEAR.fullmatch(m, a, b)
+            if x is None:
+                return None
+            years.append(int(x.group(1)))
+    if len(years) < 2 or any(abs(y - z) != 1 for y, z in zip(years, years[1:])) \
+            or len({y - z for y, z in zip(years, years[1:])}) != 1:
+        return None
+    return [_Column("range", date(y, 1, 1), date(y, 12, 31)) for y in years]
 
 
 def _compared(cols: list[_Column | None]) -> list[_Column | None]:
@@ -665,6 +718,15 @@ def _unit_in(s: str, words: TableWords) -> _Unit | None:
     if x is None:
         return None
     return _Unit(words.currencies.get(x.group("cur") or "", "CNY"), words.scales[x.group("scale")])
+
+
+def _section_unit(label_m: str, words: TableWords) -> _Unit | None:
+    """The unit a section row's closing bracket states with a currency and a scale (人民币百万元);
+    None for a bare scale or a percent, which a label of its own would say."""
+    inner = _label_unit(label_m, words) or ""
+    cur = next((v for k, v in words.currencies.items() if k in inner), None)
+    scale = next((v for k, v in words.scales.items() if inner.endswith(k)), None)
+    return _Unit(cur, scale) if cur is not None and scale is not None else None
 
 
 def _row_unit(label_m: str, table_unit: _Unit | None, words: TableWords) -> _Unit | None:

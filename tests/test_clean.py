@@ -218,3 +218,12 @@ def test_kangxi_radical_look_alikes_read_as_the_han_characters():
     title, paragraphs = clean_text("滙豐季績\n⾸次季度股息每股0.1美元，營業⽀出76億美元。", "text")
     assert paragraphs == ["首次季度股息每股0.1美元，營業支出76億美元。"]
     assert clean_text("⼀季度", "text")[0] == "一季度"
+
+
+def test_a_copy_that_lost_its_decimal_points_gets_them_back():
+    """总资产1 51万亿元, 同比增长5 13%: on a page with no decimal point anywhere and five such
+    figures, the space is the point; a page writing 5684.77 keeps 2 9家 as it is."""
+    _, lost = clean_text("重庆农商行\n总资产1 51万亿元,增长5 13%,营收282 61亿元,增长1 09%,净息差1 61%。", "text")
+    assert lost == ["总资产1.51万亿元,增长5.13%,营收282.61亿元,增长1.09%,净息差1.61%。"]
+    _, kept = clean_text("城商行\n2 9家银行总资产5684.77亿元,1 09%,1 61%,2 33%,4 44%,5 55%。", "text")
+    assert kept == ["2 9家银行总资产5684.77亿元,1 09%,1 61%,2 33%,4 44%,5 55%。"]

@@ -31,6 +31,8 @@ CASES = [
     # a second comparison basis is skipped like the first; a measure said once
     ("三季度,华夏银行净利差为2.10%,比二季度、一季度分别提高25个BP、30个BP。", "30个BP", "净利差"),
     ("A股上市银行的净息差普遍下滑。常熟银行以2.57%的净息差高居榜首。", "2.57%", "净息差高"),
+    # a glossed year (去(2024)年) is no numbered item 2024) opening a segment
+    ("截至今年1月,銀行的本地居民貸存比率由去(2024)年底53%下跌至52.6%。", "52.6%", "銀行本地居民貸存比率"),
     # ... not a bank's own name outside the registry, a business line, another institution, another bullet
     ("截至2024年末,界首农商行总资产突破247.79亿元,但资本充足率降至11.98%。", "11.98%", "资本充足率"),
     ("城市商业银行资产总额12万亿元,其他类金融机构资产总额13.18万亿元。", "13.18万亿元", "其他类金融机构资产总额"),

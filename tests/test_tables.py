@@ -327,3 +327,33 @@ def test_a_stacked_table_passes_section_rows_and_reads_bracketed_negatives_and_p
     assert (roa.metric_key, roa.period_end) == ("roa", date(2019, 12, 31))
     (fall,) = rows["(0.01)"]  # a change cell without its % in a row of percents: points
     assert (fall.value, fall.unit, fall.kind) == (Decimal("-0.01"), "pp", "change")
+
+
+def test_a_summary_tables_bare_years_and_a_section_rows_unit():
+    """2007 | 2006 | 2005 over 全年经营成果(人民币百万元) | (经重述): the years head the columns,
+    the section row states the unit of the rows below it."""
+    text = ("示例银行2007年度报告摘要\n"
+            "2007 | 2006 | 2005 | |\n"
+            "全年经营成果(人民币百万元) | (经重述) | (未经重述) | |\n"
+            "利息净收入 | 224,465 | 163,542 | 147,993 |\n"
+            "营业收入 | 254,157 | 180,705 | 162,378 |\n")
+    rows = _rows(text)
+    assert [(m.value, m.unit, m.period_end) for m in rows["224,465"]] == [
+        (Decimal("224465000000"), "CNY", date(2007, 12, 31))]
+    assert rows["147,993"][0].period_end == date(2005, 12, 31)
+    assert rows["162,378"][0].metric_key == "operating_income"
+
+
+def test_a_bank_table_whose_cells_are_spaces_apart_reads_each_banks_row():
+    """银行名称 资产总额(亿元) 增长率(% / 北京银行(A) 33879.52 10.76: each row is its bank's, the
+    growth column the growth of the measure before it; a listing mark (A), (A+H) is no part of the name."""
+    text = ("城商行资产规模\n"
+            "2022年我国城商行上市公司资产及增速情况\n"
+            "银行名称 资产总额(亿元) 增长率(%\n"
+            "北京银行(A) 33879.52 10.76\n"
+            "重庆银行(A+H) 6459.98 10.62\n")
+    rows = _rows(text, DocContext(published_at=date(2023, 10, 1), published_precision="month"))
+    (level,) = rows["33879.52"]
+    assert (level.entity, level.value, level.metric_key) == ("BOB", Decimal("3387952000000"), "total_assets")
+    (growth,) = rows["10.62"]
+    assert (growth.entity, growth.kind, growth.unit, growth.metric_key) == ("CQCB", "change", "percent", "total_assets")
