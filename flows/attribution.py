@@ -270,12 +270,13 @@ def index(text: str, m: str, ctx: DocContext, title_end: int, span_starts: list[
         main = _main(text, m, ctx, hits, first, title_end, span_starts, lex.attribution)
     if main is None:
         main = _site_bank(ctx.url, hits, lex.bank_sites)
-    if main is None:
+    named = {h[2] for h in hits}
+    if main is None and (named <= {OTHER} or len(named) == 1):
         # a page naming its bank only by the stock code it writes, or naming no institution but the
         # bank the code is (紫金银行(601860)经营总结: a quote site's page on one bank; not 中銀香港
-        # beside its parent's 03988)
+        # beside its parent's 03988); the page is scanned for codes only then
         coded = _coded_bank(m, lex.stock_codes)
-        if coded is not None and (all(h[2] == OTHER for h in hits) or all(h[2] == coded for h in hits)):
+        if coded is not None and (named <= {OTHER} or named == {coded}):
             main = coded
     return Institutions(hits, starts, first, last, aggregates, aggregate_ends, non_bank, non_bank_ends,
                         self_refs, respectively, main, bank_names, {})

@@ -546,8 +546,10 @@ def _names_cause(m: str, lead: int, end: int, sc: _PeriodScans) -> bool:
     return any(m.find(w, end, stop) >= 0 for w in sc.cause_closers)
 
 
-def _joined_basis(m: str, end: int, lead: int, sc: _PeriodScans) -> bool:
-    """m[end:lead], between a basis and the next phrase, joins them (和, 同期和)."""
+def joined_basis(m: str, end: int, lead: int) -> bool:
+    """m[end:lead], between a comparison basis ending at `end` and the next phrase, joins them
+    (比二季度、一季度, 相较2024年同期和2025年二季度: periods.toml basis_joiners, basis_tails)."""
+    sc = period_scans()
     for t in sc.basis_tails:
         if m.startswith(t, end):
             end += len(t)
@@ -571,7 +573,7 @@ def scan_periods(m: str) -> list[PeriodMatch]:
         elif lead >= 2 and _glossed_relative(m, lead - 1) is not None:
             lead = first = lead - 2  # 由去(2024)年底53%: the phrase read from its year on; its word and bracket too
         is_basis = framed or typ != "reset" and sc.basis_before.search(m[max(0, lead - 3):lead])
-        if not is_basis and typ != "reset" and out and out[-1].basis and _joined_basis(m, out[-1].end, lead, sc):
+        if not is_basis and typ != "reset" and out and out[-1].basis and joined_basis(m, out[-1].end, lead):
             is_basis = True  # 相较2024年同期和2025年二季度均有下滑: the second basis of the comparison
         # 较上年末, 相对于2019年上半年: a comparison basis, not the as-of date; a dated one
         # (较2021年末) is kept as the start of a change

@@ -20,8 +20,8 @@ from decimal import Decimal
 from flows import attribution, metric_match
 from flows.context import PeriodHit as _PeriodHit
 from flows.context import PeriodState as _PeriodState
-from flows.context import (PeriodMatch, assumed_publication, later_frames, mark_sources, period_hits, results_frame,
-                           scan_periods)
+from flows.context import (PeriodMatch, assumed_publication, joined_basis, later_frames, mark_sources, period_hits,
+                           results_frame, scan_periods)
 from flows.dates import dates_between, figure_dates, period_of
 from flows.document import DIRECTIONS as _DIRECTIONS
 from flows.document import Doc as _Doc
@@ -137,12 +137,11 @@ def _basis_spans(m: str, bases: list[_PeriodHit], found: list[PeriodMatch],
     """The dated comparison bases (较2024年末), and any other a direction word follows (比二季度
     增加, 比上半年末下降 on a page whose year is unknown): a subject opening with one skips it."""
     moves = {s for s, _, cls in cues if not cls.isdisjoint(_DIRECTIONS)}
-    joiners = load_lexicon().basis_joiners
     out = [(h.start, h.end) for h in bases]
     last = -1  # the end of the last basis taken: 比二季度、一季度分别提高 takes 一季度 too
     for p in found:
         if p.basis and (p.end in moves or m.startswith(_BASIS_RUN, p.end)
-                        or last >= 0 and m[last:p.start] in joiners):
+                        or last >= 0 and joined_basis(m, last, p.start)):
             out.append((p.start, p.end))
             last = p.end
     return out
@@ -156,15 +155,17 @@ def _dated_basis_starts(m: str, bases: list[tuple[int, int]]) -> dict[int, int]:
     that a subject opening with it skips it (较2024年末下降12个基点: the subject is carried), whether
     or not the page's date resolves it."""
     out = {}
-    joiners = load_lexicon().basis_joiners
-    prev_end = -1
+    prev_end = -1  # the end of the last basis a comparison word opened (or joined), else -1
     for start, end in sorted(bases):
+        opened = False
         for k in range(1, 3):
             if start - k >= 0 and m[start - k:start] in ("较", "比", "相比", "对比", "与"):
                 out[start - k] = end
-        if prev_end >= 0 and prev_end in out.values() and m[prev_end:start] in joiners:
+                opened = True
+        if not opened and prev_end >= 0 and joined_basis(m, prev_end, start):
             out[prev_end] = out[start] = end  # 比二季度、一季度分别提高: the second basis of the comparison too
-        prev_end = end
+            opened = True
+        prev_end = end if opened else -1
     return out
 
 

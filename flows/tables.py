@@ -56,7 +56,7 @@ def has_table(text: str) -> bool:
     have none (the prose words 上年末, 同期 are common, 单位 is not: it is looked for first)."""
     words = load_lexicon().tables
     return any(text.count(sep) >= 2 * words.min_rows for sep in words.separators) or _may_be_flat(text, words) \
-        or _spaced_gate().search(text) is not None or _spaced_bank_header(text)
+        or _spaced(text)
 
 
 def _may_be_flat(text: str, words: TableWords) -> bool:
@@ -107,11 +107,12 @@ def _bank_header_gate() -> re.Pattern:
     return re.compile(rf"(?:{cells})[ \t\u3000]+[^\n]*?[(（]")  # literal-first: a fast scan
 
 
-def _spaced_bank_header(text: str) -> bool:
-    for x in _bank_header_gate().finditer(text):
-        if x.start() == 0 or text[x.start() - 1] == "\n":
-            return True
-    return False
+def _spaced(text: str) -> bool:
+    """The text holds a table whose cells are spaces apart: two column heads side by side, or a
+    line opening a bank table's header."""
+    if _spaced_gate().search(text) is not None:
+        return True
+    return any(x.start() == 0 or text[x.start() - 1] == "\n" for x in _bank_header_gate().finditer(text))
 
 
 def _rows(text: str, words: TableWords) -> list[tuple[int, int, list[tuple[int, int]]]]:
@@ -119,7 +120,7 @@ def _rows(text: str, words: TableWords) -> list[tuple[int, int, list[tuple[int, 
     separator, or (in a text with a spaced header) by runs of spaces."""
     out = []
     pos = 0
-    spaced = _spaced_gate().search(text) is not None or _spaced_bank_header(text)
+    spaced = _spaced(text)
     stacked, taken = _stacked_rows(text, words)
     for line in text.split("\n"):
         end = pos + len(line)
@@ -344,9 +345,12 @@ def _measure_header(text: str, m: str, cells: list[tuple[int, int]], words: Tabl
     return out if any(x is not None for x in out) else None
 
 
+_UNIT_BRACKET = re.compile(r"[(（][^()（）]*[)）]?$")  # (%) closing a header cell, or (% cut off
+
+
 def _only_growth(cell_m: str, words: TableWords) -> bool:
     """The header cell holds a growth word and nothing else but a unit bracket (增长率(%, 同比增速)."""
-    rest = re.sub(r"[(（][^()（）]*[)）]?$", "", cell_m)
+    rest = _UNIT_BRACKET.sub("", cell_m)
     for w in sorted(words.growth_words, key=len, reverse=True):
         rest = rest.replace(w, "")
     return not _HAN.search(rest)
@@ -592,8 +596,7 @@ def _year_heads(m: str, cells: list[tuple[int, int]]) -> list[_Column | None] | 
             if x is None:
                 return None
             years.append(int(x.group(1)))
-    if len(years) < 2 or any(abs(y - z) != 1 for y, z in zip(years, years[1:])) \
-            or len({y - z for y, z in zip(years, years[1:])}) != 1:
+    if len(years) < 2 or {y - z for y, z in zip(years, years[1:])} not in ({1}, {-1}):
         return None
     return [_Column("range", date(y, 1, 1), date(y, 12, 31)) for y in years]
 
@@ -720,12 +723,18 @@ def _unit_in(s: str, words: TableWords) -> _Unit | None:
     return _Unit(words.currencies.get(x.group("cur") or "", "CNY"), words.scales[x.group("scale")])
 
 
+def _bracket_unit(inner: str, words: TableWords) -> tuple[str | None, int | None]:
+    """(currency code, scale) a unit bracket's words state (人民币百万元: CNY, 10^6), each None
+    when it states none."""
+    cur = next((v for k, v in words.currencies.items() if k in inner), None)
+    scale = next((v for k, v in words.scales.items() if inner.endswith(k)), None)
+    return cur, scale
+
+
 def _section_unit(label_m: str, words: TableWords) -> _Unit | None:
     """The unit a section row's closing bracket states with a currency and a scale (人民币百万元);
     None for a bare scale or a percent, which a label of its own would say."""
-    inner = _label_unit(label_m, words) or ""
-    cur = next((v for k, v in words.currencies.items() if k in inner), None)
-    scale = next((v for k, v in words.scales.items() if inner.endswith(k)), None)
+    cur, scale = _bracket_unit(_label_unit(label_m, words) or "", words)
     return _Unit(cur, scale) if cur is not None and scale is not None else None
 
 
@@ -735,9 +744,10 @@ def _row_unit(label_m: str, table_unit: _Unit | None, words: TableWords) -> _Uni
         return _Unit("percent", 1)
     per_share = any(w in label_m for w in words.per_share)
     if inner:
-        scale = next((v for k, v in words.scales.items() if inner.endswith(k)), 1)
-        cur = next((v for k, v in words.currencies.items() if k in inner), table_unit.unit if table_unit else "CNY")
-        return _Unit(cur, 1 if per_share else scale)
+        cur, scale = _bracket_unit(inner, words)
+        if cur is None:
+            cur = table_unit.unit if table_unit else "CNY"
+        return _Unit(cur, 1 if per_share or scale is None else scale)
     if table_unit is None:
         return None
     return _Unit(table_unit.unit, 1) if per_share else table_unit
