@@ -74,6 +74,7 @@ class _Scanners:
     comparison_after: tuple[str, ...]
     comparison_not_between: tuple[str, ...]
     comparison_reach: int
+    comparison_apposition: re.Pattern
     possessive: tuple[str, ...]
     list_marks: frozenset[str]
     count_measure_words: frozenset[str]
@@ -130,6 +131,7 @@ def scanners() -> _Scanners:
         comparison_after=r.comparison_after,
         comparison_not_between=r.comparison_not_between,
         comparison_reach=r.comparison_reach,
+        comparison_apposition=re.compile(r.comparison_apposition),
         possessive=r.comparison_possessive,
         list_marks=frozenset(r.list_marks),
         count_measure_words=r.count_measure_words,
@@ -430,7 +432,15 @@ def _is_target(m: str, s: int, e: int) -> bool:
     for x in sc.comparison_before.finditer(m, max(0, s - sc.comparison_reach - 3), s):
         best = x.end()
     if best < 0 or s - best > sc.comparison_reach:
-        return False
+        # 低于作为城市商业银行的北京银行: past what the target is said to be
+        y = sc.comparison_apposition.search(m, max(0, s - 16), s)
+        if y is None or y.end() != s:
+            return False
+        for x in sc.comparison_before.finditer(m, max(0, y.start() - sc.comparison_reach - 3), y.start()):
+            best = x.end()
+        if best < 0 or y.start() - best > sc.comparison_reach:
+            return False
+        s = y.start()
     gap = m[best:s]
     return not _DIGIT.search(gap) and not _CLAUSE.search(gap) and not any(w in gap for w in sc.comparison_not_between)
 
@@ -651,6 +661,35 @@ def sharing_banks(ix: Institutions, m: str, fs: int, start: int, entity: str | N
         elif code is not None and code not in out:
             out.append(code)
     return out if entity in out and len(out) > 1 else []
+
+
+def banks_past(ix: Institutions, m: str, end: int, fe: int) -> list[str | None]:
+    """The banks a threshold figure ending at `end` is stated for by the list after it, in its
+    sentence (归母净利润破百亿元的有6家,分别为江苏银行、北京银行…: each is over 百亿元), in list
+    order (one outside the registry as None); [] when no such list follows."""
+    x = _threshold_list().match(m, end)
+    if x is None:
+        return []
+    k = bisect.bisect_left(ix.starts, x.end())
+    hits = ix.hits
+    if k >= len(hits) or hits[k][0] != x.end() or ix.first[k] != k:
+        return []
+    z = ix.last[k]
+    if hits[z][1] > fe or z == k:
+        return []
+    out: list[str | None] = []
+    for j in range(k, z + 1):
+        code = hits[j][2]
+        if code == OTHER:
+            out.append(None)
+        elif code is not None and code not in out:
+            out.append(code)
+    return out
+
+
+@cache
+def _threshold_list() -> re.Pattern:
+    return re.compile(load_lexicon().attribution.threshold_list)
 
 
 def _list_before(ix: Institutions, m: str, fs: int, start: int, span_starts: list[int]) -> tuple[int, int] | None:

@@ -234,9 +234,25 @@ def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], ti
         if h.resolver == "month" and not month_cues.search(m, s, e):
             continue  # 在7月举行的论坛上: an event's month; 2025年12月的统计显示: a release's month
         if cues.search(m, s, e) or h.resolver == "month":
-            begin = h.begin or date(h.finish.year, 1, 1)
-            return PeriodHit(h.start, h.end, "range", begin, h.finish, h.resolver)
+            h = _named_report(m, hits, h, e, cues) if h.resolver != "month" else h
+            finish = h.finish
+            assert finish is not None  # _named_report returns a dated hit
+            return PeriodHit(h.start, h.end, "range", h.begin or date(finish.year, 1, 1), finish, h.resolver)
     return None
+
+
+def _named_report(m: str, hits: list[PeriodHit], first: PeriodHit, e: int, cues: re.Pattern) -> PeriodHit:
+    """“2025年,…进入…阶段。”日前在北京银行2024年年报业绩发布会上: of the sentence's framing
+    phrases, the one a results cue follows at once (2024年|年报) names the report; else the first."""
+    for h in hits:
+        if h.start < first.start or h.finish is None or h.type in ("adjacent", "disclosure") \
+                or h.resolver not in _FRAMING:
+            continue
+        if h.start >= e:
+            break
+        if cues.match(m, h.end) is not None:
+            return h
+    return first
 
 
 def later_frames(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], lex: Lexicon,

@@ -8,7 +8,9 @@ and resolved in `flows.context`; the words are rules in `rules/periods.toml`.
 from __future__ import annotations
 
 import flows.lexicon as bisect  # bisect_left/bisect_right: compiled, over lists of ints, called directly
+import re
 from datetime import date, timedelta
+from functools import cache
 
 from flows.context import PeriodHit, PeriodState, frame_state, period_state
 from flows.document import Doc, Place, between, clause_end
@@ -34,6 +36,13 @@ def period_of(sp: Span, d: Doc, lex: Lexicon, at: Place,
                                      or continues_previous(d, lex, para, qstart)):
         para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
     st = dates_between(d, para, qstart)
+    if heading is None:
+        item = _item_of(m, lex, para, qstart)
+        if item is not None:
+            # (二)…去年佔22.5%; (三)經營支出上升12.9%: the item's own dates, else those before its list
+            st = dates_between(d, item[1], qstart)
+            if st.as_of is None and not st.has_range:
+                st = dates_between(d, para, item[0])
     # 截至目前，在全部42家上市银行中: the present of its sentence, which no report's period dates
     st_fs = dates_between(d, fs, qstart) if st.as_of is None else None
     now = st_fs is not None and st_fs.now
@@ -64,6 +73,32 @@ def period_of(sp: Span, d: Doc, lex: Lexicon, at: Place,
             st = PeriodState(as_of=series[1], range_start=series[0], has_range=series[0] is not None,
                              has_point=series[0] is None)
     return st, st_fs, now, para
+
+
+def _item_of(m: str, lex: Lexicon, a: int, b: int) -> tuple[int, int] | None:
+    """(where its list's first item starts, where the last item starts) for the last item of
+    m[a:b] (periods.toml item_marks: numbered (一), （二）, or bullets " - "), a list being the items
+    of one kind: a bullet may hold a numbered list of its own."""
+    if all(m.find(ch, a, b) < 0 for ch in _ITEM_CHARS):
+        return None  # every mark holds one of these
+    marks = [(x.start(), m[x.start()] in "(（") for x in _item_pattern(lex.item_marks).finditer(m, a, b)]
+    if not marks:
+        return None
+    last, numbered = marks[-1]
+    first = last
+    for start, kind in reversed(marks):
+        if kind != numbered:
+            break  # the bullet that holds this numbered list
+        first = start
+    return first, last
+
+
+_ITEM_CHARS = (")", "）", "-", "•", "●")
+
+
+@cache
+def _item_pattern(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.M)
 
 
 def figure_dates(sp: Span, d: Doc, at: Place, kind: str, basis: str | None, basis_date: date | None,

@@ -419,10 +419,10 @@ def find_spans(text: str, copy: str | None = None) -> list[Span]:
             b = x.start("inf2")  # a bare number ends at its numeral or scale, not at 余/多 ...
             inf2 = None  # ... unless they follow its scale word: 客户6亿多 (over 600 million)
         tenth = None
-        if unit_cls == "tenths" and b < len(m) and m[b] in p.digit_chars and (
+        if unit_cls == "tenths" and b < len(m) and (m[b] in p.digit_chars or m[b] in lex.tenths_half) and (
                 b + 1 == len(m) or m[b + 1] not in p.cn_chars
                 and m[b + 1] not in lex.tenths_digit_not_before):
-            tenth = m[b]  # 三成五 = 35 percent
+            tenth = m[b]  # 三成五 = 35 percent, 一成半 = 15
             b += 1
         infix = (inf1 or "") + (inf2 or "") or None
         span = Span(a, b, "number", num, scale=scale, infix=infix, unit_word=unit_word,

@@ -131,10 +131,12 @@ class AttributionRules:
     comparison_after: tuple[str, ...]
     comparison_not_between: tuple[str, ...]
     comparison_possessive: tuple[str, ...]
+    comparison_apposition: str  # 低于作为城市商业银行的北京银行: what the target is said to be
     comparison_reach: int
     list_marks: tuple[str, ...]
     respectively: tuple[str, ...]
     list_totals: tuple[str, ...]  # 合计, 区间: a figure past a list's last bank after one is the total or range, nobody's
+    threshold_list: str  # 破百亿元的有6家,分别为: a threshold figure then the banks past it
     dominance: int
     share: int  # percent
     title_weight: int
@@ -172,6 +174,10 @@ class TableWords:
     bank_header_cells: tuple[str, ...]  # ... opening a header whose cells are spaces apart
     growth_words: tuple[str, ...]  # a measure column that is a growth rate (营业收入增速)
     spaced_heads: tuple[str, ...]  # regexes of a column head in a table whose cells are spaces apart
+    growth_rows: tuple[str, ...]  # a row label that says only "the growth of the row above" ((+/-)%)
+    growth_suffix: str  # ... shown after that row's subject (营业收入增速)
+    stock_endings: tuple[str, ...]  # a row label ending in one is a balance at the column's end
+    multiples: tuple[str, ...]  # a row label naming a valuation multiple (市净率): its cells in times
 
 
 _TABLE_COLUMNS = ("change", "report_end", "prev_year_end", "prev_same_period", "report_period")
@@ -207,6 +213,10 @@ def _table_words(rules_dir: Path) -> TableWords:
         bank_header_cells=_longest_first(_words(data, "bank_header_cells", f)),
         growth_words=_words(data, "growth_words", f),
         spaced_heads=_regexes(data, "spaced_heads", f),
+        growth_rows=_words(data, "growth_rows", f),
+        growth_suffix=_get(data, "growth_suffix", str, f),
+        stock_endings=_longest_first(_words(data, "stock_endings", f)),
+        multiples=_words(data, "multiples", f),
     )
 
 
@@ -230,6 +240,7 @@ class Lexicon:
     times: tuple[str, ...]
     tenths: tuple[str, ...]
     tenths_not_before: frozenset[str]
+    tenths_half: frozenset[str]  # 一成半: half a tenth more
     count_words: tuple[str, ...]
     not_after: tuple[str, ...]
     ratio_per: tuple[str, ...]
@@ -274,6 +285,7 @@ class Lexicon:
     dated_basis_prefixes: tuple[str, ...]
     asof_prefixes: tuple[str, ...]
     continuation_openers: tuple[str, ...]
+    item_marks: str  # (一) (二) inside a line: each item a paragraph of its own for the dates it carries
     relative_years: dict[str, int]
     lead_lines: int
     frame_cues: tuple[str, ...]
@@ -304,6 +316,7 @@ class Lexicon:
     non_bank: tuple[str, ...]
     self_reference: tuple[str, ...]
     lead_words: tuple[str, ...]
+    speech_verbs: tuple[str, ...]  # 又表示年内非利息收入…: the subject starts after the last one
     segment_marks: str
     generic_heads: tuple[str, ...]
     trail_words: tuple[str, ...]
@@ -591,10 +604,12 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         comparison_after=_longest_first(_words(data, "comparison.after", f)),
         comparison_not_between=_longest_first(_words(data, "comparison.not_between", f)),
         comparison_possessive=_words(data, "comparison.possessive", f),
+        comparison_apposition=_pattern(data, "comparison.apposition", f),
         comparison_reach=ints["comparison.reach"],
         list_marks=_longest_first(_words(data, "lists.marks", f)),
         respectively=_longest_first(_words(data, "lists.respectively", f)),
         list_totals=_longest_first(_words(data, "lists.totals", f) + _words(data, "lists.ranges", f)),
+        threshold_list=_pattern(data, "lists.threshold_list", f),
         dominance=ints["main.dominance"],
         share=ints["main.share"],
         title_weight=ints["main.title_weight"],
@@ -841,6 +856,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         times=_words(units, "ratios.times", "units.toml"),
         tenths=_words(units, "ratios.tenths", "units.toml"),
         tenths_not_before=frozenset(_words(units, "ratios.tenths_not_before", "units.toml")),
+        tenths_half=frozenset(_words(units, "ratios.tenths_half", "units.toml")),
         count_words=_longest_first(_words(units, "measure_words.count", "units.toml")),
         not_after=_longest_first(_words(units, "filters.not_after", "units.toml")),
         ratio_per=_longest_first(_words(units, "ratio_in_words.per", "units.toml")),
@@ -892,6 +908,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         asof_prefixes=_longest_first(_words(per, "asof_prefixes", "periods.toml")),
         relative_years=_rel_years(per),
         continuation_openers=_longest_first(_words(per, "continuation_openers", "periods.toml")),
+        item_marks=_pattern(per, "item_marks", "periods.toml"),
         lead_lines=_get(per, "lead_lines", int, "periods.toml"),
         frame_cues=_longest_first(_words(per, "frame.results_cues", "periods.toml")),
         month_frame_cues=_longest_first(_words(per, "frame.month_cues", "periods.toml")),
@@ -922,6 +939,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         non_bank=_longest_first(non_bank),
         self_reference=_longest_first(self_ref),
         lead_words=_longest_first(_words(subj, "lead_words", "subject.toml")),
+        speech_verbs=_longest_first(_words(subj, "speech_verbs", "subject.toml")),
         segment_marks=_pattern(subj, "segment_marks", "subject.toml"),
         generic_heads=_longest_first(_words(subj, "generic_heads", "subject.toml")),
         trail_words=_longest_first(_words(subj, "trail_words", "subject.toml")),
@@ -1007,7 +1025,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-07zzj issue 13, session 25: a summary table's bare years (2007 | 2006 | 2005) and a section row's unit (全年经营成果(人民币百万元)); a bank table whose cells are spaces apart (银行名称 资产总额(亿元) 增长率(%), its rows' listing marks (A), its growth column the measure before; a copy that lost its decimal points (1 51万亿元); 恒生指数 no bank; a name and its own stock code make a page that bank's; a glossed year (去(2024)年) no numbered item; a group of banks a sentence opens with goes with its later figures (subject); a basis joined to a basis, a date inside 受…影响, a glossed 去(2024)年底 after 由 date nothing after them; 前三季; a year-only sidecar dates year-less phrases; a prose paragraph naming no bank (or only 本行) goes on about the one bank of the paragraph before; Kangxi radicals read as Han characters; 0.47X; a minus after 、; 改善 of a carried lower-is-better ratio. Before: session 24: the brokers' period codes open with a character, their guards after it (the period scan's first-character gate; output unchanged); a bank-less sentence's clause right after an industry total with its own figure is that total's (attribution.toml carry_reach, carry_words); 中国银保监会/中国银行业… regulators, not 国银 or 中国银行; 放贷/投诉 flow words; a period never starts after it ends; 私行管理资产 names private-banking AUM; a range after a list of banks (降幅区间在0.11%-8.98%) is nobody's (attribution.toml lists.ranges); a total restating a list after 等 (…厦门银行等4家银行…分别为) lets 分别 deal the figures out; a relative year glossed with its number after a comparison word (较去(100)年同期) is the basis; 金融统计 a results cue; 自 a from-word; a from-level in a move dated by a period of its year is the level on the eve of that period (第三季逾放比自0.26%降至0.24%: 6月30日); 增至/减至/跌至/涨至/增到/降到/升到 trail words; scaled figures listed before a currency share it (1,317亿、2,852亿、6亿及210亿澳门元); 派发/分派/派息 flows; foreign and investment banks (高盛 …) other institutions; 约合 approximate; 中期及末期 no half year; brokers' period codes (24H1, 24Q3末, 2Q末, 1-3Q, Q1-Q3) and 三季报/一季报 report words; forecast years (2024-2026年EPS预测) do not date an undated page; a slash list of figures (9.5%/11.61%/13.78%, 分别提升7/4/9bp) and an elided list of names (核心一级、一级和资本充足率); a stock code the page writes names its bank (stock_codes.csv); a page typed at a fixed width is unwrapped (clean.toml [hard_wrap]); 自 a trail word; 逾放覆盖率; a bracket's dated figure leaves the paragraph's date alone; session 23: 合并 (consolidated) changes no metric; 本集团 opens no subject; 发布的数据 a results cue (a data release frames the page); a stacked table passes section rows (每股计 | | |) and reads bracketed negatives ((8,434)); a change cell without % in a row of percents is in points; English bank names (Postal Savings Bank of China, …); 美仙 US cents; telecom operators are other institutions; a basis clause takes the measure its sentence said moved (净利息收益率不降反升，较上年提高5个基点); 增长了22.30%达到6.25万亿元 the new level after the change (cues.toml level_after_change); 去年一年里 a year; a markdown row opening and closing with its separator; 2024/12 a month's end; a column head with one period however many phrases (2025/06 - 中期); an undated page citing a year's annual report (2011年度报告显示) written the year after; 利息收入净额 net interest income; 从2020年 opens no subject and restates the named measure; 凭借 names the number after it; 录 a trail word; 业务及管理费用, 普通股一级资本充足率, 可归属于股东溢利 names; a later results story stacked on a page (a paragraph opening with 公布 and a later period) frames what follows it; 中期息 no half year; 期内银行 no bank; a table whose cells stand one to a line regrouped into rows; a table whose rows are banks (银行名称 | 营业收入(亿元) | 营业收入增速) gives each row its bank and each column its measure; a row label opening with a bank (中信银行营业收入(亿元)) is that bank's; a period-only clause after a clause naming a measure (该行利息净收入便进入下行通道，2025年前三季度为…) and a measure right after a number and 的 (2875亿元的净利润) are the subject; 低于2006年末的7.98% a compared level (低于/高于 lead words); 上升至/下降至… whole trail words; 税后溢利 net profit; 缩水/萎缩 decreases; a qualifier after a count (以上) no noun; a flattened table header writing its periods over several words (2024 年 1-6 月) with a change column; a grouped figure under a change column no rate; a figure after 合计 that follows a list of banks the list's total, nobody's; a table whose cells are spaces apart (two year heads side by side), a cell writing its unit (1,362.90亿元, -7BP), a 变化百分点 column in points, a lone figure column dating its change column, a footnote number off a label, a summary table's year framing an undated page; a bank's own site (bank_sites.csv) its main bank; former bank names (深圳发展银行); 2021年“期中” a half year; a bracket's subject ends with it; a measure and a joining word before a count (客户规模及1.74亿月活客户); 其次为A、B，分别为x和y the measure spoken of last; session 22: 录得/实现/取得 a boundary before a bare head, 攀升至/更是/历史性 trail words; text tables read by row and column, tab or pipe rows and tables flattened to one line (tables.toml; clean keeps a tab row's cells and gives an HTML table row one line of tab-separated cells); 净利息收益, 营业支出, 有资产客户 names; 去年同期为X the same period a year before; 2024年末期 no year end; 去(98)年 names the year of writing; 業績披露 a disclosure; 金融运行/运行情况 results cues; 平均 part of ROE/ROA names; a glossed measure (每股盈餘(EPS)) and 盈余 name concepts; 扣非 a segment; session 21: the value-list words as data (output unchanged); 三季末/第一季末 quarter ends; 不过/然而 lead and 反而 trail words; 信貸減值撥值 an impairment charge; 前三季 no ranking cut; 息差 a margin; a name after a spaced number and a ranking verb; 批准/审批/累放 flow words; a briefing (发布会) frames its period; a copula and a list of figures after a list of measures deal them out in order; 80億7,700餘萬元 one figure; 百分点 a unit, not 百 a scale; a Hong Kong, Macau or Taiwan bank the title names sets the currency in any script; a month-on-month release frames its month; a cue in the clause gives a bare scaled number its unit; YoY/QoQ a basis, pct a percentage point; 5000多亿的储蓄存款 measures the noun after 的; a period-only clause restates the sentence's measure; 没超 up to; Taiwan loan words are money; 於2018年12月31日, an as-at date; a 分别 list's total (合计) is nobody's; 两家 a total; session 20: 37兆2,948億 one figure; a reporting verb after a period word is dropped from the subject; a share within a whole (在营收中占比) is of the measure before; 少了/多了 right before the number; a growth heading makes its list line growth rates; Hong Kong fee and pre-provision names, 发卡, 据点; a list line under a colon heading measures what the heading names (unit, metric, subject); pay words are money; a bare ROC year 100-119 before a month or year end; a total joined to a bank makes the figure nobody's; 2021年年末 a year end; 分别 over a list of banks keeps the subject whole; an undated comparison basis before a direction word is no subject; cards issued and transactions counted imply a count; a group word restating the banks just listed (…交通银行五大国有商业银行…均) gives each its row; member rows show the measure without the group; 中国交通银行 an alias; 上市银行 a results cue; a subject widened by its sibling names the metric; a date closing a subject is cut; Hong Kong pre-provision profit and loan impairment ratio names; a list of percents before 的…增长 is growth rates; bare places listed before 分别 in a sentence about one kind of bank are that kind's banks (广州、上海、重庆分别…); session 19: a date looked ahead to does not date an undated page; a copula clause restates the growth rate before it; a list item naming no metric keeps its place (净利差和净利息收益率); a bank outside the registry keeps its row and place in a list of banks; a branch page's subjects no longer name the branch; a count in a physical measure shows it (斤 a count unit), 收购 a flow word; 中 a boundary before a bare head; a paragraph opening with 同时 keeps the dates before; an undated framed page is written after the latest day it states; 今年 set apart by a comma opens the year; a bare number in a 分别 list shares the next unit; coordinated names with words of their own, Hong Kong impaired-loan names; an open period (2022年以来) with nothing after it runs to a dated page's day; a group of banks is no topic of one bank's figure; reporting verbs between a bank and its measure, 折合人民币 trails; issue 13, session 18: parallel from-levels share the written from-date; 今年半年报 a half-year; a period ratio's from-level is the same period a year before; subjects restructured and phrased anew (a clause naming nothing restates the figure before, list items naming their own measures, a branch is an institution, 月增/月减); kind (shares, counts of those, stated levels, growth words after the percent, joined percents, pp, 翻了, income and deposits, 高于 a qualifier); periods (disclosure days, undated annual news written the year after); attribution (rural banks' short names, stakes, groups with 均, counts after a bank list); metric (variants folded, borrowed subjects); pinyin glosses cleaned"
+EXTRACTOR_VERSION = "2026-12-07zzl issue 13, session 26: a broker's markdown table run into one line (forecast years 2024E, (+/-)% growth rows, balances and multiples at the year end, a unit in any item of the bracket); a threshold then the banks past it (破百亿元的有6家,分别为…); the item a respectively list shows names its own metric; numbered items and bullets run on in one line keep their own dates; the report a results cue names frames the page and 截至报告期末 is its end; a bullet mark ends a comparison word's reach and an apposition (作为…的) is passed over; a heading's cue before a bullet makes no change; an amount right after a rate is no change; Taiwan filing words; 一成半; net loans; subject trail words, scopes, speech verbs, ranking frames trimmed as subjects, bare amounts after a change, spaces inside Chinese phrases"
 
 
 @cache

@@ -107,9 +107,13 @@ def _index(text: str, m: str, ctx: DocContext, spans: list[Span]) -> _Doc:
                 h.resolver != "day" or m.startswith(lex.asof_prefixes, h.start)):
             lead_as_of = h.finish
             break
-    # 截至报告期末: the period end of the report the article is about, i.e. the lead's as-of date
-    periods = [(_PeriodHit(h.start, h.end, "point" if lead_as_of else "unresolved", None, lead_as_of,
-                           h.resolver) if h.resolver == "report_end" else h) for h in periods]
+    # 截至报告期末: the period end of the report the article is about: its results frame's end,
+    # else the lead's as-of date
+    if any(h.resolver == "report_end" for h in periods):
+        frame = results_frame(m, periods, full, title_end, lex)
+        report_end = frame.finish if frame is not None else lead_as_of
+        periods = [(_PeriodHit(h.start, h.end, "point" if report_end else "unresolved", None, report_end,
+                               h.resolver) if h.resolver == "report_end" else h) for h in periods]
     title_line = m[:title_end]
     repeats = []
     pos = title_end
@@ -193,7 +197,8 @@ def _value_unit(sp: Span, lex: Lexicon, m: str, currency: DocCurrency | None = N
     if cls == "times":
         return value, "times", None
     if cls == "tenths":  # 两成 = 20%, 三成五 = 35%
-        return value * 10 + (lex.digits[sp.tenth] if sp.tenth else 0), "percent", None
+        half = sp.tenth is not None and sp.tenth in lex.tenths_half  # 一成半 = 15%
+        return value * 10 + (5 if half else lex.digits[sp.tenth] if sp.tenth else 0), "percent", None
     if cls == "count":
         return value, "count", sp.unit_word  # replaced by the written form by the caller
     return value, None, None
@@ -301,6 +306,9 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
                 out.extend(_member_row(mention, code) for code in members)  # 四大行均超6000亿元
                 continue
             listed = attribution.sharing_banks(d.institutions, m, fs, sp.start, mention.entity, d.span_starts)
+            if not listed and mention.qualifier != "exact":
+                # 归母净利润破百亿元的有6家,分别为江苏银行、北京银行…: the threshold, for each bank listed
+                listed = attribution.banks_past(d.institutions, m, sp.end, _containing(d.full_starts, d.full, sp.start)[1])
             if listed:
                 out.extend(_member_row(mention, code) for code in listed)  # a row for each bank listed
             elif mention.entity is not None and attribution.list_total(d.institutions, m, fs, sp.start,
@@ -404,6 +412,12 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         # 华夏银行(4.59万亿元) after 平安银行以5.77万亿元总资产居首: where the figure's own words name
         # nothing, the subject it is shown with (borrowed from the figure before) names its metric
         rule = metric_match.match(phrase_to_simplified(phrased), unit, kind)
+    elif rule is not None and phrased and s.text and _list_item(phrase_to_simplified(phrased), s.text):
+        # 平均资产回报率及加权平均权益回报率分别达到1.32%和22.79%: the item shown names the metric
+        # of its own figure, not the list's last one
+        own = metric_match.match(phrase_to_simplified(phrased), unit, kind)
+        if own is not None:
+            rule = own
     ss, se = _containing(d.sent_starts, d.sentences, sp.start)
     return Mention(
         char_start=sp.start,
@@ -424,6 +438,16 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         scale_word=_written_scale(sp, text, lex),
         is_implied_unit=implied,
     )
+
+
+def _list_item(phrased: str, own: str) -> bool:
+    """The subject shown is an item of the list the figure's own words are (平均资产回报率 of
+    平均资产回报率及加权平均权益回报率): a list mark follows it there."""
+    k = own.find(phrased) if len(phrased) >= 2 else -1
+    return k >= 0 and own[k + len(phrased):k + len(phrased) + 1] in _ITEM_MARKS
+
+
+_ITEM_MARKS = frozenset("及和与、")
 
 
 def _widened(phrased: str, own: str) -> bool:
@@ -509,7 +533,8 @@ def _change(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, loc: Located
     """(direction, comparison basis, the basis' date): what makes the figure a change."""
     m = d.m
     cstart, qstart, prev_end, prev, subj = at.cstart, at.qstart, at.prev_end, at.prev, s.span
-    window_cues = _between(d.cue_starts, d.cues, prev_end, qstart)
+    # (收入和利润(同比环比) - 营业收入332.65亿元: a heading's words before a bullet mark are no cue)
+    window_cues = _between(d.cue_starts, d.cues, after_segment_marks(m, prev_end, qstart), qstart)
     direction = None
     dir_end = -1
     for s_, e, cls in window_cues:
@@ -543,9 +568,11 @@ def _change(sp: Span, d: _Doc, lex: Lexicon, at: Place, s: Subject, loc: Located
     # in the same clause is that rate again
     rate_again = loc.carried and prev is not None and at.same_clause and subj == prev.subj \
         and unit in ("percent", "pp") and prev.unit == unit and prev.basis is None
-    if (at.enum or rate_again or loc.bank_list and prev is not None and prev.unit == unit) and prev is not None \
+    if (at.enum or rate_again or loc.bank_list) and prev is not None \
+            and (prev.unit == unit or at.enum and not (prev.unit in ("percent", "pp") and unit not in ("percent", "pp"))) \
             and prev.kind == "change" and not direction and not basis:
-        # 建设银行营收同比增速2.15% 工商银行1.57%: the next bank's figure is the same change
+        # 建设银行营收同比增速2.15% 工商银行1.57%: the next bank's figure is the same change (an
+        # amount right after a rate, 下跌1.9%2,838億 in a copy that lost its 至, is none)
         direction, basis = prev.direction or "pos", prev.basis
     if sp.kind == "fixed" and not direction:
         direction = "pos"  # 翻了一番

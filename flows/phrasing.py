@@ -19,7 +19,7 @@ from flows.document import (CHANGE_CUES, DIRECTIONS, PUNCT, Doc, Place, between,
                             previous_sentence_start, scanners)
 from flows.extract import Span
 from flows.lexicon import Lexicon, load_lexicon, one_of_chars
-from flows.subject import (ITEM_SEP_WIDE, abbreviation_after, after_headline_gap, after_last_bank,
+from flows.subject import (ITEM_SEP_WIDE, phrasing, abbreviation_after, after_headline_gap, after_last_bank,
                            after_place_frame, after_segment_marks, change_suffix, change_tail,
                            comparison_topic, counted_phrase, drop_glosses, drop_measure_verbs, drop_period_lead,
                            drop_possessive, drop_time_words, full_name, group_carried, inherit_sibling, launched_service,
@@ -251,6 +251,8 @@ def phrased_subject(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
         subj = s.span
         phrased = with_topic(text, phrased, d.topics, d.topic_starts, at.line_start,
                              subj[0] if subj is not None and subj[0] < sp.start else sp.start, entity is not None)
+    if phrased and " " in phrased:
+        phrased = _TYPESET_SPACE.sub("", phrased)  # 總行專營機 構: a space inside a Chinese phrase
     if phrased and measure_word and measure_word in lex.phrasing["measures_shown"] and not phrased.endswith(")"):
         phrased += "(" + text[sp.end - len(measure_word):sp.end] + ")"  # 支持企业收购夏粮(斤): what the count weighs
     return phrased
@@ -346,6 +348,11 @@ def _phrased_around(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
         phrased = last_phrase[fs][0]
         if _after_bank_bracket(d, qstart) and len(measure_of(phrased)) >= 3:
             phrased = measure_of(phrased)
+    if phrased is None and loc.bare is not None and last_phrase is not None and fs in last_phrase \
+            and last_phrase[fs][1] == last_end and not at.enum and not _RATIO_END.search(last_phrase[fs][0]):
+        # 本地私人部门贷款按月上升1.1%，金额为4,410亿澳门元: a bare measure (金额, 余额) names the
+        # amount of what the figure before it in the sentence measured
+        phrased = without_change_tail(last_phrase[fs][0])
     if phrased is None and last_phrase is not None and fs in last_phrase and last_phrase[fs][1] == last_end \
             and between(d.period_starts, d.periods, last_end, qstart):
         # 2021年稅前盈餘為3,369.8億元，2022年攀升至3,919.4億元: a dated clause naming nothing states
@@ -367,7 +374,13 @@ def _phrased_around(sp: Span, d: Doc, lex: Lexicon, at: Place, loc: Located, s: 
             and last_phrase[fs][1] == last_end:
         phrased = signed_change_of(m, last_end, qstart, last_phrase[fs][0])  # 营收808.15亿元(+8.78%)
     if phrased is None and sp.kind != "ratio":
-        phrased = ranking_measure(m, text, fs, qstart)  # 营收位列前五的…为：江苏银行、…，分别为…
+        ranked = ranking_measure(m, text, fs, qstart)  # 营收位列前五的…为：江苏银行、…，分别为…
+        if ranked is not None:
+            # (工商銀行、建設銀行、農業銀行實現歸母淨利潤均超過2000億元: without the banks and the
+            # words linking it to the figure; a period opening it stays, 全年营收位列前三)
+            ra = after_last_bank(between(d.entity_starts, d.entities, ranked[0], ranked[1]), ranked[0], ranked[1])
+            rb = _trim_subject(d, ra, ranked[1])[1]
+            phrased = strip_display_lead(text[ra:rb]) if rb - ra >= 2 else None
     if phrased is None and sp.kind == "ratio":
         phrased = one_in_phrase(m, text, sp.start, sp.end)  # 每3笔业务中，就有一笔来自手机银行
     elif phrased and unit == "percent":
@@ -409,6 +422,10 @@ def _trim_subject(d: Doc, a: int, b: int) -> tuple[int, int]:
     colon = max(m.rfind("：", a, b - 1), m.rfind(":", a, b - 1))
     if colon >= a:
         a = colon + 1  # 陈昭旭：个人客户数达… / • 个人客户数：7.55亿户 (a trailing colon stays a label)
+    for verb in load_lexicon().speech_verbs:
+        k = m.rfind(verb, a, b - 2)
+        if k >= 0:
+            a = k + len(verb)  # 又表示年内非利息收入: what was said, not who said it
     changed = True
     while changed and a < b:
         changed = False
@@ -418,6 +435,10 @@ def _trim_subject(d: Doc, a: int, b: int) -> tuple[int, int]:
         n = _trail_len(m, a, b)
         if n:
             b -= n
+            changed = True
+        x = phrasing().scope_tail.search(m, a, b)
+        if x is not None and x.start() - a >= 2:
+            b = x.start()  # 资产规模在众多农商行中: the scope is no part of the measure
             changed = True
         k = bisect.bisect_left(d.period_starts, b) - 1 if b - a > 4 else -1
         if k >= 0 and d.period_starts[k] >= a + 2 and d.periods[k].end == b:
@@ -431,6 +452,10 @@ def _trim_subject(d: Doc, a: int, b: int) -> tuple[int, int]:
 
 
 _DATE_LEADS = "在于於"
+# spaces between two Chinese characters or brackets (機 構, 全部破净 的: PDF copies and some CMSs);
+# a space next to a Latin word or a number stays as written (逾期90 日)
+_TYPESET_SPACE = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef()（）/])[ \u3000]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef()（）/])")
+_RATIO_END = re.compile("(?:率|比|比重|份额|份額)$")  # a ratio's subject: no amount is of it
 
 
 def _trail_len(m: str, a: int, b: int) -> int:

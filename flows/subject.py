@@ -232,6 +232,7 @@ class _Phrasing:
         self.frame_reach = 80  # the frame stands at most this far before 分别
         self.pinyin_gloss = re.compile("|".join(ph["pinyin_gloss"] + ph["ticker"]))
         self.period_lead = re.compile("(?:" + "|".join(ph["period_lead"]) + ")")
+        self.scope_tail = re.compile("(?:" + "|".join(ph["scope_tail"]) + ")$")
         self.topic_in = re.compile(rf"(?:{alternation(ph['topic_nouns'])}|{inst})")
         self.group_topics = frozenset(ph["group_topics"])
         self.institution_in = re.compile(rf"{inst}|{alternation(load_lexicon().attribution.branch_words)}")
@@ -642,9 +643,10 @@ def drop_period_lead(s: str) -> str:
     return s[x.end():] if x is not None and len(s) - x.end() >= 2 else s
 
 
-def ranking_measure(m: str, text: str, fs: int, qstart: int) -> str | None:
+def ranking_measure(m: str, text: str, fs: int, qstart: int) -> tuple[int, int] | None:
     """上半年营收位列前五的上市城商行为：江苏银行、…，分别为388.43亿元 -> 上半年营收: a figure listed
-    after 分别 for banks a ranking or threshold frame introduced measures what precedes the frame."""
+    after 分别 for banks a ranking or threshold frame introduced measures what precedes the frame
+    ((start, end) of it, which the caller trims as any subject)."""
     ph = phrasing()
     k = max(m.rfind(w, fs, qstart) for w in ph.respectively)
     if k < 0 or any(ch in "，,；;。" for ch in m[k:qstart]):
@@ -657,7 +659,7 @@ def ranking_measure(m: str, text: str, fs: int, qstart: int) -> str | None:
     s = strip_display_lead(text[last.start("measure"):last.end("measure")])
     if any(w in s for w in ph.respectively) or only_institution(s, short=False):
         return None
-    return s
+    return last.span("measure")
 
 
 def signed_change_of(m: str, last_end: int, qstart: int, previous: str | None) -> str | None:

@@ -127,29 +127,64 @@ def _rows(text: str, words: TableWords) -> list[tuple[int, int, list[tuple[int, 
         if pos in taken:
             pos = end + 1
             continue
-        for sep in words.separators:
-            if line.count(sep) >= words.min_cells - 1:
-                cells = []
-                a = pos
-                for part in line.split(sep):
-                    cells.append((a, a + len(part)))
-                    a += len(part) + len(sep)
-                if line.lstrip().startswith(sep):
-                    cells = cells[1:]  # | 淨資產收益率 (%) | 4.892 |: a markdown row opens with its separator
-                while cells and not text[cells[-1][0]:cells[-1][1]].strip():
-                    cells.pop()  # and closes with it
-                if len(cells) >= words.min_cells - 1:
-                    out.append((pos, end, cells))
-                break
-        else:
-            if spaced:
-                cells = [(pos + x.start(), pos + x.end()) for x in _TOKEN.finditer(line)]
-                if len(cells) >= words.min_cells:
-                    out.append((pos, end, cells))
+        flat = _flat_markdown(line)
+        for a, b in flat if flat else ((0, len(line)),):
+            row = _split_row(text, pos + a, line[a:b], words, spaced)
+            if row is not None:
+                out.append(row)
         pos = end + 1
     if stacked:
         out = sorted(out + stacked)
     return out
+
+
+def _split_row(text: str, ls: int, line: str, words: TableWords, spaced: bool
+               ) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """(line start, line end, cell spans) of `line` (starting at `ls` in `text`) when a separator
+    (else, in a text with a spaced header, runs of spaces) splits it into enough cells."""
+    end = ls + len(line)
+    for sep in words.separators:
+        if line.count(sep) >= words.min_cells - 1:
+            cells = []
+            a = ls
+            for part in line.split(sep):
+                cells.append((a, a + len(part)))
+                a += len(part) + len(sep)
+            if line.lstrip().startswith(sep):
+                cells = cells[1:]  # | 淨資產收益率 (%) | 4.892 |: a markdown row opens with its separator
+            while cells and not text[cells[-1][0]:cells[-1][1]].strip():
+                cells.pop()  # and closes with it
+            return (ls, end, cells) if len(cells) >= words.min_cells - 1 else None
+    if spaced:
+        cells = [(ls + x.start(), ls + x.end()) for x in _TOKEN.finditer(line)]
+        if len(cells) >= words.min_cells:
+            return ls, end, cells
+    return None
+
+
+_FLAT_DELIMITER = re.compile(r"\|\s*:?-{3,}:?\s*\|")  # | ---- |: a markdown table's delimiter row
+_ROW_BREAK = re.compile(r"(?<=\|) +(?=\|)")  # …|94,200| |(+/-)%|…: one row ends, the next opens
+
+
+def _flat_markdown(line: str) -> list[tuple[int, int]] | None:
+    """A markdown table run into one line of prose (…财务摘要 |项目|2022A|…| | ---- | …| |营业收入
+    (百万元)|70,570|…| [7] 投资建议 …): (start, end) of each of its rows within the line, from a
+    row's first separator to its last; None when the line holds no such table."""
+    if "-" not in line or _FLAT_DELIMITER.search(line) is None:
+        return None
+    rows = []
+    a = 0
+    for x in _ROW_BREAK.finditer(line):
+        rows.append((a, x.start()))
+        a = x.end()
+    rows.append((a, len(line)))
+    if len(rows) < 3:
+        return None  # a header, the delimiter and a row at least
+    first_a, first_b = rows[0]
+    rows[0] = (line.find("|", first_a, first_b), first_b)  # the prose before the table is no cell
+    last_a, last_b = rows[-1]
+    rows[-1] = (last_a, line.rfind("|", last_a, last_b) + 1)  # nor the prose after it
+    return rows
 
 
 _STACK_MIN = 6  # lines of one cell each that make a stacked table (a header and a row of two)
@@ -259,12 +294,14 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
     measures: list[_Measure | None] | None = None  # or columns of measures, a bank to a row
     header_end = -1
     table_unit = None
+    above: tuple[str, str, str | None] | None = None  # the last row's measure (subject, its matching copy, bank)
     for k, (ls, le, cells) in enumerate(rows):
         columns = _header(m, cells, ctx, frame, words)
         named = _measure_header(text, m, cells, words) if columns is None else None
         if columns is not None or named is not None:
             header, measures, header_end = columns, named, le
             table_unit = _unit_above(m, ls, words)
+            above = None
             continue
         if header is None and measures is None:
             continue
@@ -277,6 +314,20 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
             continue
         assert header is not None
         label = _label(text, m, cells, ls, rows[k - 1][1] if k else -1)
+        growth = label is None and above is not None and m[cells[0][0]:cells[0][1]].strip() in words.growth_rows
+        if growth:
+            # 营业收入(百万元) | 70,570 | … then (+/-)% | 9.1% | …: the growth of the row above
+            assert above is not None
+            for j, (ca, cb) in enumerate(cells[1:len(header) + 1]):
+                col = header[j]
+                x = _number().fullmatch(m, ca, cb) if col is not None else None
+                if x is not None and col is not None and col.kind != "change":
+                    change = _Column("change", None, col.finish)
+                    mention = _cell(text, x, change, [change], _Unit("percent", 1), above[0] + words.growth_suffix,
+                                    above[1], ls, le, above[2])
+                    if mention is not None:
+                        out.append(mention)
+            continue
         if label is None:
             heading = m[cells[0][0]:cells[0][1]].strip()
             if heading and not any(_number().fullmatch(m, ca, cb) for ca, cb in cells[1:]):
@@ -289,6 +340,9 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
         bank = _bank_at(label_m)
         if bank is not None and bank[0] < len(label_m):  # 中信银行营业收入(亿元): the bank's row
             row_entity, subject, label_m = bank[1], subject[bank[0]:], label_m[bank[0]:]
+        above = (subject, label_m, row_entity)
+        if unit is None and label_m in words.multiples:
+            unit = _Unit("times", 1)  # 市净率 | 0.87 | 0.69: a valuation multiple
         # 0.76% | 0.77% | (0.01): a change cell without its % in a row of percents is in points
         rates = any("%" in m[ca:cb] for ca, cb in cells[1:len(header) + 1])
         for j, (ca, cb) in enumerate(cells[1:len(header) + 1]):
@@ -583,18 +637,21 @@ def _header(m: str, cells: list[tuple[int, int]], ctx: DocContext, frame: Period
     return _compared(cols)
 
 
-_BARE_YEAR = re.compile(r"\s*((?:19|20)\d\d)\s*")
+_BARE_YEAR = re.compile(r"\s*((?:19|20)\d\d)[AE]?\s*")  # 2024E, 2022A: a broker's forecast, actual
 
 
 def _year_heads(m: str, cells: list[tuple[int, int]]) -> list[_Column | None] | None:
-    """Year columns when every cell that is not empty is a bare year and they run one year apart
-    (2007 | 2006 | 2005): the financial years of a report's summary table; else None."""
-    years = []
+    """Year columns when every cell that is not empty, after the labels' heading (项目), is a bare
+    year and they run one year apart (2007 | 2006 | 2005, 项目 | 2022A | 2023A | 2024E): the
+    financial years of a report's summary table or a broker's forecast; else None."""
+    years: list[int] = []
     for a, b in cells:
         if m[a:b].strip():
             x = _BARE_YEAR.fullmatch(m, a, b)
             if x is None:
-                return None
+                if years or _number().fullmatch(m, a, b) is not None:
+                    return None
+                continue  # 项目: the labels' column
             years.append(int(x.group(1)))
     if len(years) < 2 or {y - z for y, z in zip(years, years[1:])} not in ({1}, {-1}):
         return None
@@ -673,11 +730,16 @@ def _clean_label(raw: str, raw_m: str, words: TableWords) -> tuple[str, str]:
     if note is not None:  # 平均总资产回报率(1): a footnote's number
         raw, raw_m = raw[:note.start()], raw_m[:note.start()]
     x = _BRACKET_END.search(raw_m)
-    first = _label_unit(raw_m, words)
-    if x is not None and first is not None:
-        rest = x.start(1) + len(first)
-        if rest < x.end(1):  # (%,加权平均): the unit and its comma go
-            raw, raw_m = raw[:x.start(1)] + raw[rest + 1:], raw_m[:x.start(1)] + raw_m[rest + 1:]
+    unit = _label_unit(raw_m, words)
+    if x is not None and unit is not None:
+        items = _ITEM_SEP.split(raw_m[x.start(1):x.end(1)])
+        if len(items) > 1:  # (%,加权平均), (归母,百万元): the unit and its comma go
+            k = items.index(unit)
+            a = x.start(1) + sum(len(w) + 1 for w in items[:k])
+            b = a + len(unit) + 1 if k < len(items) - 1 else a + len(unit)
+            if k == len(items) - 1:
+                a -= 1  # the comma before a closing unit
+            raw, raw_m = raw[:a] + raw[b:], raw_m[:a] + raw_m[b:]
         else:  # (元): the bracket goes
             raw, raw_m = raw[:x.start()], raw_m[:x.start()]
     return raw.strip(), raw_m.strip()
@@ -693,8 +755,10 @@ def _label_unit(label_m: str, words: TableWords) -> str | None:
     x = _BRACKET_END.search(label_m)
     if x is None:
         return None
-    first = _ITEM_SEP.split(x.group(1))[0]
-    return first if first == "%" or first in words.scales or first.endswith(tuple(words.scales)) else None
+    for item in _ITEM_SEP.split(x.group(1)):  # (%,加权平均), (归母,百万元)
+        if item == "%" or item in words.scales or item.endswith(tuple(words.scales)):
+            return item
+    return None
 
 
 def _unit_above(m: str, pos: int, words: TableWords) -> _Unit | None:
@@ -793,8 +857,11 @@ def _cell(text: str, x: re.Match, col: _Column, cols: list[_Column | None], unit
         kind = "change"
     elif unit_code in ("percent", "pp"):
         kind = "level"
+    elif col.kind == "point" or unit_code == "times" \
+            or _BRACKET_END.sub("", label_m).endswith(load_lexicon().tables.stock_endings):
+        kind = "level"  # 每股净资产 | 9.19, 市净率 | 0.87: a balance or a multiple, at its year's end
     else:
-        kind = "level" if col.kind == "point" else "flow"
+        kind = "flow"
     rule = metric_match.match(label_m, unit_code, kind)
     if col.kind == "change":
         current = next((c for c in cols if c is not None and c.kind != "change"), None)

@@ -23,6 +23,21 @@ def _subject(text: str, surface: str) -> str | None:
 
 
 CASES = [
+    # adverbs, a scope and a half-split direction word are no part of the measure
+    ("期內存款增長17%,貸款增16%,淨息差亦擴闊20點子至1.8%。", "1.8%", "淨息差"),
+    ("重庆农商行资产规模在众多农商行中达9087.78亿元。", "9087.78亿元", "资产规模"),
+    ("私人银行人均AUM均处于3万元以上。", "3万元", "私人银行人均AUM"),
+    ("因此包括M1及準貨幣負債的廣義貨幣供應量M2回升1.1%至8,411億澳門元。", "8,411億澳門元",
+     "包括M1及準貨幣負債的廣義貨幣供應量M2"),
+    ("撥備前利潤實際增長1.24%。", "1.24%", "撥備前利潤"),
+    # a verb of totals after the period, a speaker or a publisher before the measure
+    ("报告显示,建设银行上半年共实现营业收入2514.01亿元。", "2514.01亿元", "营业收入"),
+    ("该行又表示年內非利息收入為56.97億元。", "56.97億元", "非利息收入"),
+    # the banks and linking words of a threshold frame, before 分别 deals its figures out
+    ("前三季度,工商銀行、建設銀行、農業銀行實現歸母淨利潤均超過2000億元,分別爲2690.25億元、2557.76億元和2143.72億元。",
+     "2557.76億元", "歸母淨利潤"),
+    # a space typeset inside a Chinese phrase
+    ("总行专营机 构3个,基层营业机构1万个。", "3个", "总行专营机构"),
     # a group of banks (no registry bank) the sentence opened with: its later figures measure it too
     ("城市商业银行不良贷款余额607.2亿元,比年初减少51.5亿元,不良贷款率3.7%,比年初下降1.1个百分点。", "3.7%",
      "城市商业银行不良贷款率"),

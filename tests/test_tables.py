@@ -357,3 +357,32 @@ def test_a_bank_table_whose_cells_are_spaces_apart_reads_each_banks_row():
     assert (level.entity, level.value, level.metric_key) == ("BOB", Decimal("3387952000000"), "total_assets")
     (growth,) = rows["10.62"]
     assert (growth.entity, growth.kind, growth.unit, growth.metric_key) == ("CQCB", "change", "percent", "total_assets")
+
+
+BROKER = (
+    "某银行2024年中报点评\n"
+    "投资建议 - 维持增持评级 [2] 财务摘要 |项目|2022A|2023A|2024E|2025E| | ---- | ---- | ---- | ---- | "
+    "|营业收入(百万元)|70,570|74,293|80,131|87,234| |(+/-)%|9.1%|5.3%|7.9%|8.9%| "
+    "|净利润(归母,百万元)|25,386|28,750|31,813|35,641| |每股净资产(元,期末股本)|9.19|11.47|12.97|14.28| "
+    "|市净率|0.87|0.69|0.61|0.56| [7] 风险提示 - 24Q2营收增速放缓至2.9%。\n"
+)
+
+
+def test_a_brokers_markdown_table_run_into_one_line_reads_its_forecast_years():
+    ms = extract_mentions(BROKER, DocContext(published_at=date(2024, 8, 20), published_precision="day", entity="JSB"))
+    by = {(m.surface, m.period_end): m for m in ms}
+    income = by[("70,570", date(2022, 12, 31))]
+    assert (income.value, income.unit, income.kind, income.metric_key) == (Decimal("70570000000"), "CNY", "flow",
+                                                                            "operating_income")
+    forecast = by[("35,641", date(2025, 12, 31))]  # 净利润(归母,百万元): the unit is any item of the bracket
+    assert (forecast.value, forecast.metric_key, forecast.period_start) == (Decimal("35641000000"), "net_profit",
+                                                                            date(2025, 1, 1))
+    growth = by[("7.9%", date(2024, 12, 31))]  # (+/-)%: the row above's growth
+    assert (growth.kind, growth.unit, growth.metric_key, growth.subject) == ("change", "percent", "operating_income",
+                                                                              "营业收入增速")
+    book = by[("12.97", date(2024, 12, 31))]  # a balance per share: at the year's end
+    assert (book.kind, book.unit, book.value, book.period_start) == ("level", "CNY", Decimal("12.97"), None)
+    multiple = by[("0.69", date(2023, 12, 31))]
+    assert (multiple.unit, multiple.kind) == ("times", "level")
+    # the prose after the table is still read as prose
+    assert any(m.surface == "2.9%" and m.kind == "change" for m in ms)
