@@ -315,7 +315,7 @@ class _PeriodScans:
 
 # a group a pattern names apart only because a regex cannot name two groups alike: read as the other
 # (rocb, the bare ROC year 114年10月底, is a `roc` year)
-_GROUP_READ_AS = {"rocb": "roc"}
+_GROUP_READ_AS = {"rocb": "roc", "yc": "yy"}  # (yc: ○九年, 09年, a year of the 2000s in two digits)
 
 
 @cache
@@ -402,19 +402,23 @@ def _small_int(s: str | None) -> int | None:
         return None
 
 
+_CN_DIGITS = str.maketrans("○〇零一二三四五六七八九", "00012345678" + "9")
+
+
 def _written_year(groups: dict) -> int:
     """2024 as written; a year of the Republic of China (今(98)年, 民國98年: `roc` in periods.toml
     {Y}) is 1911 years later on the Western calendar."""
     y = groups.get("y")
-    return int(y) if y else int(groups["roc"]) + 1911
+    if y:
+        return int(y)
+    yy = groups.get("yy")
+    return 2000 + int(yy.translate(_CN_DIGITS)) if yy else int(groups["roc"]) + 1911
 
 
 def _year(groups: dict, end_month: int, pub: date | None, precision: str | None) -> int | None:
     """Year of a phrase: written (2024年), relative (今年, 去年) or the latest one not after publication."""
-    if groups.get("y") or groups.get("roc"):
-        return _written_year(groups)
-    if groups.get("yy"):
-        return 2000 + int(groups["yy"])  # 1H25, 2Q25
+    if groups.get("y") or groups.get("roc") or groups.get("yy"):
+        return _written_year(groups)  # 2024年, 民國98年; 1H25, 2Q25, ○九年
     rel = groups.get("rel")
     if rel:
         if pub is None:

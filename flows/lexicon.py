@@ -178,6 +178,7 @@ class TableWords:
     growth_suffix: str  # ... shown after that row's subject (营业收入增速)
     stock_endings: tuple[str, ...]  # a row label ending in one is a balance at the column's end
     multiples: tuple[str, ...]  # a row label naming a valuation multiple (市净率): its cells in times
+    ratio_endings: tuple[str, ...]  # a row label ending in one (资本充足率) states percents
 
 
 _TABLE_COLUMNS = ("change", "report_end", "prev_year_end", "prev_same_period", "report_period")
@@ -217,6 +218,7 @@ def _table_words(rules_dir: Path) -> TableWords:
         growth_suffix=_get(data, "growth_suffix", str, f),
         stock_endings=_longest_first(_words(data, "stock_endings", f)),
         multiples=_words(data, "multiples", f),
+        ratio_endings=_words(data, "ratio_endings", f),
     )
 
 
@@ -1025,7 +1027,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-07zzl issue 13, session 26: a broker's markdown table run into one line (forecast years 2024E, (+/-)% growth rows, balances and multiples at the year end, a unit in any item of the bracket); a threshold then the banks past it (破百亿元的有6家,分别为…); the item a respectively list shows names its own metric; numbered items and bullets run on in one line keep their own dates; the report a results cue names frames the page and 截至报告期末 is its end; a bullet mark ends a comparison word's reach and an apposition (作为…的) is passed over; a heading's cue before a bullet makes no change; an amount right after a rate is no change; Taiwan filing words; 一成半; net loans; subject trail words, scopes, speech verbs, ranking frames trimmed as subjects, bare amounts after a change, spaces inside Chinese phrases"
+EXTRACTOR_VERSION = "2026-12-07zzm issue 13, session 26: a year of the 2000s in two digits (○九年, 09年); a typed table under a rule (2025年上半年度 2024年度 -----) and ratio rows in percent; Hong Kong and Taiwan banks' bare yuan; 业务 inserted in a metric name; a broker's markdown table run into one line (forecast years 2024E, (+/-)% growth rows, balances and multiples at the year end, a unit in any item of the bracket); a threshold then the banks past it (破百亿元的有6家,分别为…); the item a respectively list shows names its own metric; numbered items and bullets run on in one line keep their own dates; the report a results cue names frames the page and 截至报告期末 is its end; a bullet mark ends a comparison word's reach and an apposition (作为…的) is passed over; a heading's cue before a bullet makes no change; an amount right after a rate is no change; Taiwan filing words; 一成半; net loans; subject trail words, scopes, speech verbs, ranking frames trimmed as subjects, bare amounts after a change, spaces inside Chinese phrases"
 
 
 @cache

@@ -408,6 +408,10 @@ def _trim_subject(d: Doc, a: int, b: int) -> tuple[int, int]:
     changed = True
     while changed and a < b:
         changed = False
+        e = d.skip_at.get(a)
+        if e is not None and e <= b:
+            a = e  # a bank name, period phrase or comparison basis opening the clause (○九年: before its ○ is taken for a bullet)
+            changed = True
         while a < b and m[a] in PUNCT:
             a += 1
             changed = True
@@ -749,8 +753,8 @@ def _period_lead(d: Doc, a: int) -> str:
     """The period phrase written right before the subject, when short and without digits
     (今年第三季盈利 -> 第三季; 今年累放农地贷款 -> 今年)."""
     hits = between(d.period_starts, d.periods, max(0, a - 8), a)
-    if not hits or hits[-1].end != a or hits[-1].type != "range":
-        return ""  # a date (截至9月底, 目前) is the period field's alone
+    if not hits or hits[-1].end != a or hits[-1].type != "range" or hits[-1].resolver == "year":
+        return ""  # a date (截至9月底, 目前) or a written year (○九年) is the period field's alone
     w = d.text[hits[-1].start:a]
     if len(w) > 2 and w.startswith(("今年", "去年", "本年")):
         w = w[2:]

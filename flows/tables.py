@@ -61,7 +61,12 @@ def has_table(text: str) -> bool:
 
 def _may_be_flat(text: str, words: TableWords) -> bool:
     return any(w in text for w in words.unit_markers) and (
-        _flat_gate().search(text) is not None or _dated_gate().search(text) is not None)
+        _flat_gate().search(text) is not None or _dated_gate().search(text) is not None) \
+        or _RULE in text and _spaced_gate().search(text) is not None  # 2024年度  2023年度 ----------
+
+
+_RULE = "-----"  # a typed table's rule under its header (2025年上半年度 2024年度 2023年度 --------)
+_RULE_TOKEN = re.compile(r"-{5,}")
 
 
 @cache
@@ -341,8 +346,6 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
         if bank is not None and bank[0] < len(label_m):  # 中信银行营业收入(亿元): the bank's row
             row_entity, subject, label_m = bank[1], subject[bank[0]:], label_m[bank[0]:]
         above = (subject, label_m, row_entity)
-        if unit is None and label_m in words.multiples:
-            unit = _Unit("times", 1)  # 市净率 | 0.87 | 0.69: a valuation multiple
         # 0.76% | 0.77% | (0.01): a change cell without its % in a row of percents is in points
         rates = any("%" in m[ca:cb] for ca, cb in cells[1:len(header) + 1])
         for j, (ca, cb) in enumerate(cells[1:len(header) + 1]):
@@ -555,6 +558,16 @@ def _flat_header(m: str, toks: list[tuple[int, int]], i: int, ctx: DocContext, f
             break
         cols.append(col)
         k += 1
+    if len(cols) < 2 and not cols and k < len(toks):
+        # 2025年上半年度 2024年度 2023年度 -----------: periods written out side by side head a
+        # typed table when a rule runs under them
+        j = k
+        ruled: list[_Column | None] = []
+        while j < len(toks) and (col := _column(m[toks[j][0]:toks[j][1]], ctx, frame, words)) is not None:
+            ruled.append(col)
+            j += 1
+        if len(ruled) >= 2 and j < len(toks) and _RULE_TOKEN.fullmatch(m, *toks[j]):
+            return _compared(ruled), j + 1
     if len(cols) < 2 or not any(c.kind != "change" for c in cols if c is not None):
         return None
     if dated and not any(c.kind == "change" for c in cols if c is not None):
@@ -812,6 +825,11 @@ def _row_unit(label_m: str, table_unit: _Unit | None, words: TableWords) -> _Uni
         if cur is None:
             cur = table_unit.unit if table_unit else "CNY"
         return _Unit(cur, 1 if per_share or scale is None else scale)
+    bare = _BRACKET_END.sub("", label_m).strip()
+    if bare in words.multiples:
+        return _Unit("times", 1)  # 市净率 | 0.87 | 0.69: a valuation multiple
+    if bare.endswith(words.ratio_endings):
+        return _Unit("percent", 1)  # 普通股權一級資本比率 14.3 14.2: a ratio, in percent, whatever the table's unit
     if table_unit is None:
         return None
     return _Unit(table_unit.unit, 1) if per_share else table_unit

@@ -150,3 +150,11 @@ def test_context_name_with_a_growth_word_takes_the_name_that_carried_it():
 def test_context_name_not_taken_from_a_list_of_causes():
     text = "主要缘于其发放贷款和垫款、金融投资等的增长；成都银行("
     assert context_name(text, 0, len(text)) is None
+
+
+def test_an_inserted_business_word_and_net_loans_keep_their_metric():
+    from flows.metric_match import match
+    assert match("私行业务达标客户数", "count", "level").key == "private_banking_customers"
+    assert match("贷款净额", "CNY", "level").key == "total_loans"
+    assert match("逾期放款比率", "percent", "level").key == "npl_ratio"
+    assert match("利息收入", "CNY", "flow") is None  # gross interest income is no metric (净额 is no tail word)
