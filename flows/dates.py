@@ -37,7 +37,7 @@ def period_of(sp: Span, d: Doc, lex: Lexicon, at: Place,
         para = m.rfind("\n", 0, para - 1) + 1  # 其中，…: still the previous paragraph's dates
     st = dates_between(d, para, qstart)
     if heading is None:
-        item = _item_of(m, lex, para, qstart)
+        item = _item_of(d, lex, para, qstart)
         if item is not None:
             # (二)…去年佔22.5%; (三)經營支出上升12.9%: the item's own dates, else those before its list
             st = dates_between(d, item[1], qstart)
@@ -75,21 +75,27 @@ def period_of(sp: Span, d: Doc, lex: Lexicon, at: Place,
     return st, st_fs, now, para
 
 
-def _item_of(m: str, lex: Lexicon, a: int, b: int) -> tuple[int, int] | None:
+def _item_of(d: Doc, lex: Lexicon, a: int, b: int) -> tuple[int, int] | None:
     """(where its list's first item starts, where the last item starts) for the last item of
     m[a:b] (periods.toml item_marks: numbered (一), （二）, or bullets " - "), a list being the items
-    of one kind: a bullet may hold a numbered list of its own."""
-    if all(m.find(ch, a, b) < 0 for ch in _ITEM_CHARS):
-        return None  # every mark holds one of these
-    marks = [(x.start(), m[x.start()] in "(（") for x in _item_pattern(lex.item_marks).finditer(m, a, b)]
-    if not marks:
+    of one kind: a bullet may hold a numbered list of its own. The page's marks are found once,
+    when first asked."""
+    if d.items is None:
+        m = d.m
+        found = [] if all(ch not in m for ch in _ITEM_CHARS) else _item_pattern(lex.item_marks).finditer(m)
+        after = lex.item_mark_after
+        d.items = [(x.start(), m[x.start()] in "(（") for x in found  # (start, numbered)
+                   if x.start() == 0 or m[x.start() - 1] == "\n" or m[x.start() - 1] in after]
+        d.item_starts = [s for s, _ in d.items]
+    hi = bisect.bisect_left(d.item_starts, b)
+    if hi == 0 or d.item_starts[hi - 1] < a:
         return None
-    last, numbered = marks[-1]
+    last, numbered = d.items[hi - 1]
     first = last
-    for start, kind in reversed(marks):
-        if kind != numbered:
-            break  # the bullet that holds this numbered list
-        first = start
+    k = hi - 1
+    while k >= 0 and d.items[k][0] >= a and d.items[k][1] == numbered:
+        first = d.items[k][0]  # (a bullet before it holds this numbered list)
+        k -= 1
     return first, last
 
 
@@ -98,7 +104,7 @@ _ITEM_CHARS = (")", "）", "-", "•", "●")
 
 @cache
 def _item_pattern(pattern: str) -> re.Pattern:
-    return re.compile(pattern, re.M)
+    return re.compile(pattern)  # literal-first: the engine skips to the next bracket or bullet
 
 
 def figure_dates(sp: Span, d: Doc, at: Place, kind: str, basis: str | None, basis_date: date | None,

@@ -134,6 +134,10 @@ class Doc:
     topics: list[tuple[int, int]] = field(default_factory=list)  # topic nouns (flows.subject.with_topic)
     topic_starts: list[int] = field(default_factory=list)
     later_frames: list[PeriodHit] = field(default_factory=list)  # stacked stories' periods after it
+    speech: list[tuple[int, int]] | None = None  # speech verbs (表示, 公布), found when first asked (flows.phrasing)
+    speech_starts: list[int] = field(default_factory=list)
+    items: list[tuple[int, bool]] | None = None  # list items run on in a line (flows.dates), when first asked
+    item_starts: list[int] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- per figure

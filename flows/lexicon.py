@@ -288,6 +288,7 @@ class Lexicon:
     asof_prefixes: tuple[str, ...]
     continuation_openers: tuple[str, ...]
     item_marks: str  # (一) (二) inside a line: each item a paragraph of its own for the dates it carries
+    item_mark_after: frozenset[str]  # ... after a line start or one of these
     relative_years: dict[str, int]
     lead_lines: int
     frame_cues: tuple[str, ...]
@@ -319,6 +320,9 @@ class Lexicon:
     self_reference: tuple[str, ...]
     lead_words: tuple[str, ...]
     speech_verbs: tuple[str, ...]  # 又表示年内非利息收入…: the subject starts after the last one
+    scope_open: tuple[str, ...]  # 资产规模在众多农商行中: a scope closing the subject (在 … 中)
+    scope_close: frozenset[str]
+    scope_reach: int
     segment_marks: str
     generic_heads: tuple[str, ...]
     trail_words: tuple[str, ...]
@@ -911,6 +915,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         relative_years=_rel_years(per),
         continuation_openers=_longest_first(_words(per, "continuation_openers", "periods.toml")),
         item_marks=_pattern(per, "item_marks", "periods.toml"),
+        item_mark_after=frozenset(_get(per, "item_mark_after", list, "periods.toml")),
         lead_lines=_get(per, "lead_lines", int, "periods.toml"),
         frame_cues=_longest_first(_words(per, "frame.results_cues", "periods.toml")),
         month_frame_cues=_longest_first(_words(per, "frame.month_cues", "periods.toml")),
@@ -942,6 +947,9 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
         self_reference=_longest_first(self_ref),
         lead_words=_longest_first(_words(subj, "lead_words", "subject.toml")),
         speech_verbs=_longest_first(_words(subj, "speech_verbs", "subject.toml")),
+        scope_open=_words(subj, "scope_open", "subject.toml"),
+        scope_close=frozenset(_words(subj, "scope_close", "subject.toml")),
+        scope_reach=_get(subj, "scope_reach", int, "subject.toml"),
         segment_marks=_pattern(subj, "segment_marks", "subject.toml"),
         generic_heads=_longest_first(_words(subj, "generic_heads", "subject.toml")),
         trail_words=_longest_first(_words(subj, "trail_words", "subject.toml")),
@@ -1027,7 +1035,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-07zzm issue 13, session 26: a year of the 2000s in two digits (○九年, 09年); a typed table under a rule (2025年上半年度 2024年度 -----) and ratio rows in percent; Hong Kong and Taiwan banks' bare yuan; 业务 inserted in a metric name; a broker's markdown table run into one line (forecast years 2024E, (+/-)% growth rows, balances and multiples at the year end, a unit in any item of the bracket); a threshold then the banks past it (破百亿元的有6家,分别为…); the item a respectively list shows names its own metric; numbered items and bullets run on in one line keep their own dates; the report a results cue names frames the page and 截至报告期末 is its end; a bullet mark ends a comparison word's reach and an apposition (作为…的) is passed over; a heading's cue before a bullet makes no change; an amount right after a rate is no change; Taiwan filing words; 一成半; net loans; subject trail words, scopes, speech verbs, ranking frames trimmed as subjects, bare amounts after a change, spaces inside Chinese phrases"
+EXTRACTOR_VERSION = "2026-12-07zzn issue 13, session 26: a year of the 2000s in two digits (○九年, 09年); a typed table under a rule (2025年上半年度 2024年度 -----) and ratio rows in percent; Hong Kong and Taiwan banks' bare yuan; 业务 inserted in a metric name; a broker's markdown table run into one line (forecast years 2024E, (+/-)% growth rows, balances and multiples at the year end, a unit in any item of the bracket); a threshold then the banks past it (破百亿元的有6家,分别为…); the item a respectively list shows names its own metric; numbered items and bullets run on in one line keep their own dates; the report a results cue names frames the page and 截至报告期末 is its end; a bullet mark ends a comparison word's reach and an apposition (作为…的) is passed over; a heading's cue before a bullet makes no change; an amount right after a rate is no change; Taiwan filing words; 一成半; net loans; subject trail words, scopes, speech verbs, ranking frames trimmed as subjects, bare amounts after a change, spaces inside Chinese phrases"
 
 
 @cache

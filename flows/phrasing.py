@@ -19,7 +19,7 @@ from flows.document import (CHANGE_CUES, DIRECTIONS, PUNCT, Doc, Place, between,
                             previous_sentence_start, scanners)
 from flows.extract import Span
 from flows.lexicon import Lexicon, load_lexicon, one_of_chars
-from flows.subject import (ITEM_SEP_WIDE, phrasing, abbreviation_after, after_headline_gap, after_last_bank,
+from flows.subject import (ITEM_SEP_WIDE, abbreviation_after, after_headline_gap, after_last_bank,
                            after_place_frame, after_segment_marks, change_suffix, change_tail,
                            comparison_topic, counted_phrase, drop_glosses, drop_measure_verbs, drop_period_lead,
                            drop_possessive, drop_time_words, full_name, group_carried, inherit_sibling, launched_service,
@@ -426,10 +426,9 @@ def _trim_subject(d: Doc, a: int, b: int) -> tuple[int, int]:
     colon = max(m.rfind("：", a, b - 1), m.rfind(":", a, b - 1))
     if colon >= a:
         a = colon + 1  # 陈昭旭：个人客户数达… / • 个人客户数：7.55亿户 (a trailing colon stays a label)
-    for verb in load_lexicon().speech_verbs:
-        k = m.rfind(verb, a, b - 2)
-        if k >= 0:
-            a = k + len(verb)  # 又表示年内非利息收入: what was said, not who said it
+    said = _speech_end(d, a, b - 2)
+    if said >= 0:
+        a = said  # 又表示年内非利息收入: what was said, not who said it
     changed = True
     while changed and a < b:
         changed = False
@@ -440,9 +439,9 @@ def _trim_subject(d: Doc, a: int, b: int) -> tuple[int, int]:
         if n:
             b -= n
             changed = True
-        x = phrasing().scope_tail.search(m, a, b)
-        if x is not None and x.start() - a >= 2:
-            b = x.start()  # 资产规模在众多农商行中: the scope is no part of the measure
+        scope = _scope_start(m, a, b)
+        if scope >= 0:
+            b = scope  # 资产规模在众多农商行中: the scope is no part of the measure
             changed = True
         k = bisect.bisect_left(d.period_starts, b) - 1 if b - a > 4 else -1
         if k >= 0 and d.period_starts[k] >= a + 2 and d.periods[k].end == b:
@@ -456,6 +455,38 @@ def _trim_subject(d: Doc, a: int, b: int) -> tuple[int, int]:
 
 
 _DATE_LEADS = "在于於"
+
+
+def _speech_end(d: Doc, a: int, b: int) -> int:
+    """The end of the last speech verb (表示, 公布: subject.toml speech_verbs) starting in [a, b), or -1;
+    the page's verbs are found once, when first asked."""
+    if d.speech is None:
+        d.speech = [x.span() for x in _speech_pattern().finditer(d.m)]
+        d.speech_starts = [s for s, _ in d.speech]
+    k = bisect.bisect_left(d.speech_starts, b) - 1
+    return d.speech[k][1] if k >= 0 and d.speech[k][0] >= a else -1
+
+
+@cache
+def _speech_pattern() -> re.Pattern:
+    from flows.lexicon import alternation
+    return re.compile(alternation(load_lexicon().speech_verbs) or "(?!)")
+
+
+def _scope_start(m: str, a: int, b: int) -> int:
+    """Where a scope closing m[a:b] starts (资产规模|在众多农商行中: subject.toml scope_open,
+    scope_close, scope_reach), or -1; a scope is taken only with two characters left."""
+    lex = load_lexicon()
+    if b - a < 4 or m[b - 1] not in lex.scope_close:
+        return -1
+    for opener in lex.scope_open:
+        k = m.rfind(opener, max(a + 2, b - 2 - lex.scope_reach), b - 2)
+        if k >= 0 and not any(ch in _SCOPE_BREAKS for ch in m[k + 1:b - 1]):
+            return k
+    return -1
+
+
+_SCOPE_BREAKS = "，,。；;、在"
 # spaces between two Chinese characters or brackets (機 構, 全部破净 的: PDF copies and some CMSs);
 # a space next to a Latin word or a number stays as written (逾期90 日)
 _TYPESET_SPACE = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef()（）/])[ \u3000]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef()（）/])")

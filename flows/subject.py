@@ -232,7 +232,6 @@ class _Phrasing:
         self.frame_reach = 80  # the frame stands at most this far before 分别
         self.pinyin_gloss = re.compile("|".join(ph["pinyin_gloss"] + ph["ticker"]))
         self.period_lead = re.compile("(?:" + "|".join(ph["period_lead"]) + ")")
-        self.scope_tail = re.compile("(?:" + "|".join(ph["scope_tail"]) + ")$")
         self.topic_in = re.compile(rf"(?:{alternation(ph['topic_nouns'])}|{inst})")
         self.group_topics = frozenset(ph["group_topics"])
         self.institution_in = re.compile(rf"{inst}|{alternation(load_lexicon().attribution.branch_words)}")
