@@ -506,6 +506,9 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
         if resolver == "year":
             y = _written_year(g)
             return (date(y, 1, 1), date(y, 12, 31))
+        if resolver == "year_span":  # 2020至2023年
+            y1, y2 = int(g["y1"]), _written_year(g)
+            return (date(y1, 1, 1), date(y2, 12, 31)) if y1 < y2 else None
         if resolver == "rel_year":
             y = _year(g, 12, pub, prec)
             return None if y is None else (date(y, 1, 1), date(y, 12, 31))

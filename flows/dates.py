@@ -333,10 +333,13 @@ def series_date(d: Doc, fs: int, start: int) -> tuple[date | None, date] | None:
             elif gap not in lex.series_list_marks or ranged:
                 break
         run.insert(0, h)
-    if len(run) < 2 or ranged and len(run) != 2:
-        return None
     dates: list[tuple[date | None, date]] = []
-    if ranged:
+    if len(run) == 1 and run[0].resolver == "year_span" and run[0].begin is not None and run[0].finish is not None:
+        # 2020至2023年…分别为210.28亿元、238.79亿元…: one figure a year
+        dates = [(date(y, 1, 1), date(y, 12, 31)) for y in range(run[0].begin.year, run[0].finish.year + 1)]
+    elif len(run) < 2 or ranged and len(run) != 2:
+        return None
+    elif ranged:
         a, b = run
         assert a.finish is not None and b.finish is not None
         if a.resolver == b.resolver == "year" and a.finish < b.finish:

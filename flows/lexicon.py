@@ -27,7 +27,7 @@ PERIOD_TYPES = frozenset({"point", "range", "open", "reset"})
 PERIOD_RESOLVERS = frozenset({
     "day", "month_end", "quarter_end", "half1_end", "year_end", "first_quarters", "first_months",
     "half1", "half2", "quarter", "since_year", "year_to_date", "year", "rel_year", "none",
-    "months_ending", "report_end", "half_code", "month",
+    "months_ending", "report_end", "half_code", "month", "year_span",
 })
 BASIS_STARTS = frozenset({"year_start", "prev_year_end", "none"})
 NATURES = frozenset({"stock", "flow", "ratio"})
@@ -1035,7 +1035,7 @@ def load_lexicon_from(rules_dir: Path) -> Lexicon:
 # What the rule files cannot say: bump this when a code change alters what is extracted from the
 # same text (tests/test_normalise.py's output-equivalence digest fails on such a change), so the
 # next run re-extracts every document with the new code.
-EXTRACTOR_VERSION = "2026-12-07zzo issue 13, session 26: Taiwan holdings and Hong Kong subsidiaries named without 银行 are institutions of their own (富邦香港, 工银亚洲, 第一金); 当中 opens no subject, 一再 closes none; a year of the 2000s in two digits (○九年, 09年); a typed table under a rule (2025年上半年度 2024年度 -----) and ratio rows in percent; Hong Kong and Taiwan banks' bare yuan; 业务 inserted in a metric name; a broker's markdown table run into one line (forecast years 2024E, (+/-)% growth rows, balances and multiples at the year end, a unit in any item of the bracket); a threshold then the banks past it (破百亿元的有6家,分别为…); the item a respectively list shows names its own metric; numbered items and bullets run on in one line keep their own dates; the report a results cue names frames the page and 截至报告期末 is its end; a bullet mark ends a comparison word's reach and an apposition (作为…的) is passed over; a heading's cue before a bullet makes no change; an amount right after a rate is no change; Taiwan filing words; 一成半; net loans; subject trail words, scopes, speech verbs, ranking frames trimmed as subjects, bare amounts after a change, spaces inside Chinese phrases"
+EXTRACTOR_VERSION = "2026-12-07zzp issue 13, session 26: a span of years (2020至2023年) deals a 分别 list out a year each; a Taiwan holding named with its figure (臺新金129.1億元) measures the sentence's measure; 信用及其他资产减值损失, 中间业务净收入; 更 closes no subject; Taiwan holdings and Hong Kong subsidiaries named without 银行 are institutions of their own (富邦香港, 工银亚洲, 第一金); 当中 opens no subject, 一再 closes none; a year of the 2000s in two digits (○九年, 09年); a typed table under a rule (2025年上半年度 2024年度 -----) and ratio rows in percent; Hong Kong and Taiwan banks' bare yuan; 业务 inserted in a metric name; a broker's markdown table run into one line (forecast years 2024E, (+/-)% growth rows, balances and multiples at the year end, a unit in any item of the bracket); a threshold then the banks past it (破百亿元的有6家,分别为…); the item a respectively list shows names its own metric; numbered items and bullets run on in one line keep their own dates; the report a results cue names frames the page and 截至报告期末 is its end; a bullet mark ends a comparison word's reach and an apposition (作为…的) is passed over; a heading's cue before a bullet makes no change; an amount right after a rate is no change; Taiwan filing words; 一成半; net loans; subject trail words, scopes, speech verbs, ranking frames trimmed as subjects, bare amounts after a change, spaces inside Chinese phrases"
 
 
 @cache

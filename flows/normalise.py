@@ -41,7 +41,7 @@ from flows.models import DocContext, Mention
 from flows.script import phrase_to_simplified
 from flows.numerals import as_plain, parse_number, parse_scaled
 from flows.phrasing import Located, Subject, locate_subject, paragraph_topic, phrased_subject, subject_of
-from flows.subject import after_segment_marks, measure_of, quoted_names, topic_hits
+from flows.subject import after_segment_marks, measure_of, only_institution, quoted_names, topic_hits
 from flows.values import (DocCurrency, adjacent_direction, document_currency, improvement_direction,
                           span_currency)
 
@@ -408,7 +408,8 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     elif lower and qualifier == "exact":
         qualifier = "up_to"  # the upper bound: at most
     phrased = phrased_subject(sp, d, lex, at, loc, s, unit, measure_word, last_phrase, named, entity)
-    if rule is None and phrased and (nothing or loc.carried or _widened(phrase_to_simplified(phrased), s.text or "")):
+    if rule is None and phrased and (nothing or loc.carried or _widened(phrase_to_simplified(phrased), s.text or "")
+                                     or only_institution(s.text or "")):  # 臺新金129.1億元 after 稅後淨利
         # 华夏银行(4.59万亿元) after 平安银行以5.77万亿元总资产居首: where the figure's own words name
         # nothing, the subject it is shown with (borrowed from the figure before) names its metric
         rule = metric_match.match(phrase_to_simplified(phrased), unit, kind)
