@@ -402,7 +402,7 @@ def _small_int(s: str | None) -> int | None:
         return None
 
 
-_CN_DIGITS = str.maketrans("○〇零一二三四五六七八九", "00012345678" + "9")
+_CN_DIGITS = str.maketrans("○〇零一二三四五六七八九", "000123456789")  # ○九 -> 09
 
 
 def _written_year(groups: dict) -> int:

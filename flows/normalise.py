@@ -299,7 +299,7 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
             or spans[i - 1].unit_class is None and m[spans[i - 1].end:sp.start] in lex.bare_lower_marks)
         mention = _normalise(sp, d, lex, last_subject, prev_in, span_end_in, upper, lower, last_phrase)
         if mention is not None:
-            fs = _containing(d.full_starts, d.full, sp.start)[0]
+            fs, fe = _containing(d.full_starts, d.full, sp.start)
             members = attribution.group_members(m, _clause_start(d, sp.start, fs), sp.start) \
                 if mention.entity is None else ()
             if members:
@@ -308,7 +308,7 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
             listed = attribution.sharing_banks(d.institutions, m, fs, sp.start, mention.entity, d.span_starts)
             if not listed and mention.qualifier != "exact":
                 # 归母净利润破百亿元的有6家,分别为江苏银行、北京银行…: the threshold, for each bank listed
-                listed = attribution.banks_past(d.institutions, m, sp.end, _containing(d.full_starts, d.full, sp.start)[1])
+                listed = attribution.banks_past(d.institutions, m, sp.end, fe)
             if listed:
                 out.extend(_member_row(mention, code) for code in listed)  # a row for each bank listed
             elif mention.entity is not None and attribution.list_total(d.institutions, m, fs, sp.start,
@@ -413,7 +413,7 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
         # 华夏银行(4.59万亿元) after 平安银行以5.77万亿元总资产居首: where the figure's own words name
         # nothing, the subject it is shown with (borrowed from the figure before) names its metric
         rule = metric_match.match(phrase_to_simplified(phrased), unit, kind)
-    elif rule is not None and phrased and s.text and _list_item(phrase_to_simplified(phrased), s.text):
+    elif rule is not None and phrased and s.text and _list_item(lex, phrase_to_simplified(phrased), s.text):
         # 平均资产回报率及加权平均权益回报率分别达到1.32%和22.79%: the item shown names the metric
         # of its own figure, not the list's last one
         own = metric_match.match(phrase_to_simplified(phrased), unit, kind)
@@ -441,14 +441,11 @@ def _normalise(sp: Span, d: _Doc, lex: Lexicon, last_subject: dict, prev_in: dic
     )
 
 
-def _list_item(phrased: str, own: str) -> bool:
+def _list_item(lex: Lexicon, phrased: str, own: str) -> bool:
     """The subject shown is an item of the list the figure's own words are (平均资产回报率 of
-    平均资产回报率及加权平均权益回报率): a list mark follows it there."""
+    平均资产回报率及加权平均权益回报率): a list mark (subject.toml value_list_marks) follows it there."""
     k = own.find(phrased) if len(phrased) >= 2 else -1
-    return k >= 0 and own[k + len(phrased):k + len(phrased) + 1] in _ITEM_MARKS
-
-
-_ITEM_MARKS = frozenset("及和与、")
+    return k >= 0 and own.startswith(lex.phrasing["value_list_marks"], k + len(phrased))
 
 
 def _widened(phrased: str, own: str) -> bool:

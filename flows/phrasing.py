@@ -18,7 +18,7 @@ from flows.attribution import OTHER
 from flows.document import (CHANGE_CUES, DIRECTIONS, PUNCT, Doc, Place, between, clause_end, clause_start,
                             previous_sentence_start, scanners)
 from flows.extract import Span
-from flows.lexicon import Lexicon, load_lexicon, one_of_chars
+from flows.lexicon import Lexicon, alternation, load_lexicon, one_of_chars
 from flows.subject import (ITEM_SEP_WIDE, abbreviation_after, after_headline_gap, after_last_bank,
                            after_place_frame, after_segment_marks, change_suffix, change_tail,
                            comparison_topic, counted_phrase, drop_glosses, drop_measure_verbs, drop_period_lead,
@@ -469,7 +469,6 @@ def _speech_end(d: Doc, a: int, b: int) -> int:
 
 @cache
 def _speech_pattern() -> re.Pattern:
-    from flows.lexicon import alternation
     return re.compile(alternation(load_lexicon().speech_verbs) or "(?!)")
 
 
@@ -486,7 +485,7 @@ def _scope_start(m: str, a: int, b: int) -> int:
     return -1
 
 
-_SCOPE_BREAKS = "，,。；;、在"
+_SCOPE_BREAKS = "，,。；;、"  # (the opener found is the last one: no scope nests)
 # spaces between two Chinese characters or brackets (機 構, 全部破净 的: PDF copies and some CMSs);
 # a space next to a Latin word or a number stays as written (逾期90 日)
 _TYPESET_SPACE = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef()（）/])[ \u3000]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef()（）/])")
