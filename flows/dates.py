@@ -67,12 +67,43 @@ def period_of(sp: Span, d: Doc, lex: Lexicon, at: Place,
         if column is not None:
             st = PeriodState(as_of=column[1], range_start=column[0], has_range=column[0] is not None,
                              has_point=column[0] is None)
-    elif d.institutions.respectively:
-        series = series_date(d, fs, sp.start)  # 2020年-2024年…分别为a、b、c、d和e
+    else:
+        # 2020年-2024年…分别为a、b、c、d和e; 2024 - 2026年净利润增速预测为10.7%、12.0%、12.2%
+        series = series_date(d, fs, sp.start) if d.institutions.respectively else None
+        if series is None:
+            series = span_series(d, fs, sp.start)
         if series is not None:
             st = PeriodState(as_of=series[1], range_start=series[0], has_range=series[0] is not None,
                              has_point=series[0] is None)
     return st, st_fs, now, para
+
+
+def span_series(d: Doc, fs: int, start: int) -> tuple[date, date] | None:
+    """The year of the k-th figure of a list right after a span of years in its sentence, when the
+    list holds one figure a year (调整2024 - 2026年净利润增速预测为10.7%、12.0%、12.2%: 2026 for the
+    third); None otherwise."""
+    lo = bisect.bisect_left(d.period_starts, fs)
+    i = bisect.bisect_left(d.period_starts, start) - 1
+    if i < lo:
+        return None
+    h = d.periods[i]
+    if h.resolver != "year_span" or h.begin is None or h.finish is None:
+        return None
+    years = h.finish.year - h.begin.year + 1
+    first = bisect.bisect_left(d.span_starts, h.end)
+    k = bisect.bisect_left(d.span_starts, start) - first
+    if not 0 <= k < years:
+        return None
+    m = d.m
+    ends = load_lexicon().series_list_ends
+    j = first  # the list: up to the first list end between two of its figures
+    while j + 1 < len(d.span_starts) and j - first < years and not any(
+            c in ends for c in m[d.span_ends[j]:d.span_starts[j + 1]]):
+        j += 1
+    if j - first + 1 != years:
+        return None
+    y = h.begin.year + k
+    return date(y, 1, 1), date(y, 12, 31)
 
 
 def _item_of(d: Doc, lex: Lexicon, a: int, b: int) -> tuple[int, int] | None:
