@@ -428,21 +428,26 @@ def _is_target(m: str, s: int, e: int) -> bool:
     sc = scanners()
     if m.startswith(sc.comparison_after, e):
         return True
-    best = -1
-    for x in sc.comparison_before.finditer(m, max(0, s - sc.comparison_reach - 3), s):
-        best = x.end()
-    if best < 0 or s - best > sc.comparison_reach:
+    best = _comparison_end(sc, m, s)
+    if best < 0:
         # 低于作为城市商业银行的北京银行: past what the target is said to be
         y = sc.comparison_apposition.search(m, max(0, s - 16), s)
         if y is None or y.end() != s:
             return False
-        for x in sc.comparison_before.finditer(m, max(0, y.start() - sc.comparison_reach - 3), y.start()):
-            best = x.end()
-        if best < 0 or y.start() - best > sc.comparison_reach:
-            return False
         s = y.start()
+        best = _comparison_end(sc, m, s)
+        if best < 0:
+            return False
     gap = m[best:s]
     return not _DIGIT.search(gap) and not _CLAUSE.search(gap) and not any(w in gap for w in sc.comparison_not_between)
+
+
+def _comparison_end(sc: _Scanners, m: str, s: int) -> int:
+    """The end of the last comparison word (高于, 较) within reach before `s`, or -1."""
+    best = -1
+    for x in sc.comparison_before.finditer(m, max(0, s - sc.comparison_reach - 3), s):
+        best = x.end()
+    return best if best >= 0 and s - best <= sc.comparison_reach else -1
 
 
 def _main(text: str, m: str, ctx: DocContext, hits: list[tuple[int, int, str]], first_of: list[int],

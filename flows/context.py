@@ -220,8 +220,7 @@ def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], ti
     month_cues = _words().month_cues
     k = 0
     for h in hits:
-        if h.finish is None or h.type in ("adjacent", "disclosure") or h.resolver not in _FRAMING \
-                and h.resolver != "month":
+        if not _may_frame(h, month=True):
             continue
         if h.resolver == "day" and not m.startswith(lex.asof_prefixes, h.start):
             continue  # a dateline or an event date, not a reporting period
@@ -241,12 +240,19 @@ def results_frame(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], ti
     return None
 
 
+def _may_frame(h: PeriodHit, month: bool = False) -> bool:
+    """A dated period or period end written as such (not a comparison basis' own date, not a
+    disclosure's day) that may be a page's reporting period; a bare month (2025年12月) too when
+    `month` (a statistics release's)."""
+    return h.finish is not None and h.type not in ("adjacent", "disclosure") and (
+        h.resolver in _FRAMING or month and h.resolver == "month")
+
+
 def _named_report(m: str, hits: list[PeriodHit], first: PeriodHit, e: int, cues: re.Pattern) -> PeriodHit:
     """“2025年,…进入…阶段。”日前在北京银行2024年年报业绩发布会上: of the sentence's framing
     phrases, the one a results cue follows at once (2024年|年报) names the report; else the first."""
     for h in hits:
-        if h.start < first.start or h.finish is None or h.type in ("adjacent", "disclosure") \
-                or h.resolver not in _FRAMING:
+        if h.start < first.start or not _may_frame(h):
             continue
         if h.start >= e:
             break
@@ -270,8 +276,7 @@ def later_frames(m: str, hits: list[PeriodHit], full: list[tuple[int, int]], lex
     current = first.finish
     k = 0
     for h in hits:
-        if h.start <= first.end or h.finish is None or h.finish <= current or h.type in ("adjacent", "disclosure") \
-                or h.resolver not in _FRAMING:
+        if h.start <= first.end or not _may_frame(h) or h.finish is None or h.finish <= current:
             continue
         while k + 1 < len(full) and full[k + 1][0] <= h.start:
             k += 1

@@ -94,13 +94,7 @@ def span_series(d: Doc, fs: int, start: int) -> tuple[date, date] | None:
     k = bisect.bisect_left(d.span_starts, start) - first
     if not 0 <= k < years:
         return None
-    m = d.m
-    ends = load_lexicon().series_list_ends
-    j = first  # the list: up to the first list end between two of its figures
-    while j + 1 < len(d.span_starts) and j - first < years and not any(
-            c in ends for c in m[d.span_ends[j]:d.span_starts[j + 1]]):
-        j += 1
-    if j - first + 1 != years:
+    if _list_length(d, first, years) != years:
         return None
     y = h.begin.year + k
     return date(y, 1, 1), date(y, 12, 31)
@@ -390,15 +384,22 @@ def series_date(d: Doc, fs: int, start: int) -> tuple[date | None, date] | None:
     k = bisect.bisect_left(d.span_starts, start) - first
     if first >= len(d.span_starts):
         return None
-    ends = lex.series_list_ends
-    j = first  # the figures of the list: up to the first list end between two of them
-    while j + 1 < len(d.span_starts) and j - first < len(dates) and not any(
-            c in ends for c in m[d.span_ends[j]:d.span_starts[j + 1]]):
-        j += 1
-    n = j - first + 1
+    n = _list_length(d, first, len(dates))
     if n != len(dates) or not 0 <= k < n:
         return None
     return dates[k]
+
+
+def _list_length(d: Doc, first: int, most: int) -> int:
+    """How many figures, from span `first` on, make one list (no periods.toml series_list_ends
+    between two of them); counting stops past `most`."""
+    ends = load_lexicon().series_list_ends
+    m = d.m
+    j = first
+    while j + 1 < len(d.span_starts) and j - first < most and not any(
+            c in ends for c in m[d.span_ends[j]:d.span_starts[j + 1]]):
+        j += 1
+    return j - first + 1
 
 
 def _month_last(y: int, mo: int) -> date:

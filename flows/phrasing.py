@@ -410,7 +410,9 @@ def _trim_subject(d: Doc, a: int, b: int) -> tuple[int, int]:
         changed = False
         e = d.skip_at.get(a)
         if e is not None and e <= b:
-            a = e  # a bank name, period phrase or comparison basis opening the clause (○九年: before its ○ is taken for a bullet)
+            # a bank name, period phrase or comparison basis opening the clause (looked up before
+            # punctuation is skipped: the ○ of ○九年 is also a bullet)
+            a = e
             changed = True
         while a < b and m[a] in PUNCT:
             a += 1
@@ -418,10 +420,6 @@ def _trim_subject(d: Doc, a: int, b: int) -> tuple[int, int]:
         x = sc.subject_lead.match(m, a, b)
         if x and x.end() > a:
             a = x.end()
-            changed = True
-        e = d.skip_at.get(a)
-        if e is not None and e <= b:
-            a = e  # a bank name, period phrase or comparison basis opening the clause
             changed = True
     colon = max(m.rfind("：", a, b - 1), m.rfind(":", a, b - 1))
     if colon >= a:

@@ -323,10 +323,8 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
         if growth:
             # 营业收入(百万元) | 70,570 | … then (+/-)% | 9.1% | …: the growth of the row above
             assert above is not None
-            for j, (ca, cb) in enumerate(cells[1:len(header) + 1]):
-                col = header[j]
-                x = _number().fullmatch(m, ca, cb) if col is not None else None
-                if x is not None and col is not None and col.kind != "change":
+            for col, x in _figures(m, cells, header):
+                if col.kind != "change":
                     change = _Column("change", None, col.finish)
                     mention = _cell(text, x, change, [change], _Unit("percent", 1), above[0] + words.growth_suffix,
                                     above[1], ls, le, above[2])
@@ -348,11 +346,7 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
         above = (subject, label_m, row_entity)
         # 0.76% | 0.77% | (0.01): a change cell without its % in a row of percents is in points
         rates = any("%" in m[ca:cb] for ca, cb in cells[1:len(header) + 1])
-        for j, (ca, cb) in enumerate(cells[1:len(header) + 1]):
-            col = header[j]
-            x = _number().fullmatch(m, ca, cb) if col is not None else None
-            if x is None or col is None:
-                continue
+        for col, x in _figures(m, cells, header):
             mention = _cell(text, x, col, header, unit, subject, label_m, ls, le, row_entity,
                             pp=rates and col.kind == "change" and not x.group("pct"))
             if mention is not None:
@@ -362,6 +356,18 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
         out.extend(x for x in _flat_mentions(text, m, ctx, frame, entity, words, periods)
                    if not any(a <= x.char_start < b for a, b in read))  # a tab row is read once
         out.sort(key=lambda x: x.char_start)
+    return out
+
+
+def _figures(m: str, cells: list[tuple[int, int]], header: list[_Column | None]
+             ) -> list[tuple[_Column, re.Match[str]]]:
+    """(column, number) of each cell of a row of figures under a dated column."""
+    out = []
+    for j, (ca, cb) in enumerate(cells[1:len(header) + 1]):
+        col = header[j]
+        x = _number().fullmatch(m, ca, cb) if col is not None else None
+        if x is not None and col is not None:
+            out.append((col, x))
     return out
 
 
@@ -558,7 +564,7 @@ def _flat_header(m: str, toks: list[tuple[int, int]], i: int, ctx: DocContext, f
             break
         cols.append(col)
         k += 1
-    if len(cols) < 2 and not cols and k < len(toks):
+    if not cols and k < len(toks):
         # 2025年上半年度 2024年度 2023年度 -----------: periods written out side by side head a
         # typed table when a rule runs under them
         j = k
