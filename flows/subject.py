@@ -222,6 +222,7 @@ class _Phrasing:
         self.time_words = re.compile(rf"(?<![较較比于於])(?:{alternation(ph['time_words'] + ph['inner_adverbs'])})")
         self.anaphora = tuple(ph["anaphora"])
         self.sibling_skip = tuple(ph["sibling_skip"])
+        self.sibling_verbs = tuple(ph["sibling_verbs"])
         self.relative_stop = re.compile(r"[、，,；;：:（(]")
         self.topic = re.compile(alternation(ph["topic_nouns"]))
         self.ranking_frame = re.compile(
@@ -368,7 +369,7 @@ def inherit_sibling(s: str, prev: str | None) -> str:
     j = prev.find(body[:2])
     if j <= 0 or j > 4 or body.startswith(prev[:j]) or prev[:j] in body:
         return s
-    if not all("\u4e00" <= ch <= "\u9fff" for ch in prev[:j]):
+    if not all("\u4e00" <= ch <= "\u9fff" for ch in prev[:j]) or prev.endswith(phrasing().sibling_verbs, 0, j):
         return s
     return prev[:j] + body
 

@@ -30,6 +30,7 @@ from flows.context import PeriodHit, period_hits, scan_periods
 from flows.dates import year_before
 from flows.lexicon import TableWords, load_lexicon
 from flows.models import DocContext, Mention
+from flows.subject import phrasing
 
 _LIST_MARK = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])\s*")
 _HAN = re.compile("[\u4e00-\u9fff]")
@@ -56,7 +57,21 @@ def has_table(text: str) -> bool:
     have none (the prose words 上年末, 同期 are common, 单位 is not: it is looked for first)."""
     words = load_lexicon().tables
     return any(text.count(sep) >= 2 * words.min_rows for sep in words.separators) or _may_be_flat(text, words) \
-        or _spaced(text)
+        or _spaced(text) or any(u in text for u in words.unit_markers) and _bare_under_unit(text, words)
+
+
+def _bare_under_unit(text: str, words: TableWords) -> bool:
+    """A 单位 line opens a line of its own and bare cells follow it (`_bare_rows`): three short lines."""
+    for u in words.unit_markers:
+        k = text.find(u)
+        while k >= 0:
+            if k == 0 or text[k - 1] == "\n":
+                nl = text.find("\n", k)
+                nxt = text[nl + 1:].split("\n", 3)[:3] if nl >= 0 else []
+                if len(nxt) == 3 and all(0 < len(x.strip()) <= _BARE_LINE_MAX and _BARE_STOPS.isdisjoint(x) for x in nxt):
+                    return True
+            k = text.find(u, k + 1)
+    return False
 
 
 def _may_be_flat(text: str, words: TableWords) -> bool:
@@ -127,6 +142,9 @@ def _rows(text: str, words: TableWords) -> list[tuple[int, int, list[tuple[int, 
     pos = 0
     spaced = _spaced(text)
     stacked, taken = _stacked_rows(text, words)
+    if any(u in text for u in words.unit_markers):
+        bare, bare_taken = _bare_rows(text, words)
+        stacked, taken = stacked + bare, taken | bare_taken
     for line in text.split("\n"):
         end = pos + len(line)
         if pos in taken:
@@ -266,6 +284,70 @@ def _regroup(text: str, cells: list[tuple[int, int]]) -> list[list[tuple[int, in
     return out if len(out) > 2 else []
 
 
+_BARE_LINE_MAX = 24  # a longer line is prose, not a cell
+_BARE_STOPS = frozenset("。，,；;！？!?|\t")
+
+
+def _bare_rows(text: str, words: TableWords) -> tuple[list[tuple[int, int, list[tuple[int, int]]]], set[int]]:
+    """A table under its 单位 line whose cells stand one to a line with no separator (an HTML table
+    a converter wrote out cell by cell: 时间 / 2010年 / … / 不良贷款余额 / 4336 / 4333 / …): its rows
+    as `_stacked_rows` gives them (the header first; a heading between rows, (一)信用风险指标, as a
+    row of its own). A row is a label and as many figures as the first row holds, and the line
+    after them is not a figure (else the rows are wider than the first: the table is left unread
+    from there)."""
+    lines = text.split("\n")
+    starts = []
+    pos = 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    rows: list[tuple[int, int, list[tuple[int, int]]]] = []
+    taken: set[int] = set()
+    for u, line in enumerate(lines):
+        if not line.lstrip().startswith(words.unit_markers):
+            continue
+        cells: list[tuple[int, int]] = []
+        figure: list[bool] = []
+        for k in range(u + 1, len(lines)):
+            cell = lines[k].strip()
+            if not cell or len(cell) > _BARE_LINE_MAX or not _BARE_STOPS.isdisjoint(cell):
+                break
+            a = starts[k] + len(lines[k]) - len(lines[k].lstrip())
+            cells.append((a, a + len(cell)))
+            figure.append(_number().fullmatch(text, a, a + len(cell)) is not None)
+        found = _bare_regroup(cells, figure)
+        for row in found:
+            end = text.find("\n", row[-1][1])
+            rows.append((text.rfind("\n", 0, row[0][0]) + 1, len(text) if end < 0 else end, row))
+            taken.update(text.rfind("\n", 0, a) + 1 for a, _ in row)
+    return rows, taken
+
+
+def _bare_regroup(cells: list[tuple[int, int]], figure: list[bool]) -> list[list[tuple[int, int]]]:
+    """The header, then the rows, of a run of bare cells (`_bare_rows`); [] when it holds no table."""
+    first = next((i for i in range(len(cells) - 1) if not figure[i] and figure[i + 1]), -1)
+    if first < 1:
+        return []
+    k = 0
+    while first + 1 + k < len(cells) and figure[first + 1 + k]:
+        k += 1
+    if k < 2:
+        return []
+    out = [cells[:first]]
+    i = first
+    while i < len(cells) and not figure[i]:
+        if i + 1 < len(cells) and figure[i + 1]:
+            j = i + 1 + k
+            if j > len(cells) or not all(figure[i + 1:j]) or j < len(cells) and figure[j]:
+                break
+            out.append(cells[i:j])
+            i = j
+        else:
+            out.append([cells[i]])  # (一)信用风险指标: a heading between rows
+            i += 1
+    return out if sum(len(r) > 1 for r in out) >= 2 else []
+
+
 def table_rows(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
     """(line start, line end, cell spans) of the lines of `text` that hold table cells: found once a
     page, for `header_frame` and `table_mentions`."""
@@ -300,12 +382,14 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
     header_end = -1
     table_unit = None
     above: tuple[str, str, str | None] | None = None  # the last row's measure (subject, its matching copy, bank)
+    group = ""  # the group of banks the table's title names (商业银行主要监管指标情况表)
     for k, (ls, le, cells) in enumerate(rows):
         columns = _header(m, cells, ctx, frame, words)
         named = _measure_header(text, m, cells, words) if columns is None else None
         if columns is not None or named is not None:
             header, measures, header_end = columns, named, le
             table_unit = _unit_above(m, ls, words)
+            group = _titled_group(text, m, ls) if entity is None else ""
             above = None
             continue
         if header is None and measures is None:
@@ -347,7 +431,8 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
         # 0.76% | 0.77% | (0.01): a change cell without its % in a row of percents is in points
         rates = any("%" in m[ca:cb] for ca, cb in cells[1:len(header) + 1])
         for col, x in _figures(m, cells, header):
-            mention = _cell(text, x, col, header, unit, subject, label_m, ls, le, row_entity,
+            mention = _cell(text, x, col, header, unit, group + subject if row_entity is None else subject,
+                            label_m, ls, le, row_entity,
                             pp=rates and col.kind == "change" and not x.group("pct"))
             if mention is not None:
                 out.append(mention)
@@ -357,6 +442,27 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
                    if not any(a <= x.char_start < b for a, b in read))  # a tab row is read once
         out.sort(key=lambda x: x.char_start)
     return out
+
+
+def _titled_group(text: str, m: str, ls: int) -> str:
+    """The group of banks the title line above a table (and its 单位 line) opens with, as written
+    (商业银行 of 商业银行主要监管指标情况表: the figures are the group's), else ""."""
+    words = load_lexicon().tables
+    k = ls
+    for _ in range(2):
+        a = m.rfind("\n", 0, max(k - 1, 0)) + 1 if k > 0 else 0
+        line = m[a:k].strip()
+        if line and not line.startswith(words.unit_markers):
+            lead = phrasing().group_lead
+            for n in range(min(len(line), 16), 1, -1):
+                if lead.fullmatch(line, 0, n):  # the longest
+                    s = a + len(m[a:k]) - len(m[a:k].lstrip())
+                    return text[s:s + n]
+            return ""
+        k = a
+        if k == 0:
+            break
+    return ""
 
 
 def _figures(m: str, cells: list[tuple[int, int]], header: list[_Column | None]
@@ -638,6 +744,9 @@ def _header(m: str, cells: list[tuple[int, int]], ctx: DocContext, frame: Period
     years = _year_heads(m, cells)
     if years is not None:
         return years  # 2007 | 2006 | 2005: a summary table's bare years
+    quarters = _quarter_heads(m, cells)
+    if quarters is not None:
+        return quarters  # 2010年 | 2011年 over 四季度 | 一季度 | 二季度 | 三季度
     if any(_number().fullmatch(m, a, b) for a, b in cells):
         return None  # a row of figures (its label is not period-scanned for nothing)
     cols: list[_Column | None] = []
@@ -675,6 +784,46 @@ def _year_heads(m: str, cells: list[tuple[int, int]]) -> list[_Column | None] | 
     if len(years) < 2 or {y - z for y, z in zip(years, years[1:])} not in ({1}, {-1}):
         return None
     return [_Column("range", date(y, 1, 1), date(y, 12, 31)) for y in years]
+
+
+_YEAR_CELL = re.compile(r"\s*((?:19|20)\d\d)年\s*")
+_QUARTER_CELL = re.compile(r"\s*第?([一二三四1-4])季度?\s*|\s*Q([1-4])\s*")
+_QUARTER_NO = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+def _quarter_heads(m: str, cells: list[tuple[int, int]]) -> list[_Column | None] | None:
+    """Quarter columns under year heads (2010年 | 2011年 then 四季度 | 一季度 | 二季度 | 三季度): the
+    years in turn, the next one where the quarters start again; each column runs from its year's
+    start to its quarter's end (a flow is the year to date). None unless the years are all used."""
+    years: list[int] = []
+    quarters: list[int] = []
+    for a, b in cells:
+        y = _YEAR_CELL.fullmatch(m, a, b)
+        q = _QUARTER_CELL.fullmatch(m, a, b) if y is None else None
+        if y is not None:
+            if quarters:
+                return None  # a year after the quarters: not a header of this shape
+            years.append(int(y.group(1)))
+        elif q is not None:
+            quarters.append(_QUARTER_NO[q.group(1) or q.group(2)])
+        elif _number().fullmatch(m, a, b) is not None:
+            return None
+    if not years or len(quarters) < 2:
+        return None
+    out: list[_Column | None] = []
+    n = 0
+    for j, q in enumerate(quarters):
+        if j and q <= quarters[j - 1]:
+            n += 1
+        if n >= len(years):
+            return None
+        y = years[n]
+        out.append(_Column("range", date(y, 1, 1), _QUARTER_END[q](y)))
+    return out if n == len(years) - 1 else None
+
+
+_QUARTER_END = {1: lambda y: date(y, 3, 31), 2: lambda y: date(y, 6, 30), 3: lambda y: date(y, 9, 30),
+                4: lambda y: date(y, 12, 31)}
 
 
 def _compared(cols: list[_Column | None]) -> list[_Column | None]:

@@ -253,6 +253,8 @@ def test_helpers() -> None:
     assert drop_possessive("老年客户较为集中的网点") == "老年客户较为集中的网点"
     assert inherit_sibling("交易笔数", "外卡收单交易规模") == "外卡收单交易笔数"
     assert inherit_sibling("贷款余额", "贷款总额") == "贷款余额"  # same start: nothing to inherit
+    assert inherit_sibling("贷款余额", "发放贷款") == "贷款余额"  # a verb is no modifier (sibling_verbs)
+    assert inherit_sibling("贷款余额", "累计投放贷款") == "贷款余额"
     assert measure_of("上市银行营业收入") == "营业收入"
     assert group_carried("不良贷款率", "国有商业银行不良贷款余额") == "国有商业银行不良贷款率"
     assert group_carried("不良贷款率", "主要商业银行(国有商业银行和股份制商业银行)不良贷款余额") \

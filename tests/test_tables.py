@@ -386,3 +386,45 @@ def test_a_brokers_markdown_table_run_into_one_line_reads_its_forecast_years():
     assert (multiple.unit, multiple.kind) == ("times", "level")
     # the prose after the table is still read as prose
     assert any(m.surface == "2.9%" and m.kind == "change" for m in ms)
+
+
+# A regulator's statistics table an HTML converter wrote out one cell to a line, with no separator:
+# years over quarters in the header, section headings between the rows (invented figures).
+BARE_CELLS = ("城市商业银行主要监管指标情况表\n"
+              "单位:亿元、%\n"
+              "时间\n2022年\n2023年\n项目\n四季度\n一季度\n二季度\n三季度\n"
+              "(一)信用风险指标\n"
+              "不良贷款余额\n1200\n1210\n1225\n1240\n"
+              "不良贷款率\n1.90%\n1.88%\n1.86%\n1.85%\n"
+              "(二)效益性指标\n"
+              "净利润\n2300\n650\n1300\n1950\n"
+              "截至三季度末，城商行资产总额达60万亿元。\n")
+
+
+def test_a_table_of_one_cell_a_line_under_its_unit_line_reads_years_over_quarters():
+    rows = _rows(BARE_CELLS)
+    (first,) = rows["1200"]  # 2022年 四季度: the first column
+    assert (first.value, first.unit, first.kind, first.period_end) == (
+        Decimal(120_000_000_000), "CNY", "level", date(2022, 12, 31))
+    (q3,) = rows["1240"]  # the quarters start again: 2023
+    assert (q3.period_end, q3.metric_key, q3.entity) == (date(2023, 9, 30), "npl_balance", None)
+    (ratio,) = rows["1.86%"]
+    assert (ratio.value, ratio.unit, ratio.period_end) == (Decimal("1.86"), "percent", date(2023, 6, 30))
+    (profit,) = rows["1300"]  # a flow runs from the year's start to the quarter's end
+    assert (profit.kind, profit.period_start, profit.period_end) == ("flow", date(2023, 1, 1), date(2023, 6, 30))
+    # the title names the group of banks the figures are: it shows in the subject
+    assert first.subject == "城市商业银行不良贷款余额"
+    assert [m.value for m in rows["60万亿元"]] == [Decimal(60_000_000_000_000)]  # the prose after it
+
+
+def test_bare_cells_wider_than_the_first_row_are_not_read_as_its_columns():
+    """机构 rows holding two figures a quarter (余额, 率) under a header of quarters: the row is wider
+    than the first one, so no figure takes a quarter it does not belong to."""
+    text = ("单位:亿元、%\n时间\n2022年\n2023年\n四季度\n一季度\n"
+            "商业银行\n1200\n1210\n"
+            "股份制银行\n500\n505\n"
+            "大型银行\n800\n1.30%\n810\n1.20%\n")
+    rows = _rows(text)
+    assert rows["1200"][0].period_end == date(2022, 12, 31)
+    assert rows["505"][0].period_end == date(2023, 3, 31)
+    assert "800" not in rows and "810" not in rows  # the table stops where its rows widen
