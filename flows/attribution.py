@@ -140,8 +140,18 @@ def scanners() -> _Scanners:
                               rf"(?=(?:{alternation(r.respectively)}))"),
         place_item=re.compile(places),
         each_member=re.compile(rf"(?P<group>{alternation(r.group_members)})[^，,。；;：:0-9]{{0,12}}?"
-                               rf"(?:{alternation(r.group_each_words)})"),
+                               rf"(?:{_each_words(r.group_each_words, lex.phrasing['unsplit'])})"),
     )
+
+
+def _each_words(words: list[str], unsplit: list[str]) -> str:
+    """The "each" words (均, 都) as a pattern, not as the end of a word they end (平均, 日均: 平均每天
+    淨賺 says nothing of each bank)."""
+    out = []
+    for w in sorted(words, key=len, reverse=True):
+        guards = "".join(f"(?<!{re.escape(u[:-len(w)])})" for u in unsplit if u.endswith(w) and len(u) > len(w))
+        out.append(guards + re.escape(w))
+    return "|".join(out) or "(?!)"
 
 
 @dataclass(frozen=True)
