@@ -72,6 +72,8 @@ def period_of(sp: Span, d: Doc, lex: Lexicon, at: Place,
         series = series_date(d, fs, sp.start) if d.institutions.respectively else None
         if series is None:
             series = span_series(d, fs, sp.start)
+        if series is None:
+            series = paired_series(d, para, sp.start)
         if series is not None:
             st = PeriodState(as_of=series[1], range_start=series[0], has_range=series[0] is not None,
                              has_point=series[0] is None)
@@ -98,6 +100,40 @@ def span_series(d: Doc, fs: int, start: int) -> tuple[date, date] | None:
         return None
     y = h.begin.year + k
     return date(y, 1, 1), date(y, 12, 31)
+
+
+_PERIOD_JOINERS = frozenset(["和", "、", "及", "与", "以及"])
+
+
+def paired_series(d: Doc, para: int, start: int) -> tuple[date | None, date] | None:
+    """The period of the k-th figure of a list when the last period phrases before it in its
+    paragraph (from `para`) are as many periods joined as a list (2023年和2024Q1，营业收入同比增长
+    7.22%和6.27%，归母净利润…16.22%和12.84%: 2023 for the first of each list, 2024Q1 for the
+    second); None otherwise."""
+    lo = bisect.bisect_left(d.period_starts, para)
+    i = bisect.bisect_left(d.period_starts, start) - 1
+    if i - 1 < lo:
+        return None
+    m = d.m
+    first = i
+    while first - 1 >= lo and m[d.periods[first - 1].end:d.periods[first].start].strip() in _PERIOD_JOINERS:
+        first -= 1
+    group = d.periods[first:i + 1]
+    n = len(group)
+    if n < 2 or any(h.finish is None or h.type not in ("point", "range") for h in group):
+        return None
+    j = bisect.bisect_left(d.span_starts, start)
+    if j >= len(d.span_starts) or d.span_starts[j] != start:
+        return None
+    ends = load_lexicon().series_list_ends
+    r = j  # the first figure of the figure's list
+    while r > 0 and d.span_starts[r - 1] > group[-1].end and not any(
+            c in ends for c in m[d.span_ends[r - 1]:d.span_starts[r]]):
+        r -= 1
+    k = j - r
+    if k >= n or _list_length(d, r, n) != n:
+        return None
+    return group[k].begin, group[k].finish
 
 
 def _item_of(d: Doc, lex: Lexicon, a: int, b: int) -> tuple[int, int] | None:

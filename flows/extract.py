@@ -247,14 +247,16 @@ def _menu_pattern(lex: Lexicon) -> re.Pattern:
 def _keep(p: _Patterns, lex: Lexicon, m: str, start: int, num: str, is_cn: bool, scale: str | None,
           unit_cls: str | None, end: int, unit_word: str | None = None) -> bool:
     """Form-based filters that tell a quantity from a date, code, ordinal or rhetoric."""
-    if start > 0 and m[start - 1] == " ":
+    spaced = start > 0 and m[start - 1] == " "
+    if spaced:
         if start > 1 and m[start - 2].isdigit():
             return False  # 2 9家: a number a PDF conversion broke, or a cell of a row of bare numbers
         start -= 1  # 超 1400 万户
     before = m[max(0, start - 4):start]
     if before and (before[-1].isascii() and before[-1].isalpha() or before[-1] in "/._#") \
-            and not (before[-1] == "/" and _slash_list_item(lex, m, start, unit_cls)):
-        return False  # A500, 9.0.1, 1/2: codes, versions and fractions of codes
+            and not (before[-1] == "/" and _slash_list_item(lex, m, start, unit_cls)) \
+            and not (spaced and unit_cls is not None and before[-2:].isascii() and before[-2:].isalpha()):
+        return False  # A500, 9.0.1, 1/2: codes, versions and fractions of codes (not EPS 0.99元, ROE 18.78%)
     if len(before) >= 2 and before[-1] in "+-" and before[-2].isascii() and before[-2].isalpha() \
             and not (len(before) >= 3 and before[-3].isascii() and before[-3].isalpha()):
         return False  # T+0.5, T-1: codes (同比-3.28%, YoY+0.7%, 5%-8% and 0.04-0.23个百分点 stay)

@@ -207,6 +207,7 @@ class _ContextScan:
     reach: int
     concept_ends: frozenset[str]
     item_marks: str
+    abbreviations: tuple[str, ...]  # concepts named by their abbreviation (EPS)
 
 
 @cache
@@ -221,7 +222,7 @@ def _context_scan() -> _ContextScan:
         | set(lex.positive) | set(lex.negative)
     return _ContextScan(re.compile(alternation(names)), re.compile(f"(?:{alternation(w.tail)})*"),
                         re.compile(alternation(followers)), w.context_reach, frozenset(w.concept_ends),
-                        w.item_marks)
+                        w.item_marks, w.concept_abbreviations)
 
 
 def _letter(ch: str) -> bool:
@@ -236,7 +237,8 @@ def names_nothing(subject_m: str | None) -> bool:
     if not subject_m:
         return True
     cs = _context_scan()
-    return subject_m[-1] not in cs.concept_ends and cs.names.search(subject_m) is None
+    return subject_m[-1] not in cs.concept_ends and cs.names.search(subject_m) is None \
+        and not subject_m.endswith(cs.abbreviations)
 
 
 def _bracketed(m: str, pos: int, hi: int) -> bool:
