@@ -316,6 +316,8 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
                 out.append(_member_row(mention, None))  # 工行、建行…合计…: the list's total, nobody's
             else:
                 out.append(mention)
+    if out:
+        _respective_changes(out, m, lex)
     if tabled:
         # a text table's figures are read by their row and column, not as prose (flows/tables.py)
         banks = {c for _, _, c in d.entities if c is not None and c != attribution.OTHER}
@@ -328,6 +330,33 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
             out = sorted([x for x in out if not any(a <= x.char_start < b for a, b in rows)] + cells,
                          key=lambda x: x.char_start)
     return out
+
+
+def _respective_changes(out: list[Mention], m: str, lex: Lexicon) -> None:
+    """营业收入3657.58亿元、净利润1338.31亿元,同比分别增长0.8%、3.9%: n changes after 分别 that
+    carry one subject, right after n figures of n measures in their sentence, are those measures'
+    changes, the k-th of the k-th (subject and metric; in place)."""
+    words = tuple(lex.phrasing["respectively"])
+    i = 0
+    while i < len(out):
+        c = out[i]
+        j = i
+        while c.kind == "change" and j + 1 < len(out) and out[j + 1].kind == "change" \
+                and out[j + 1].subject == c.subject and out[j + 1].sentence_start == c.sentence_start:
+            j += 1
+        n = j - i + 1
+        if n < 2 or i < n:
+            i = j + 1
+            continue
+        before = out[i - n:i]
+        lead = m[before[-1].char_end:c.char_start]
+        if before[0].sentence_start == c.sentence_start and any(w in lead for w in words) \
+                and all(b.kind != "change" and b.subject for b in before) \
+                and len({b.subject for b in before}) == n:
+            for k in range(n):
+                out[i + k] = replace(out[i + k], subject=before[k].subject,
+                                     metric_key=before[k].metric_key or out[i + k].metric_key)
+        i = j + 1
 
 
 def _mainland_only(m: str, ix: attribution.Institutions, lex: Lexicon) -> str | None:
