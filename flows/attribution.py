@@ -610,6 +610,8 @@ def entity_of(ix: Institutions, m: str, fs: int, fe: int, para: int, cstart: int
                 dealt_after = _restating_total_end(ix, m, hits[z][1])
         # (a list with figures between its banks, 成都银行(18.92%)、青岛银行(14.8%), gives each its item's)
         entity = hits[i][2]
+        if not in_clause and _group_took_over(ix, m, hits[ix.last[i]][1], cstart):
+            return None  # …邮储银行六大国有银行披露半年报，六大行上半年净赚…，平均每天净赚37.71亿元: the group's
     elif ix.self_refs and _any_in(ix.self_refs, fs, start):
         # 该行…: the bank named last in the paragraph (or, in prose naming none, the paragraph before)
         entity = _last_bank(ix, m, para, fs) or ix.main or _paragraph_before(ix, m, sc, para, start, measure_word)
@@ -781,6 +783,30 @@ def _only_bank(ix: Institutions, a: int, b: int) -> str | None:
 def _any_in(starts: list[int], a: int, b: int) -> bool:
     k = bisect.bisect_left(starts, a)
     return k < len(starts) and starts[k] < b
+
+
+_CLAUSE_OPENERS = "，,；;。：:\n"
+
+
+def _group_took_over(ix: Institutions, m: str, names_end: int, cstart: int) -> bool:
+    """A clause after the banks named (ending at `names_end`) and before the figure's clause (from
+    `cstart`) opens with a total across banks, a count at most before it: the sentence goes on
+    about the group (an aggregate right after the names restates them and is passed over)."""
+    r = load_lexicon().attribution
+    k = bisect.bisect_left(ix.aggregates, names_end)
+    if k < len(ix.aggregates) and ix.aggregates[k] - names_end <= r.list_count_reach:
+        k += 1  # 工商银行、…邮储银行大陆六大国有银行: the banks, restated
+    while k < len(ix.aggregates) and ix.aggregates[k] < cstart:
+        j = ix.aggregates[k]
+        while j > names_end and m[j - 1] in _GROUP_COUNTS:
+            j -= 1  # 六大行: a count before the group's word (not 这四家银行, the banks named; not 在大型银行中)
+        if j > names_end and m[j - 1] in _CLAUSE_OPENERS:
+            return True
+        k += 1
+    return False
+
+
+_GROUP_COUNTS = frozenset("0123456789一二两三四五六七八九十几")
 
 
 def _last_bank(ix: Institutions, m: str, a: int, b: int) -> str | None:
