@@ -110,14 +110,22 @@ def _named(mt: _Matcher, s: str) -> list[MetricRule | None]:
     allows; with the names coordinated before it (存款、贷款规模: deposits, loans), a name the
     words before it make a segment or another concept standing as None among them (资本充足率和
     核心资本充足率: the ratio, then none). Empty: none."""
+    whole = s
     while s:
         found, rules = _ending(mt, s)
         if found:
             return rules
         n = _tail_len(mt, s)
         if not n:
-            return []
+            break
         s = s[:-n]
+    # 利息净收入以及投资收益: a last item naming no metric still holds its place after the names before it
+    for c in sorted(mt.words.coordinators, key=len, reverse=True):
+        k = whole.rfind(c)
+        if k >= 2 and len(whole) - k - len(c) >= 2 and not whole.endswith(c):
+            before = _named(mt, whole[:k])
+            if any(before):
+                return [*before, None]
     return []
 
 

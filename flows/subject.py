@@ -92,7 +92,7 @@ _ITEM_SEP = re.compile(r"[、，, /]+")  # not 和/及/与: they stand inside wo
 _RESPECTIVELY = "分别"
 _JOINERS = "和及"  # join the last item of a list to the one before (not 与: 参与者)
 # for the subject field only: 和/及/与 join two items too (淨利息收益率和淨利差分別收窄19點子及17點子)
-ITEM_SEP_WIDE = re.compile(r"[、，, /]+|[和及](?=[^、，, /]{2})")
+ITEM_SEP_WIDE = re.compile(r"[、，, /]+|(?:以及|[和及])(?=[^、，, /]{2})")
 
 
 def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP,
@@ -130,7 +130,8 @@ def respective_parts(m: str, a: int, b: int, k: int, sep: re.Pattern = _ITEM_SEP
         # is shared; the last part may hold two, joined by 及
         j = next((i for i in range(last[0] + 2, last[1] - 2) if m[i] in _JOINERS
                   and measure_tail(m[last[0]:i]) and measure_tail(m[i + 1:last[1]])), -1)
-        items = items + ([(last[0], j), (j + 1, last[1])] if j >= 0 else [last])
+        before = j - 1 if j > last[0] + 2 and m.startswith("以及", j - 1) else j  # 利息净收入以及投资收益
+        items = items + ([(last[0], before), (j + 1, last[1])] if j >= 0 else [last])
         return (None, items[k]) if k < len(items) else None
     narrowest = min(e - s for s, e in items)
     widest = max(e - s for s, e in items)
