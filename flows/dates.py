@@ -412,6 +412,12 @@ def series_date(d: Doc, fs: int, start: int) -> tuple[date | None, date] | None:
                 fin = _month_last(y, mo)
                 dates.append((date(y, mo, 1) if a.resolver == "month" else None, fin))
                 y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+        elif a.resolver in _QUARTERS and b.resolver in _QUARTERS and a.finish < b.finish:
+            # 2020年一季度至四季度当季…依次为14.02亿元、17.29亿元…: one figure a quarter
+            y, mo = a.finish.year, a.finish.month
+            while (y, mo) <= (b.finish.year, b.finish.month) and len(dates) < 16:
+                dates.append((date(y, mo - 2, 1) if a.resolver == "quarter" else None, _month_last(y, mo)))
+                y, mo = (y + 1, 3) if mo == 12 else (y, mo + 3)
     else:
         dates = [(h.begin, h.finish) for h in run if h.finish is not None]
     if len(dates) < 2:
@@ -424,6 +430,9 @@ def series_date(d: Doc, fs: int, start: int) -> tuple[date | None, date] | None:
     if n != len(dates) or not 0 <= k < n:
         return None
     return dates[k]
+
+
+_QUARTERS = ("quarter", "quarter_end")
 
 
 def _list_length(d: Doc, first: int, most: int) -> int:

@@ -104,8 +104,10 @@ def document_currency(text: str, m: str, ctx: DocContext, main_entity: str | Non
             same_from.append((s, code))
     default = None
     if main_entity not in lex.institutions:  # a mainland bank's figures are in yuan wherever printed
+        # a page about 中银香港 or 玉山银行 quotes its own currency, in any script and on any outlet
+        default = _local_bank_currency(m, lex)
         host = _host(ctx.url) or _host(ctx.source)
-        if host:
+        if host and default is None:
             default = _domain_currency(lex, host)
         if default is None and ctx.source:
             default = lex.currency_sources.get(ctx.source.strip())
@@ -122,19 +124,22 @@ def document_currency(text: str, m: str, ctx: DocContext, main_entity: str | Non
                         named[code] += n
             if named and detect_script(text) == "traditional":
                 default = named.most_common(1)[0][0]
-        if default is None:  # in any script: a page about 中银香港 or 玉山银行 quotes its own currency
-            banks: Counter[str] = Counter()
-            title_end = m.find("\n")
-            title = m[:title_end] if title_end >= 0 else m
-            for w, code in lex.local_banks.items():
-                n = m.count(w)
-                if n and (w in title or n >= lex.local_bank_min_names):  # not one named in passing
-                    banks[code] += n
-            if banks:
-                default = banks.most_common(1)[0][0]
     if default is None and not same_from:
         return None
     return DocCurrency(default, same_from)
+
+
+def _local_bank_currency(m: str, lex: Lexicon) -> str | None:
+    """The currency of the Hong Kong, Macau or Taiwan banks (currency.toml [local_banks]) the page
+    is about: named in its title, or `local_bank_min_names` times (not one named in passing)."""
+    banks: Counter[str] = Counter()
+    title_end = m.find("\n")
+    title = m[:title_end] if title_end >= 0 else m
+    for w, code in lex.local_banks.items():
+        n = m.count(w)
+        if n and (w in title or n >= lex.local_bank_min_names):
+            banks[code] += n
+    return banks.most_common(1)[0][0] if banks else None
 
 
 def span_currency(sp: Span, lex: Lexicon, m: str, doc: DocCurrency | None,
