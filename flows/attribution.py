@@ -144,7 +144,7 @@ def scanners() -> _Scanners:
     )
 
 
-def _each_words(words: list[str], unsplit: list[str]) -> str:
+def _each_words(words: tuple[str, ...], unsplit: tuple[str, ...]) -> str:
     """The "each" words (均, 都) as a pattern, not as the end of a word they end (平均, 日均: 平均每天
     淨賺 says nothing of each bank)."""
     out = []

@@ -131,9 +131,10 @@ def paired_series(d: Doc, para: int, start: int) -> tuple[date | None, date] | N
             c in ends for c in m[d.span_ends[r - 1]:d.span_starts[r]]):
         r -= 1
     k = j - r
-    if k >= n or _list_length(d, r, n) != n:
+    finish = group[k].finish if k < n else None
+    if finish is None or _list_length(d, r, n) != n:
         return None
-    return group[k].begin, group[k].finish
+    return group[k].begin, finish
 
 
 def _item_of(d: Doc, lex: Lexicon, a: int, b: int) -> tuple[int, int] | None:
