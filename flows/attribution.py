@@ -146,10 +146,11 @@ def scanners() -> _Scanners:
 
 def _each_words(words: tuple[str, ...], unsplit: tuple[str, ...]) -> str:
     """The "each" words (均, 都) as a pattern, not as the end of a word they end (平均, 日均: 平均每天
-    淨賺 says nothing of each bank)."""
+    淨賺 says nothing of each bank; but 年 before 均 is mostly a period's end, 上半年均实现…)."""
     out = []
     for w in sorted(words, key=len, reverse=True):
-        guards = "".join(f"(?<!{re.escape(u[:-len(w)])})" for u in unsplit if u.endswith(w) and len(u) > len(w))
+        guards = "".join(f"(?<!{re.escape(u[:-len(w)])})" for u in unsplit
+                         if u.endswith(w) and len(u) > len(w) and u[:-len(w)] != "年")
         out.append(guards + re.escape(w))
     return "|".join(out) or "(?!)"
 
@@ -791,11 +792,9 @@ _CLAUSE_OPENERS = "，,；;。：:\n"
 def _group_took_over(ix: Institutions, m: str, names_end: int, cstart: int) -> bool:
     """A clause after the banks named (ending at `names_end`) and before the figure's clause (from
     `cstart`) opens with a total across banks, a count at most before it: the sentence goes on
-    about the group (an aggregate right after the names restates them and is passed over)."""
-    r = load_lexicon().attribution
+    about the group (工商银行、…邮储银行大陆六大国有银行 restates the banks inside their clause: not
+    such an opening)."""
     k = bisect.bisect_left(ix.aggregates, names_end)
-    if k < len(ix.aggregates) and ix.aggregates[k] - names_end <= r.list_count_reach:
-        k += 1  # 工商银行、…邮储银行大陆六大国有银行: the banks, restated
     while k < len(ix.aggregates) and ix.aggregates[k] < cstart:
         j = ix.aggregates[k]
         while j > names_end and m[j - 1] in _GROUP_COUNTS:

@@ -165,7 +165,7 @@ def _publication_from_years(m: str, frame: PeriodHit | None, hits: list[PeriodHi
     if frame is not None and frame.finish is not None:
         f = frame.finish
         if (f.month, f.day) == (12, 31) and frame.begin == date(f.year, 1, 1) and (
-                _disclosure_in(m, 0, len(m)) or _ANNUAL_REPORT.match(m, frame.end - 1) or _titled_last_year(m)):
+                _disclosure_in(m, 0, len(m)) or _ANNUAL_REPORT.match(m, frame.end - 1) or _titled_last_year(m, hits)):
             # news of a year's reports, or 国开行2011年度报告显示…, or a headline on last year's
             # results (台中银去年获利创高): written once the report is out
             return date(f.year + 1, *load_lexicon().annual_report_due)
@@ -174,18 +174,24 @@ def _publication_from_years(m: str, frame: PeriodHit | None, hits: list[PeriodHi
                  and h.finish.year > f.year and not _future(m, h.start, h.end)]
         return max(later) if later else date(f.year, 12, 31)
     year = document_year([h for h in hits if h.resolver != "since_year" and not _future(m, h.start, h.end)])
-    if year is not None and _titled_last_year(m):
+    if year is not None and _titled_last_year(m, hits):
         return date(year + 1, *load_lexicon().annual_report_due)  # the latest year it writes is over
     return date(year, 12, 31) if year is not None else None
 
 
 
 
-def _titled_last_year(m: str) -> bool:
-    """The headline speaks of last year (台中银去年获利创高): the year the page frames is over."""
+def _titled_last_year(m: str, hits: list[PeriodHit]) -> bool:
+    """The headline speaks of last year as a period of its own (台中银去年获利创高; not a basis, 较上年末,
+    上年同期): the year the page frames is over."""
     end = m.find("\n")
-    lex = load_lexicon()
-    return 0 < end <= lex.attribution.title_max_len and any(w in m[:end] for w, back in lex.relative_years.items() if back == 1)
+    if not 0 < end <= load_lexicon().attribution.title_max_len:
+        return False
+    return any(h.start < end and h.resolver == "rel_year" and not m.endswith(_BASIS_OPENERS, 0, h.start)
+               for h in hits)
+
+
+_BASIS_OPENERS = ("较", "比", "同比", "与", "相比")
 
 
 _ANNUAL_REPORT = re.compile("(?:年度|度|年) ?(?:报告|年报)(?!期)")  # 2011年度报告, 2011年年报 (from the frame's last character)

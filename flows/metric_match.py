@@ -119,13 +119,14 @@ def _named(mt: _Matcher, s: str) -> list[MetricRule | None]:
         if not n:
             break
         s = s[:-n]
-    # 利息净收入以及投资收益: a last item naming no metric still holds its place after the names before it
-    for c in sorted(mt.words.coordinators, key=len, reverse=True):
-        k = whole.rfind(c)
-        if k >= 2 and len(whole) - k - len(c) >= 2 and not whole.endswith(c):
-            before = _named(mt, whole[:k])
-            if any(before):
-                return [*before, None]
+    # 利息净收入以及投资收益: a last item naming no metric still holds its place after the names before
+    # it (split at the last coordinator, the longest where two end alike: 以及 before 及)
+    cut = max(((whole.rfind(c) + len(c), len(c)) for c in mt.words.coordinators if c in whole), default=(-1, 0))
+    end, n = cut
+    if end - n >= 2 and len(whole) - end >= 2:
+        before = _named(mt, whole[:end - n])
+        if any(before):
+            return [*before, None]
     return []
 
 

@@ -61,17 +61,20 @@ def has_table(text: str) -> bool:
 
 
 def _bare_under_unit(text: str, words: TableWords) -> bool:
-    """A 单位 line opens a line of its own and bare cells follow it (`_bare_rows`): three short lines."""
-    for u in words.unit_markers:
-        k = text.find(u)
-        while k >= 0:
-            if k == 0 or text[k - 1] == "\n":
-                nl = text.find("\n", k)
-                nxt = text[nl + 1:].split("\n", 3)[:3] if nl >= 0 else []
-                if len(nxt) == 3 and all(0 < len(x.strip()) <= _BARE_LINE_MAX and _BARE_STOPS.isdisjoint(x) for x in nxt):
-                    return True
-            k = text.find(u, k + 1)
-    return False
+    """A 单位 line and three bare cells after it (`_bare_rows` reads them)."""
+    lines = text.split("\n")
+    return any(_unit_line(line, words) and len(lines) > u + 3 and all(
+        _bare_cell(x, words) for x in lines[u + 1:u + 4]) for u, line in enumerate(lines))
+
+
+def _unit_line(line: str, words: TableWords) -> bool:
+    return line.lstrip().startswith(words.unit_markers)
+
+
+def _bare_cell(line: str, words: TableWords) -> bool:
+    """A line that is one short cell: no clause mark or separator, not a 单位 line (the next table's)."""
+    cell = line.strip()
+    return 0 < len(cell) <= _BARE_LINE_MAX and _BARE_STOPS.isdisjoint(cell) and not _unit_line(cell, words)
 
 
 def _may_be_flat(text: str, words: TableWords) -> bool:
@@ -304,14 +307,14 @@ def _bare_rows(text: str, words: TableWords) -> tuple[list[tuple[int, int, list[
     rows: list[tuple[int, int, list[tuple[int, int]]]] = []
     taken: set[int] = set()
     for u, line in enumerate(lines):
-        if not line.lstrip().startswith(words.unit_markers):
+        if not _unit_line(line, words):
             continue
         cells: list[tuple[int, int]] = []
         figure: list[bool] = []
         for k in range(u + 1, len(lines)):
-            cell = lines[k].strip()
-            if not cell or len(cell) > _BARE_LINE_MAX or not _BARE_STOPS.isdisjoint(cell):
+            if not _bare_cell(lines[k], words):
                 break
+            cell = lines[k].strip()
             a = starts[k] + len(lines[k]) - len(lines[k].lstrip())
             cells.append((a, a + len(cell)))
             figure.append(_number().fullmatch(text, a, a + len(cell)) is not None)
@@ -431,7 +434,8 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
         # 0.76% | 0.77% | (0.01): a change cell without its % in a row of percents is in points
         rates = any("%" in m[ca:cb] for ca, cb in cells[1:len(header) + 1])
         for col, x in _figures(m, cells, header):
-            mention = _cell(text, x, col, header, unit, group + subject if row_entity is None else subject,
+            shown = group + subject if row_entity is None and not subject.startswith(group) else subject
+            mention = _cell(text, x, col, header, unit, shown,
                             label_m, ls, le, row_entity,
                             pp=rates and col.kind == "change" and not x.group("pct"))
             if mention is not None:
@@ -798,14 +802,14 @@ def _quarter_heads(m: str, cells: list[tuple[int, int]]) -> list[_Column | None]
     years: list[int] = []
     quarters: list[int] = []
     for a, b in cells:
-        y = _YEAR_CELL.fullmatch(m, a, b)
-        q = _QUARTER_CELL.fullmatch(m, a, b) if y is None else None
-        if y is not None:
+        year_cell = _YEAR_CELL.fullmatch(m, a, b)
+        quarter_cell = _QUARTER_CELL.fullmatch(m, a, b) if year_cell is None else None
+        if year_cell is not None:
             if quarters:
                 return None  # a year after the quarters: not a header of this shape
-            years.append(int(y.group(1)))
-        elif q is not None:
-            quarters.append(_QUARTER_NO[q.group(1) or q.group(2)])
+            years.append(int(year_cell.group(1)))
+        elif quarter_cell is not None:
+            quarters.append(_QUARTER_NO[quarter_cell.group(1) or quarter_cell.group(2)])
         elif _number().fullmatch(m, a, b) is not None:
             return None
     if not years or len(quarters) < 2:
@@ -818,12 +822,9 @@ def _quarter_heads(m: str, cells: list[tuple[int, int]]) -> list[_Column | None]
         if n >= len(years):
             return None
         y = years[n]
-        out.append(_Column("range", date(y, 1, 1), _QUARTER_END[q](y)))
+        end_month = 3 * q
+        out.append(_Column("range", date(y, 1, 1), date(y, end_month, 31 if end_month in (3, 12) else 30)))
     return out if n == len(years) - 1 else None
-
-
-_QUARTER_END = {1: lambda y: date(y, 3, 31), 2: lambda y: date(y, 6, 30), 3: lambda y: date(y, 9, 30),
-                4: lambda y: date(y, 12, 31)}
 
 
 def _compared(cols: list[_Column | None]) -> list[_Column | None]:

@@ -428,3 +428,15 @@ def test_bare_cells_wider_than_the_first_row_are_not_read_as_its_columns():
     assert rows["1200"][0].period_end == date(2022, 12, 31)
     assert rows["505"][0].period_end == date(2023, 3, 31)
     assert "800" not in rows and "810" not in rows  # the table stops where its rows widen
+
+
+def test_two_tables_of_bare_cells_one_after_the_other_each_read_once():
+    text = ("商业银行主要指标\n单位:亿元\n时间\n2022年\n2023年\n四季度\n一季度\n"
+            "商业银行不良贷款余额\n1200\n1210\n贷款损失准备\n9000\n9100\n"
+            "  单位:%\n时间\n2022年\n2023年\n四季度\n一季度\n不良贷款率\n1.1\n1.0\n拨备覆盖率\n200\n210\n")
+    rows = _rows(text)
+    assert [m.period_end for m in rows["1210"]] == [date(2023, 3, 31)]
+    (ratio,) = rows["1.0"]  # the second table, under its own (indented) 单位 line: read once, in percent
+    assert (ratio.unit, ratio.period_end) == ("percent", date(2023, 3, 31))
+    # a label that already names the title's group is not given it twice
+    assert rows["1200"][0].subject == "商业银行不良贷款余额"
