@@ -61,7 +61,7 @@ class PeriodState:
 # resolvers whose dates can frame a document: a period or a period end, not "since 2016" or "now"
 _FRAMING = frozenset({
     "month_end", "quarter_end", "half1_end", "year_end", "first_quarters", "first_months", "half1",
-    "half2", "quarter", "months_ending", "year", "rel_year", "day",
+    "half2", "quarter", "months_ending", "year", "rel_year", "day", "month_span",
 })  # not a bare month (在7月举行的论坛上披露): an event's time, rarely a reporting period
 
 
@@ -505,6 +505,12 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
                 return None
             y = _year(g, 3 * n, pub, prec)
             return None if y is None else (date(y, 1, 1), _month_end(y, 3 * n))
+        if resolver == "month_span":  # 2025年7-9月: from the first month's start to the last's end
+            first, n = _small_int(g.get("m1")), _small_int(g.get("m"))
+            if first is None or n is None or not 1 <= first < n <= 12:
+                return None
+            y = _year(g, n, pub, prec)
+            return None if y is None else (date(y, first, 1), _month_end(y, n))
         if resolver == "first_months":
             n = _small_int(g.get("m") or g.get("n"))
             if n is None or not 1 <= n <= 12:

@@ -57,7 +57,8 @@ def has_table(text: str) -> bool:
     have none (the prose words 上年末, 同期 are common, 单位 is not: it is looked for first)."""
     words = load_lexicon().tables
     return any(text.count(sep) >= 2 * words.min_rows for sep in words.separators) or _may_be_flat(text, words) \
-        or _spaced(text) or any(u in text for u in words.unit_markers) and _bare_under_unit(text, words)
+        or _spaced(text) or any(u in text for u in words.unit_markers) and (
+            _bare_under_unit(text, words) or _AT_AMOUNT.search(text) is not None)
 
 
 def _bare_under_unit(text: str, words: TableWords) -> bool:
@@ -440,6 +441,8 @@ def table_mentions(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, 
                             pp=rates and col.kind == "change" and not x.group("pct"))
             if mention is not None:
                 out.append(mention)
+    if any(u in m for u in words.unit_markers):
+        out.extend(_labelled_lines(text, m, ctx, frame, entity, words))
     if _may_be_flat(m, words):
         read = [(x.sentence_start, x.sentence_start + len(x.sentence)) for x in out]
         out.extend(x for x in _flat_mentions(text, m, ctx, frame, entity, words, periods)
@@ -467,6 +470,61 @@ def _titled_group(text: str, m: str, ls: int) -> str:
         if k == 0:
             break
     return ""
+
+
+_LABELLED = re.compile(r"[ \t]*(?P<label>[^\n:：。；;，,]{2,40})[:：](?P<rest>[^\n]+)")
+_AT_AMOUNT = re.compile(r"为 ?(?P<num>[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?)(?!\d|[.,]\d|%)")
+_LABELLED_REACH = 40  # lines under a 单位 line read as its figures, at most
+
+
+def _labelled_lines(text: str, m: str, ctx: DocContext, frame: PeriodHit | None, entity: str | None,
+                    words: TableWords) -> list[Mention]:
+    """A filing's table rewritten as a line a row under its 单位 line (a securities site's notice:
+    单位:人民币千元 / 营业收入:2025年7-9月为6,387,313,本报告期比上年同期增减变动幅度-2.73%;2025年1-9月为
+    19,831,464,…): each bare amount after 为 is the label's figure for the period written right
+    before it, in the 单位 line's unit (the rates beside it are read as prose)."""
+    out: list[Mention] = []
+    pos = 0
+    while (pos := _next_unit_line(m, pos, words)) >= 0:
+        le = m.find("\n", pos)
+        le = len(m) if le < 0 else le
+        unit = _unit_in(m[pos:le], words)
+        pos = le + 1
+        if unit is None or unit.unit == "percent":
+            continue
+        for _ in range(_LABELLED_REACH):
+            if pos >= len(m) or _unit_line(m[pos:m.find("\n", pos) if "\n" in m[pos:] else len(m)], words):
+                break
+            le = m.find("\n", pos)
+            le = len(m) if le < 0 else le
+            y = _LABELLED.match(m, pos, le)
+            if y is not None:
+                raw, raw_m = _clean_label(text[y.start("label"):y.end("label")].strip(),
+                                          m[y.start("label"):y.end("label")].strip(), words)
+                rest = y.start("rest")
+                for z in _AT_AMOUNT.finditer(m, rest, le):
+                    seg = max(rest, *(m.rfind(c, rest, z.start()) + 1 for c in "，,；;。"))
+                    col = _column(m[seg:z.start()].strip(), ctx, frame, words)
+                    x = _number().fullmatch(m, z.start("num"), z.end("num"))
+                    if col is None or x is None or not raw:
+                        continue
+                    mention = _cell(text, x, col, [col], unit, raw, raw_m, seg, z.end(), entity)
+                    if mention is not None:
+                        out.append(mention)
+            pos = le + 1
+    return out
+
+
+def _next_unit_line(m: str, pos: int, words: TableWords) -> int:
+    """Where the next line opening with a 单位 word starts, from `pos`; -1 when none does."""
+    best = -1
+    for u in words.unit_markers:
+        k = m.find(u, pos)
+        while k >= 0 and m[m.rfind("\n", 0, k) + 1:k].strip():
+            k = m.find(u, k + 1)
+        if k >= 0 and (best < 0 or k < best):
+            best = k
+    return best if best < 0 else m.rfind("\n", 0, best) + 1
 
 
 def _figures(m: str, cells: list[tuple[int, int]], header: list[_Column | None]

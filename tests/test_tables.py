@@ -440,3 +440,25 @@ def test_two_tables_of_bare_cells_one_after_the_other_each_read_once():
     assert (ratio.unit, ratio.period_end) == ("percent", date(2023, 3, 31))
     # a label that already names the title's group is not given it twice
     assert rows["1200"][0].subject == "商业银行不良贷款余额"
+
+
+# A securities site's notice rewrites a filing's table a row to a line under its 单位 line (invented
+# figures, laid out as the real notice pages are).
+NOTICE = ("示例农商行: 2025年第三季度报告内容摘要\n"
+          "二、主要财务数据\n2.1 主要会计数据和财务指标\n单位:人民币千元\n\n"
+          "营业收入:2025年7-9月为6,387,313,本报告期比上年同期增减变动幅度-2.73%;2025年1-9月为19,831,464,"
+          "年初至报告期末比上年同期增减变动幅度-3.18%。\n"
+          "利润总额:2025年7-9月为4,347,191,本报告期比上年同期增减变动幅度1.05%。\n")
+
+
+def test_a_notice_writing_a_table_a_row_to_a_line_reads_each_amount_in_the_unit_lines_unit():
+    rows = _rows(NOTICE)
+    (quarter,) = rows["6,387,313"]
+    assert (quarter.value, quarter.unit, quarter.kind) == (Decimal(6_387_313_000), "CNY", "flow")
+    assert (quarter.period_start, quarter.period_end) == (date(2025, 7, 1), date(2025, 9, 30))
+    assert (quarter.subject, quarter.metric_key) == ("营业收入", "operating_income")
+    (ytd,) = rows["19,831,464"]
+    assert (ytd.period_start, ytd.period_end) == (date(2025, 1, 1), date(2025, 9, 30))
+    # the rates beside them are read as prose: 增减 gives no sign of its own
+    assert [m.value for m in rows["1.05%"]] == [Decimal("1.05")]
+    assert [m.value for m in rows["2.73%"]] == [Decimal("-2.73")]  # the minus written before it
