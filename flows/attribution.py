@@ -140,19 +140,15 @@ def scanners() -> _Scanners:
                               rf"(?=(?:{alternation(r.respectively)}))"),
         place_item=re.compile(places),
         each_member=re.compile(rf"(?P<group>{alternation(r.group_members)})[^，,。；;：:0-9]{{0,12}}?"
-                               rf"(?:{_each_words(r.group_each_words, lex.phrasing['unsplit'])})"),
+                               rf"(?:{_each_words(r.group_each_words, r.group_each_not_after)})"),
     )
 
 
-def _each_words(words: tuple[str, ...], unsplit: tuple[str, ...]) -> str:
-    """The "each" words (均, 都) as a pattern, not as the end of a word they end (平均, 日均: 平均每天
-    淨賺 says nothing of each bank; but 年 before 均 is mostly a period's end, 上半年均实现…)."""
-    out = []
-    for w in sorted(words, key=len, reverse=True):
-        guards = "".join(f"(?<!{re.escape(u[:-len(w)])})" for u in unsplit
-                         if u.endswith(w) and len(u) > len(w) and u[:-len(w)] != "年")
-        out.append(guards + re.escape(w))
-    return "|".join(out) or "(?!)"
+def _each_words(words: tuple[str, ...], not_after: dict[str, str]) -> str:
+    """The "each" words (均, 都) as a pattern, not after a character that makes them the end of
+    another word (attribution.toml each_not_after: 平均每天淨賺 says nothing of each bank)."""
+    guard = {w: f"(?<![{re.escape(cs)}])" if cs else "" for w, cs in not_after.items()}
+    return "|".join(guard.get(w, "") + re.escape(w) for w in words) or "(?!)"
 
 
 @dataclass(frozen=True)

@@ -179,8 +179,6 @@ def _publication_from_years(m: str, frame: PeriodHit | None, hits: list[PeriodHi
     return date(year, 12, 31) if year is not None else None
 
 
-
-
 def _titled_last_year(m: str, hits: list[PeriodHit]) -> bool:
     """The headline speaks of last year as a period of its own (台中银去年获利创高; not a basis, 较上年末,
     上年同期): the year the page frames is over."""
@@ -407,10 +405,9 @@ def _pair_branches(pairs: dict[str, frozenset[str] | None], lookahead: bool) -> 
                     for c, after in sorted(pairs.items()))
 
 
-
-
-def _month_end(y: int, m: int) -> date:
-    # the day before the next month's first (calendar.monthrange runs in the interpreter)
+def month_end(y: int, m: int) -> date:
+    """The last day of month `m` of year `y` (the day before the next month's first:
+    calendar.monthrange runs in the interpreter)."""
     if not 1 <= m <= 12:
         raise ValueError(f"month {m}")
     return date(y, 12, 31) if m == 12 else date(y, m + 1, 1) - timedelta(days=1)
@@ -469,7 +466,7 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
                 return None
             if resolver == "day":
                 return (None, date(y, mo, int(g["d"])))
-            return (None, _month_end(y, mo))
+            return (None, month_end(y, mo))
         if resolver in ("quarter_end", "quarter"):
             q = _small_int(g.get("q"))
             if q is None or not 1 <= q <= 4:
@@ -477,7 +474,7 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             y = _year(g, 3 * q, pub, prec)
             if y is None:
                 return None
-            fin = _month_end(y, 3 * q)
+            fin = month_end(y, 3 * q)
             return (None, fin) if resolver == "quarter_end" else (date(y, 3 * q - 2, 1), fin)
         if resolver in ("half1_end", "half1"):
             y = _year(g, 6, pub, prec)
@@ -487,7 +484,7 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             if mo is None or not 1 <= mo <= 12:
                 return None
             y = _year(g, mo, pub, prec)
-            return None if y is None else (date(y, mo, 1), _month_end(y, mo))
+            return None if y is None else (date(y, mo, 1), month_end(y, mo))
         if resolver == "half_code":
             y = _year(g, 6, pub, prec)
             if y is None:
@@ -504,19 +501,19 @@ def _resolve(resolver: str, g: dict, pub: date | None, prec: str | None) -> tupl
             if n is None or not 1 <= n <= 4:
                 return None
             y = _year(g, 3 * n, pub, prec)
-            return None if y is None else (date(y, 1, 1), _month_end(y, 3 * n))
+            return None if y is None else (date(y, 1, 1), month_end(y, 3 * n))
         if resolver == "month_span":  # 2025年7-9月: from the first month's start to the last's end
             first, n = _small_int(g.get("m1")), _small_int(g.get("m"))
             if first is None or n is None or not 1 <= first < n <= 12:
                 return None
             y = _year(g, n, pub, prec)
-            return None if y is None else (date(y, first, 1), _month_end(y, n))
+            return None if y is None else (date(y, first, 1), month_end(y, n))
         if resolver == "first_months":
             n = _small_int(g.get("m") or g.get("n"))
             if n is None or not 1 <= n <= 12:
                 return None
             y = _year(g, n, pub, prec)
-            return None if y is None else (date(y, 1, 1), _month_end(y, n))
+            return None if y is None else (date(y, 1, 1), month_end(y, n))
         if resolver == "months_ending":
             month = _small_int(g["m"])
             if month is None:

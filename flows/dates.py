@@ -12,7 +12,7 @@ import re
 from datetime import date, timedelta
 from functools import cache
 
-from flows.context import PeriodHit, PeriodState, frame_state, period_state
+from flows.context import PeriodHit, PeriodState, frame_state, month_end, period_state
 from flows.document import Doc, Place, between, clause_end
 from flows.extract import Span
 from flows.lexicon import Lexicon, load_lexicon
@@ -410,14 +410,14 @@ def series_date(d: Doc, fs: int, start: int) -> tuple[date | None, date] | None:
                 and a.finish < b.finish:
             y, mo = a.finish.year, a.finish.month
             while (y, mo) <= (b.finish.year, b.finish.month) and len(dates) < 24:
-                fin = _month_last(y, mo)
+                fin = month_end(y, mo)
                 dates.append((date(y, mo, 1) if a.resolver == "month" else None, fin))
                 y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
         elif a.resolver in _QUARTERS and b.resolver in _QUARTERS and a.finish < b.finish:
             # 2020年一季度至四季度当季…依次为14.02亿元、17.29亿元…: one figure a quarter
             y, mo = a.finish.year, a.finish.month
             while (y, mo) <= (b.finish.year, b.finish.month) and len(dates) < 16:
-                dates.append((date(y, mo - 2, 1) if a.resolver == "quarter" else None, _month_last(y, mo)))
+                dates.append((date(y, mo - 2, 1) if a.resolver == "quarter" else None, month_end(y, mo)))
                 y, mo = (y + 1, 3) if mo == 12 else (y, mo + 3)
     else:
         dates = [(h.begin, h.finish) for h in run if h.finish is not None]
@@ -447,6 +447,3 @@ def _list_length(d: Doc, first: int, most: int) -> int:
         j += 1
     return j - first + 1
 
-
-def _month_last(y: int, mo: int) -> date:
-    return date(y + 1, 1, 1) - timedelta(days=1) if mo == 12 else date(y, mo + 1, 1) - timedelta(days=1)

@@ -145,6 +145,7 @@ class AttributionRules:
     lead_chars: int
     group_members: dict[str, tuple[str, ...]]  # 四大行 -> its four codes
     group_each_words: tuple[str, ...]  # 均: the figure after the group is each member's
+    group_each_not_after: dict[str, str]  # 均 -> 平日…: 平均, 日均 are no each word
     group_reach: int
     short_endings: dict[str, tuple[str, ...]]  # 农村商业银行 -> (农商银行, 农商行): names written short
     short_drop_leading: tuple[str, ...]  # a leading province a short name leaves out (江苏)
@@ -625,6 +626,7 @@ def _attribution(rules_dir: Path, institutions: dict[str, Institution]) -> Attri
         lead_chars=ints["main.lead_chars"],
         group_members=groups,
         group_each_words=_longest_first(_words(data, "groups.each_words", f)),
+        group_each_not_after=_str_map(data, "groups.each_not_after", f),
         group_reach=ints["groups.reach"],
         short_endings={k: _words(data, f"short_forms.endings.{k}", f)
                        for k in _get(data, "short_forms.endings", dict, f)},

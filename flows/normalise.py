@@ -272,8 +272,8 @@ def extract_mentions(text: str, ctx: DocContext) -> list[Mention]:
     if table_lines and d.frame is None:
         d.frame = header_frame(table_lines, m, ctx)  # 指标 | 2024年 | 同比变化: the table dates the page's prose
     d.later_frames = later_frames(m, d.periods, d.full, lex, d.frame)
-    d.currency = document_currency(text, m, ctx, d.institutions.main or _mainland_only(m, d.institutions, lex),
-                                   [s for s, _, cls in d.cues if "same" in cls])
+    d.currency = document_currency(text, m, ctx, d.institutions.main, [s for s, _, cls in d.cues if "same" in cls],
+                                   any(code != attribution.OTHER for _, _, code in d.institutions.hits))
     d.topics = topic_hits(m)
     d.topic_starts = [t[0] for t in d.topics]
     out: list[Mention] = []
@@ -357,16 +357,6 @@ def _respective_changes(out: list[Mention], m: str, lex: Lexicon) -> None:
                 out[i + k] = replace(out[i + k], subject=before[k].subject,
                                      metric_key=before[k].metric_key or out[i + k].metric_key)
         i = j + 1
-
-
-def _mainland_only(m: str, ix: attribution.Institutions, lex: Lexicon) -> str | None:
-    """A registry bank the page names, when it names no bank of Hong Kong, Macau or Taiwan
-    (currency.toml [local_banks]): a Taiwan paper's roundup of the mainland's big six quotes their
-    yuan, whatever the outlet's own currency; else None."""
-    codes = {c for _, _, c in ix.hits if c != attribution.OTHER}
-    if not codes or any(w in m for w in lex.local_banks):
-        return None
-    return min(codes)
 
 
 def _member_row(mention: Mention, code: str | None) -> Mention:

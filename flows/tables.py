@@ -26,7 +26,7 @@ from functools import cache
 
 from flows import metric_match
 from flows.attribution import OTHER, index_names
-from flows.context import PeriodHit, period_hits, scan_periods
+from flows.context import PeriodHit, month_end, period_hits, scan_periods
 from flows.dates import year_before
 from flows.lexicon import TableWords, load_lexicon
 from flows.models import DocContext, Mention
@@ -63,9 +63,20 @@ def has_table(text: str) -> bool:
 
 def _bare_under_unit(text: str, words: TableWords) -> bool:
     """A 单位 line and three bare cells after it (`_bare_rows` reads them)."""
-    lines = text.split("\n")
+    lines, _ = _lines(text)
     return any(_unit_line(line, words) and len(lines) > u + 3 and all(
         _bare_cell(x, words) for x in lines[u + 1:u + 4]) for u, line in enumerate(lines))
+
+
+def _lines(text: str) -> tuple[list[str], list[int]]:
+    """The lines of `text` and where each starts."""
+    lines = text.split("\n")
+    starts = []
+    pos = 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    return lines, starts
 
 
 def _unit_line(line: str, words: TableWords) -> bool:
@@ -299,12 +310,7 @@ def _bare_rows(text: str, words: TableWords) -> tuple[list[tuple[int, int, list[
     row of its own). A row is a label and as many figures as the first row holds, and the line
     after them is not a figure (else the rows are wider than the first: the table is left unread
     from there)."""
-    lines = text.split("\n")
-    starts = []
-    pos = 0
-    for line in lines:
-        starts.append(pos)
-        pos += len(line) + 1
+    lines, starts = _lines(text)
     rows: list[tuple[int, int, list[tuple[int, int]]]] = []
     taken: set[int] = set()
     for u, line in enumerate(lines):
@@ -484,19 +490,16 @@ def _labelled_lines(text: str, m: str, ctx: DocContext, frame: PeriodHit | None,
     19,831,464,…): each bare amount after 为 is the label's figure for the period written right
     before it, in the 单位 line's unit (the rates beside it are read as prose)."""
     out: list[Mention] = []
-    pos = 0
-    while (pos := _next_unit_line(m, pos, words)) >= 0:
-        le = m.find("\n", pos)
-        le = len(m) if le < 0 else le
-        unit = _unit_in(m[pos:le], words)
-        pos = le + 1
+    lines, starts = _lines(m)
+    for u, line in enumerate(lines):
+        unit = _unit_in(line, words) if _unit_line(line, words) else None
         if unit is None or unit.unit == "percent":
             continue
-        for _ in range(_LABELLED_REACH):
-            if pos >= len(m) or _unit_line(m[pos:m.find("\n", pos) if "\n" in m[pos:] else len(m)], words):
-                break
-            le = m.find("\n", pos)
-            le = len(m) if le < 0 else le
+        for k in range(u + 1, min(len(lines), u + 1 + _LABELLED_REACH)):
+            if _unit_line(lines[k], words):
+                break  # the next table's
+            pos = starts[k]
+            le = pos + len(lines[k])
             y = _LABELLED.match(m, pos, le)
             if y is not None:
                 raw, raw_m = _clean_label(text[y.start("label"):y.end("label")].strip(),
@@ -511,20 +514,7 @@ def _labelled_lines(text: str, m: str, ctx: DocContext, frame: PeriodHit | None,
                     mention = _cell(text, x, col, [col], unit, raw, raw_m, seg, z.end(), entity)
                     if mention is not None:
                         out.append(mention)
-            pos = le + 1
     return out
-
-
-def _next_unit_line(m: str, pos: int, words: TableWords) -> int:
-    """Where the next line opening with a 单位 word starts, from `pos`; -1 when none does."""
-    best = -1
-    for u in words.unit_markers:
-        k = m.find(u, pos)
-        while k >= 0 and m[m.rfind("\n", 0, k) + 1:k].strip():
-            k = m.find(u, k + 1)
-        if k >= 0 and (best < 0 or k < best):
-            best = k
-    return best if best < 0 else m.rfind("\n", 0, best) + 1
 
 
 def _figures(m: str, cells: list[tuple[int, int]], header: list[_Column | None]
@@ -880,8 +870,7 @@ def _quarter_heads(m: str, cells: list[tuple[int, int]]) -> list[_Column | None]
         if n >= len(years):
             return None
         y = years[n]
-        end_month = 3 * q
-        out.append(_Column("range", date(y, 1, 1), date(y, end_month, 31 if end_month in (3, 12) else 30)))
+        out.append(_Column("range", date(y, 1, 1), month_end(y, 3 * q)))
     return out if n == len(years) - 1 else None
 
 

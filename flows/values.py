@@ -85,11 +85,13 @@ def _domain_currency(lex: Lexicon, host: str) -> str | None:
 
 
 def document_currency(text: str, m: str, ctx: DocContext, main_entity: str | None,
-                      same_at: list[int] | None = None) -> DocCurrency | None:
+                      same_at: list[int] | None = None, registry_named: bool = False) -> DocCurrency | None:
     """The document's bare-元 currency (see flows/rules/currency.toml); None when it is plain CNY.
 
     `same_at`: where the document writes the statement marker (下同), found by the caller's cue
-    scan; None: look for it here.
+    scan; None: look for it here. `registry_named`: the document names banks of the registry (a
+    page naming them and no bank of Hong Kong, Macau or Taiwan quotes yuan on any outlet: a Taiwan
+    paper's roundup of the mainland's big six).
     """
     lex = load_lexicon()
     if same_at is None:
@@ -103,9 +105,11 @@ def document_currency(text: str, m: str, ctx: DocContext, main_entity: str | Non
             s = max(m.rfind(ch, 0, x.start()) for ch in SENTENCE_ENDS) + 1
             same_from.append((s, code))
     default = None
-    if main_entity not in lex.institutions:  # a mainland bank's figures are in yuan wherever printed
-        # a page about 中银香港 or 玉山银行 quotes its own currency, in any script and on any outlet
-        default = _local_bank_currency(m, lex)
+    local = {w: n for w in lex.local_banks if (n := m.count(w))} if main_entity not in lex.institutions else {}
+    if main_entity not in lex.institutions and (local or not registry_named):
+        # (a mainland bank's figures are in yuan wherever printed); a page about 中银香港 or 玉山银行
+        # quotes its own currency, in any script and on any outlet
+        default = _local_bank_currency(m, lex, local)
         host = _host(ctx.url) or _host(ctx.source)
         if host and default is None:
             default = _domain_currency(lex, host)
@@ -129,16 +133,16 @@ def document_currency(text: str, m: str, ctx: DocContext, main_entity: str | Non
     return DocCurrency(default, same_from)
 
 
-def _local_bank_currency(m: str, lex: Lexicon) -> str | None:
-    """The currency of the Hong Kong, Macau or Taiwan banks (currency.toml [local_banks]) the page
-    is about: named in its title, or `local_bank_min_names` times (not one named in passing)."""
+def _local_bank_currency(m: str, lex: Lexicon, named: dict[str, int]) -> str | None:
+    """The currency of the Hong Kong, Macau or Taiwan banks (currency.toml [local_banks]; `named`:
+    how often the page names each) the page is about: named in its title, or
+    `local_bank_min_names` times (not one named in passing)."""
     banks: Counter[str] = Counter()
     title_end = m.find("\n")
     title = m[:title_end] if title_end >= 0 else m
-    for w, code in lex.local_banks.items():
-        n = m.count(w)
-        if n and (w in title or n >= lex.local_bank_min_names):
-            banks[code] += n
+    for w, n in named.items():
+        if w in title or n >= lex.local_bank_min_names:
+            banks[lex.local_banks[w]] += n
     return banks.most_common(1)[0][0] if banks else None
 
 
